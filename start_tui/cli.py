@@ -1,0 +1,91 @@
+"""The `start-tui` command: argument parsing and the headless front ends (`solve`, `exec`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from start_tui import __version__
+from start_tui.errors import StartTuiError
+
+
+def _read_text(path: str, what: str) -> str:
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StartTuiError(f"The {what} {path!r} does not exist.") from None
+    except IsADirectoryError:
+        raise StartTuiError(f"The {what} {path!r} is a folder, not a file.") from None
+    except PermissionError:
+        raise StartTuiError(f"The {what} {path!r} cannot be read (permission denied).") from None
+    except UnicodeDecodeError:
+        raise StartTuiError(f"The {what} {path!r} is not UTF-8 text.") from None
+    except OSError as exc:
+        raise StartTuiError(f"The {what} {path!r} cannot be read ({exc.strerror}).") from None
+
+
+def _cmd_exec(args: argparse.Namespace) -> int:
+    from start_tui.sandbox import Sandbox, SandboxConfig
+
+    code = _read_text(args.file, "code file")
+    config = SandboxConfig(timeout_s=args.timeout, memory_mb=args.memory_mb)
+    with Sandbox(config) as sandbox:
+        result = sandbox.run(code)
+    if args.json:
+        keys = ("ok", "stdout", "error", "timed_out", "duration_s")
+        print(json.dumps({k: getattr(result, k) for k in keys}))
+    else:
+        sys.stdout.write(result.stdout)
+        if result.error:
+            sys.stderr.write(result.error + "\n")
+    return 0 if result.ok else 1
+
+
+def _add_sandbox_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--timeout", type=float, default=10.0, help="wall-clock seconds per code call (default 10)")
+    p.add_argument("--memory-mb", type=int, default=2048, help="memory limit of the sandbox in MiB (default 2048)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="start-tui",
+        description="START in a terminal: a reasoning model that runs sandboxed Python while it thinks.",
+    )
+    parser.add_argument("--version", action="version", version=f"start-tui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    from start_tui.solve import add_solve_parser
+
+    add_solve_parser(sub)
+
+    p = sub.add_parser("exec", help="run a Python file in the sandbox, exactly as model code is run")
+    p.add_argument("file", help="the file to run, or - for standard input")
+    p.add_argument("--json", action="store_true", help="print one JSON object {ok, stdout, error, timed_out, duration_s}")
+    _add_sandbox_options(p)
+    p.set_defaults(func=_cmd_exec)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args))
+    except StartTuiError as exc:
+        print(f"start-tui: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("start-tui: interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

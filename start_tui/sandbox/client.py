@@ -1,0 +1,285 @@
+"""The host side of the sandbox: start the warm worker, open notebook sessions, enforce wall time.
+
+`Sandbox` owns one worker process (see `worker.py`); `Sandbox.session()` gives a `Session` whose
+variables persist across `run` calls, like a notebook. A call that overruns its wall-clock
+timeout has its whole process group killed; the next call starts a fresh session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from start_tui.errors import StartTuiError
+from start_tui.sandbox.protocol import recv_msg, send_msg
+
+_START_TIMEOUT_S = 60.0
+
+
+@dataclass
+class SandboxConfig:
+    """Limits of the sandbox; every model code call runs under all of them."""
+
+    timeout_s: float = 10.0
+    """Wall-clock seconds one call may take; past it the call's process group is killed."""
+    cpu_s: int = 10
+    """CPU seconds one call may use (RLIMIT_CPU, raised per call within the session)."""
+    memory_mb: int = 2048
+    """Address-space limit of a session process (RLIMIT_AS), in MiB."""
+    file_size_mb: int = 16
+    """Largest file a session may write (RLIMIT_FSIZE), in MiB; it can only write to its private tmpfs."""
+    scratch_mb: int = 64
+    """Size of the private tmpfs mounted over /tmp, /var/tmp and /dev/shm, in MiB."""
+    max_processes: int = 8
+    """Processes and threads of the sandbox uid (RLIMIT_NPROC), on top of what it already has."""
+    output_limit: int = 65536
+    """Characters of printed output kept per call; the rest is counted and dropped."""
+    persist: bool = True
+    """Keep variables across the calls of one session (notebook-like); False gives a fresh namespace per call."""
+
+
+@dataclass
+class ExecResult:
+    """What one call gave back: `start-tui exec --json` prints exactly these fields."""
+
+    ok: bool
+    stdout: str
+    error: str | None
+    timed_out: bool
+    duration_s: float
+    truncated_chars: int = 0
+    state_lost: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Worker:
+    proc: subprocess.Popen[bytes]
+    control: socket.socket
+    isolation: dict[str, Any] = field(default_factory=dict)
+
+
+class Sandbox:
+    """One warm worker process shared by any number of sessions (thread-safe)."""
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self._lock = threading.Lock()
+        self._worker: _Worker | None = None
+        self._sessions: set[Session] = set()
+
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def isolation(self) -> dict[str, Any]:
+        return dict(self._worker.isolation) if self._worker else {}
+
+    def start(self) -> None:
+        with self._lock:
+            if self._worker is None:
+                self._worker = self._spawn()
+
+    def _spawn(self) -> _Worker:
+        ours, theirs = socket.socketpair()
+        package_root = str(Path(__file__).resolve().parents[2])
+        config = {
+            "uid": 100000 + secrets.randbelow(2**30),
+            "parent_pid": os.getpid(),
+            "memory_mb": self.config.memory_mb,
+            "file_size_mb": self.config.file_size_mb,
+            "scratch_mb": self.config.scratch_mb,
+            "max_processes": self.config.max_processes,
+            "output_limit": self.config.output_limit,
+            "cpu_s": self.config.cpu_s,
+        }
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "PYTHONPATH": package_root,
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "HOME": "/tmp/start-tui-sandbox",
+        }
+        theirs_fd = theirs.fileno()
+        config["control_fd"] = theirs_fd
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "start_tui.sandbox.worker", json.dumps(config)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=None if os.environ.get("START_TUI_SANDBOX_DEBUG") else subprocess.DEVNULL,
+            env=env,
+            pass_fds=(theirs_fd,),
+            close_fds=True,
+        )
+        theirs.close()
+        ours.settimeout(_START_TIMEOUT_S)
+        try:
+            hello = recv_msg(ours)
+        except (EOFError, OSError) as exc:
+            proc.kill()
+            proc.wait()
+            raise StartTuiError(f"The sandbox worker did not start ({exc}).") from None
+        if not hello.get("ready"):
+            proc.kill()
+            proc.wait()
+            raise StartTuiError(f"The sandbox worker failed to start: {hello.get('error')}.")
+        ours.settimeout(None)
+        return _Worker(proc, ours, hello.get("isolation", {}))
+
+    def session(self) -> Session:
+        """A new notebook session (a confined child process forked from the warm worker)."""
+        session = Session(self)
+        with self._lock:
+            self._sessions.add(session)
+        return session
+
+    def _open_child(self) -> tuple[int, socket.socket]:
+        with self._lock:
+            if self._worker is None:
+                self._worker = self._spawn()
+            worker = self._worker
+            try:
+                send_msg(worker.control, {"op": "session"})
+                worker.control.settimeout(_START_TIMEOUT_S)
+                data, fds, _flags, _addr = socket.recv_fds(worker.control, 4096, 1)
+            except OSError as exc:
+                self._kill_worker()
+                raise StartTuiError(f"The sandbox worker stopped answering ({exc}).") from None
+            if not fds:
+                self._kill_worker()
+                raise StartTuiError("The sandbox worker could not start a session.")
+            pid = json.loads(data)["pid"]
+            return pid, socket.socket(fileno=fds[0])
+
+    def run(self, code: str) -> ExecResult:
+        """Run code once in a fresh session (what `start-tui exec` does)."""
+        session = self.session()
+        try:
+            return session.run(code)
+        finally:
+            session.close()
+
+    def _forget(self, session: Session) -> None:
+        with self._lock:
+            self._sessions.discard(session)
+
+    def _kill_worker(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        worker.control.close()
+        if worker.proc.poll() is None:
+            worker.proc.kill()
+        worker.proc.wait()
+
+    def close(self) -> None:
+        for session in list(self._sessions):
+            session.close()
+        with self._lock:
+            worker = self._worker
+            if worker is not None:
+                try:
+                    send_msg(worker.control, {"op": "exit"})
+                except OSError:
+                    pass
+                try:
+                    worker.proc.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    pass
+            self._kill_worker()
+
+
+class Session:
+    """A notebook: calls share variables (unless `persist` is off) until `close` or a timeout."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+        self._child: tuple[int, socket.socket] | None = None
+        self._lock = threading.Lock()
+        self._calls = 0
+
+    def run(self, code: str) -> ExecResult:
+        with self._lock:
+            return self._run(code)
+
+    def _run(self, code: str) -> ExecResult:
+        config = self.sandbox.config
+        state_lost = False
+        if self._child is not None and not config.persist:
+            self._end_child()
+        if self._child is None:
+            state_lost = self._calls > 0 and config.persist
+            self._child = self.sandbox._open_child()
+        pid, sock = self._child
+        self._calls += 1
+        start = time.monotonic()
+        sock.settimeout(config.timeout_s)
+        try:
+            send_msg(sock, {"op": "exec", "code": code})
+            reply = recv_msg(sock)
+        except TimeoutError:
+            self._end_child()
+            return ExecResult(
+                ok=False,
+                stdout="",
+                error=f"TimeoutError: the code did not finish within {config.timeout_s:g} s and was stopped",
+                timed_out=True,
+                duration_s=time.monotonic() - start,
+                state_lost=state_lost,
+            )
+        except (EOFError, OSError):
+            self._end_child()
+            return ExecResult(
+                ok=False,
+                stdout="",
+                error="SandboxError: the code's process died (it hit a sandbox limit)",
+                timed_out=False,
+                duration_s=time.monotonic() - start,
+                state_lost=state_lost,
+            )
+        if reply.get("timed_out"):
+            self._end_child()  # its CPU budget is spent; a fresh session gets a fresh one
+        return ExecResult(
+            ok=reply["ok"],
+            stdout=reply["stdout"],
+            error=reply["error"],
+            timed_out=reply["timed_out"],
+            duration_s=time.monotonic() - start,
+            truncated_chars=reply.get("truncated_chars", 0),
+            state_lost=state_lost,
+        )
+
+    def _end_child(self) -> None:
+        child, self._child = self._child, None
+        if child is None:
+            return
+        pid, sock = child
+        sock.close()
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def close(self) -> None:
+        with self._lock:
+            self._end_child()
+        self.sandbox._forget(self)

@@ -1,0 +1,1 @@
+def add_solve_parser(sub): pass

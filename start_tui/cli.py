@@ -65,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("exec", help="run a Python file in the sandbox, exactly as model code is run")
     p.add_argument("file", help="the file to run, or - for standard input")
-    p.add_argument("--json", action="store_true", help="print one JSON object {ok, stdout, error, timed_out, duration_s}")
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON object {ok, stdout, error, timed_out, duration_s}"
+    )
     _add_sandbox_options(p)
     p.set_defaults(func=_cmd_exec)
     return parser

@@ -7,6 +7,7 @@ timeout has its whole process group killed; the next call starts a fresh session
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -197,14 +198,10 @@ class Sandbox:
         with self._lock:
             worker = self._worker
             if worker is not None:
-                try:
+                with contextlib.suppress(OSError):
                     send_msg(worker.control, {"op": "exit"})
-                except OSError:
-                    pass
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     worker.proc.wait(timeout=2)
-                except subprocess.TimeoutExpired:
-                    pass
             self._kill_worker()
 
 
@@ -229,7 +226,7 @@ class Session:
         if self._child is None:
             state_lost = self._calls > 0 and config.persist
             self._child = self.sandbox._open_child()
-        pid, sock = self._child
+        _pid, sock = self._child
         self._calls += 1
         start = time.monotonic()
         sock.settimeout(config.timeout_s)
@@ -274,10 +271,8 @@ class Session:
             return
         pid, sock = child
         sock.close()
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
     def close(self) -> None:
         with self._lock:

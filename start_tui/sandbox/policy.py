@@ -72,12 +72,44 @@ DENIED_SUBMODULES: tuple[str, ...] = (
 # layer and the audit hook stop them too; refusing them here gives the model a clear message.
 DENIED_ATTRIBUTES: frozenset[str] = frozenset(
     {
-        "load", "save", "savez", "savez_compressed", "savetxt", "loadtxt", "genfromtxt",
-        "fromfile", "fromregex", "tofile", "dump", "memmap", "DataSource", "ctypes",
-        "ctypeslib", "f2py", "lambdify", "lambdastr", "import_module", "parse_expr",
-        "identify", "preview", "init_session", "init_printing", "system", "popen",
-        "autowrap", "ufuncify", "binary_function", "codegen", "test", "doctest",
-        "runtests", "plot", "textplot", "Formatter", "format_map", "mro",
+        "load",
+        "save",
+        "savez",
+        "savez_compressed",
+        "savetxt",
+        "loadtxt",
+        "genfromtxt",
+        "fromfile",
+        "fromregex",
+        "tofile",
+        "dump",
+        "memmap",
+        "DataSource",
+        "ctypes",
+        "ctypeslib",
+        "f2py",
+        "lambdify",
+        "lambdastr",
+        "import_module",
+        "parse_expr",
+        "identify",
+        "preview",
+        "init_session",
+        "init_printing",
+        "system",
+        "popen",
+        "autowrap",
+        "ufuncify",
+        "binary_function",
+        "codegen",
+        "test",
+        "doctest",
+        "runtests",
+        "plot",
+        "textplot",
+        "Formatter",
+        "format_map",
+        "mro",
     }
 )
 
@@ -85,9 +117,27 @@ DENIED_ATTRIBUTES: frozenset[str] = frozenset(
 # not among them); they are reachable only on sandbox-defined classes and `super` objects.
 ALLOWED_DUNDERS: frozenset[str] = frozenset(
     {
-        "__init__", "__repr__", "__str__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__",
-        "__ge__", "__hash__", "__len__", "__iter__", "__next__", "__contains__", "__getitem__",
-        "__setitem__", "__add__", "__sub__", "__mul__", "__call__", "__name__",
+        "__init__",
+        "__repr__",
+        "__str__",
+        "__eq__",
+        "__ne__",
+        "__lt__",
+        "__le__",
+        "__gt__",
+        "__ge__",
+        "__hash__",
+        "__len__",
+        "__iter__",
+        "__next__",
+        "__contains__",
+        "__getitem__",
+        "__setitem__",
+        "__add__",
+        "__sub__",
+        "__mul__",
+        "__call__",
+        "__name__",
     }
 )
 
@@ -130,9 +180,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
             return super().visit_Attribute(node)
         node = self.node_contents_visit(node)
         if isinstance(node.ctx, ast.Load):
-            call = ast.Call(
-                func=ast.Name("_getattr_", ast.Load()), args=[node.value, ast.Constant(attr)], keywords=[]
-            )
+            call = ast.Call(func=ast.Name("_getattr_", ast.Load()), args=[node.value, ast.Constant(attr)], keywords=[])
             copy_locations(call, node)
             return call
         wrapped = ast.Call(func=ast.Name("_write_", ast.Load()), args=[node.value], keywords=[])
@@ -146,15 +194,11 @@ class SandboxPolicy(RestrictingNodeTransformer):
             return super().visit_AugAssign(node)
         # `c[k] op= v` -> t1 = c; t2 = k; _write_(t1)[t2] = _inplacevar_(op, _getitem_(t1, t2), v),
         # evaluating the container and the key once, as Python does.
-        if isinstance(target, ast.Attribute) and target.attr.startswith("_") and not (
-            _is_private_name(target.attr)
-        ):
+        if isinstance(target, ast.Attribute) and target.attr.startswith("_") and not (_is_private_name(target.attr)):
             self.error(node, f'"{target.attr}" is an invalid attribute name because it starts with "_".')
             return node
         obj_tmp = self._new_tmp()
-        stmts: list[ast.stmt] = [
-            ast.Assign(targets=[ast.Name(obj_tmp, ast.Store())], value=self.visit(target.value))
-        ]
+        stmts: list[ast.stmt] = [ast.Assign(targets=[ast.Name(obj_tmp, ast.Store())], value=self.visit(target.value))]
         write = ast.Call(func=ast.Name("_write_", ast.Load()), args=[ast.Name(obj_tmp, ast.Load())], keywords=[])
         store: ast.expr
         if isinstance(target, ast.Subscript):
@@ -195,7 +239,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         for alias in node.names:
             # `import a.b` binds `a`; `import a.b as c` binds the submodule.
             bound = alias.asname or alias.name.split(".")[0]
-            fromlist: ast.expr = ast.Constant(("*",) if alias.asname else ())
+            fromlist = _str_tuple(("*",) if alias.asname else ())
             call = ast.Call(
                 func=ast.Name("_import_", ast.Load()),
                 args=[ast.Constant(alias.name), fromlist],
@@ -219,7 +263,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         self.check_import_names(node)
         names = tuple(alias.name for alias in node.names)
         call = ast.Call(
-            func=ast.Name("_import_", ast.Load()), args=[ast.Constant(module), ast.Constant(names)], keywords=[]
+            func=ast.Name("_import_", ast.Load()), args=[ast.Constant(module), _str_tuple(names)], keywords=[]
         )
         tmp = self._new_tmp()
         out: list[ast.stmt] = [ast.Assign(targets=[ast.Name(tmp, ast.Store())], value=call)]
@@ -235,16 +279,39 @@ class SandboxPolicy(RestrictingNodeTransformer):
         return out
 
 
+def _str_tuple(items: tuple[str, ...]) -> ast.Tuple:
+    return ast.Tuple(elts=[ast.Constant(i) for i in items], ctx=ast.Load())
+
+
 _AUG_OPS = {
-    ast.Add: "+=", ast.Sub: "-=", ast.Mult: "*=", ast.MatMult: "@=", ast.Div: "/=", ast.Mod: "%=",
-    ast.Pow: "**=", ast.LShift: "<<=", ast.RShift: ">>=", ast.BitOr: "|=", ast.BitXor: "^=",
-    ast.BitAnd: "&=", ast.FloorDiv: "//=",
+    ast.Add: "+=",
+    ast.Sub: "-=",
+    ast.Mult: "*=",
+    ast.MatMult: "@=",
+    ast.Div: "/=",
+    ast.Mod: "%=",
+    ast.Pow: "**=",
+    ast.LShift: "<<=",
+    ast.RShift: ">>=",
+    ast.BitOr: "|=",
+    ast.BitXor: "^=",
+    ast.BitAnd: "&=",
+    ast.FloorDiv: "//=",
 }
 
 _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
-    "+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "@=": operator.imatmul,
-    "/=": operator.itruediv, "%=": operator.imod, "**=": operator.ipow, "<<=": operator.ilshift,
-    ">>=": operator.irshift, "|=": operator.ior, "^=": operator.ixor, "&=": operator.iand,
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": operator.imul,
+    "@=": operator.imatmul,
+    "/=": operator.itruediv,
+    "%=": operator.imod,
+    "**=": operator.ipow,
+    "<<=": operator.ilshift,
+    ">>=": operator.irshift,
+    "|=": operator.ior,
+    "^=": operator.ixor,
+    "&=": operator.iand,
     "//=": operator.ifloordiv,
 }
 
@@ -294,8 +361,9 @@ class OutputBuffer:
         self.parts.append(text)
         self.size += len(text)
 
-    def _call_print(self, *objects: Any, sep: str | None = " ", end: str | None = "\n", file: Any = None,
-                    flush: bool = False) -> None:
+    def _call_print(
+        self, *objects: Any, sep: str | None = " ", end: str | None = "\n", file: Any = None, flush: bool = False
+    ) -> None:
         if file is not None:
             raise TypeError("print(file=...) is not available in the sandbox")
         sep = " " if sep is None else sep
@@ -319,9 +387,8 @@ def guarded_getattr(obj: Any, name: str) -> Any:
             raise AttributeError(f'"{name}" is not accessible in the sandbox (names starting with "_")')
     if name in INSPECT_ATTRIBUTES:
         raise AttributeError(f'"{name}" is not accessible in the sandbox')
-    if isinstance(obj, types.ModuleType):
-        if not _module_allowed(obj.__name__):
-            raise AttributeError(f'module "{obj.__name__}" is not available in the sandbox')
+    if isinstance(obj, types.ModuleType) and not _module_allowed(obj.__name__):
+        raise AttributeError(f'module "{obj.__name__}" is not available in the sandbox')
     if name in DENIED_ATTRIBUTES and not _is_sandbox_object(obj):
         raise AttributeError(f'"{name}" is not available in the sandbox (file, code or native access)')
     if name in ("format", "format_map") and isinstance(obj, str):
@@ -370,6 +437,7 @@ class _ItemWriter:
     """Lets `x[i] = v` through for library containers (ndarray, Counter, Matrix) but no attribute writes."""
 
     __slots__ = ("_obj",)
+    _obj: Any
 
     def __init__(self, obj: Any) -> None:
         object.__setattr__(self, "_obj", obj)
@@ -453,10 +521,41 @@ def _builtins(importer: Importer, output: OutputBuffer) -> dict[str, Any]:
     b = dict(safe_builtins)
     b.pop("ExceptionGroup", None)
     for name in (
-        "sorted", "reversed", "zip", "enumerate", "map", "filter", "sum", "min", "max", "any", "all",
-        "list", "tuple", "set", "frozenset", "dict", "bytes", "iter", "next", "format", "ascii", "bin",
-        "super", "object", "property", "staticmethod", "classmethod", "StopIteration", "NotImplemented",
-        "isinstance", "issubclass", "Exception", "ArithmeticError", "RecursionError", "bytearray",
+        "sorted",
+        "reversed",
+        "zip",
+        "enumerate",
+        "map",
+        "filter",
+        "sum",
+        "min",
+        "max",
+        "any",
+        "all",
+        "list",
+        "tuple",
+        "set",
+        "frozenset",
+        "dict",
+        "bytes",
+        "iter",
+        "next",
+        "format",
+        "ascii",
+        "bin",
+        "super",
+        "object",
+        "property",
+        "staticmethod",
+        "classmethod",
+        "StopIteration",
+        "NotImplemented",
+        "isinstance",
+        "issubclass",
+        "Exception",
+        "ArithmeticError",
+        "RecursionError",
+        "bytearray",
     ):
         b[name] = getattr(builtins, name)
     b["getattr"] = _getattr_builtin
@@ -515,11 +614,31 @@ def preload_modules() -> dict[str, types.ModuleType]:
     import sys
 
     extra = (
-        "collections.abc", "sympy.abc", "sympy.ntheory", "sympy.combinatorics", "sympy.geometry",
-        "sympy.matrices", "sympy.polys", "sympy.solvers", "sympy.solvers.diophantine", "sympy.stats",
-        "sympy.functions.combinatorial.numbers", "sympy.discrete", "sympy.series", "sympy.integrals",
-        "sympy.sets", "sympy.logic", "sympy.core.numbers", "sympy.printing.str", "sympy.printing.pretty",
-        "numpy.linalg", "numpy.random", "numpy.fft", "numpy.polynomial", "mpmath", "decimal",
+        "collections.abc",
+        "sympy.abc",
+        "sympy.ntheory",
+        "sympy.combinatorics",
+        "sympy.geometry",
+        "sympy.matrices",
+        "sympy.polys",
+        "sympy.solvers",
+        "sympy.solvers.diophantine",
+        "sympy.stats",
+        "sympy.functions.combinatorial.numbers",
+        "sympy.discrete",
+        "sympy.series",
+        "sympy.integrals",
+        "sympy.sets",
+        "sympy.logic",
+        "sympy.core.numbers",
+        "sympy.printing.str",
+        "sympy.printing.pretty",
+        "numpy.linalg",
+        "numpy.random",
+        "numpy.fft",
+        "numpy.polynomial",
+        "mpmath",
+        "decimal",
     )
     for name in ALLOWED_MODULES + extra:
         try:
@@ -563,7 +682,7 @@ def preload_modules() -> dict[str, types.ModuleType]:
 
         statistics.mean([1, 2])
         fractions.Fraction("1/3")
-    except Exception:  # noqa: BLE001 - warming is best effort; missing paths show up as errors later
+    except Exception:
         pass
     allowed = {n: m for n, m in sys.modules.items() if m is not None and _module_allowed(n)}
     return allowed

@@ -9,6 +9,7 @@ fails closed, and runs code in a RestrictedPython namespace that persists across
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import linecache
@@ -80,7 +81,7 @@ def _drop_privileges(uid: int) -> bool:
 
 
 def _set_limit(which: int, soft: int, hard: int | None = None) -> None:
-    cur_soft, cur_hard = resource.getrlimit(which)
+    _cur_soft, cur_hard = resource.getrlimit(which)
     hard = soft if hard is None else hard
     if cur_hard != resource.RLIM_INFINITY:
         hard = min(hard, cur_hard)
@@ -131,11 +132,10 @@ def _install_audit_hook(permits: dict[str, int]) -> None:
             if caller in trusted_code_callers:
                 return
             raise PermissionError("the sandbox does not allow turning strings into code (eval/exec/compile)")
-        if event in ("object.__setattr__", "object.__delattr__"):
-            # raised by libraries building classes and functions (namedtuple); the names that
-            # would rewire code or classes stay closed
-            if args[1] not in _SENSITIVE_ATTRIBUTES:
-                return
+        # raised by libraries building classes and functions (namedtuple); the names that would
+        # rewire code or classes stay closed
+        if event in ("object.__setattr__", "object.__delattr__") and args[1] not in _SENSITIVE_ATTRIBUTES:
+            return
         if event == "open":
             raise PermissionError("the sandbox has no file access")
         if event == "import":
@@ -180,10 +180,8 @@ class Session:
         budget = self.config["cpu_s"]
         used = resource.getrusage(resource.RUSAGE_SELF)
         used_s = int(used.ru_utime + used.ru_stime) + 1
-        try:
+        with contextlib.suppress(ValueError, OSError):
             _set_limit(resource.RLIMIT_CPU, used_s + budget, used_s + budget + 1)
-        except (ValueError, OSError):
-            pass
         try:
             self.permits["compile"] += 1
             try:
@@ -191,7 +189,7 @@ class Session:
             finally:
                 self.permits["compile"] = 0
             self.permits["exec"] += 1
-            exec(compiled, self.namespace)  # noqa: S102 - restricted code in the confined child
+            exec(compiled, self.namespace)
         except self.policy.CompileError as exc:
             error = f"SyntaxError: {exc}"
         except CpuLimitExceeded:
@@ -201,7 +199,7 @@ class Session:
             error = _format_error(exc, self.cells)
         except MemoryError:
             error = "MemoryError: the code ran out of memory (sandbox memory limit)"
-        except BaseException as exc:  # noqa: BLE001 - any failure of model code is a result
+        except BaseException as exc:
             error = _format_error(exc, self.cells)
         finally:
             self.permits["exec"] = 0
@@ -285,7 +283,7 @@ def main() -> None:
         os.environ.clear()
         info.update(uid=os.getuid(), dropped_privileges=dropped, modules=len(modules))
         send_msg(control, {"ready": True, "isolation": info})
-    except Exception as exc:  # noqa: BLE001 - report the setup failure to the parent, then stop
+    except Exception as exc:
         send_msg(control, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
         return
     while True:

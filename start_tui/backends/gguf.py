@@ -1,0 +1,158 @@
+"""A fast pre-flight check of GGUF files: magic, header, metadata, and that the tensor data is all there.
+
+llama.cpp reports a bad file with a generic failure (or worse); reading the header ourselves lets
+the user hear which of "missing", "not GGUF" and "truncated" it is. Only the metadata and tensor
+infos are read, never the weights.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from start_tui.errors import StartTuiError
+
+# ggml type id -> (block size in elements, bytes per block), as in gguf-py's GGML_QUANT_SIZES
+_TYPE_SIZES: dict[int, tuple[int, int]] = {
+    0: (1, 4),
+    1: (1, 2),
+    2: (32, 18),
+    3: (32, 20),
+    6: (32, 22),
+    7: (32, 24),
+    8: (32, 34),
+    9: (32, 40),
+    10: (256, 84),
+    11: (256, 110),
+    12: (256, 144),
+    13: (256, 176),
+    14: (256, 210),
+    15: (256, 292),
+    16: (256, 66),
+    17: (256, 74),
+    18: (256, 98),
+    19: (256, 50),
+    20: (32, 18),
+    21: (256, 110),
+    22: (256, 82),
+    23: (256, 136),
+    24: (1, 1),
+    25: (1, 2),
+    26: (1, 4),
+    27: (1, 8),
+    28: (1, 8),
+    29: (256, 56),
+    30: (1, 2),
+    34: (256, 54),
+    35: (256, 66),
+    39: (32, 17),
+    40: (64, 36),
+    41: (128, 18),
+}
+_SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+_STRING, _ARRAY = 8, 9
+
+
+class _Truncated(Exception):
+    pass
+
+
+@dataclass
+class GGUFInfo:
+    path: Path
+    version: int
+    tensor_count: int
+    metadata: dict[str, Any]
+    data_bytes: int
+    file_bytes: int
+
+
+class _Reader:
+    def __init__(self, f: BinaryIO) -> None:
+        self.f = f
+
+    def read(self, n: int) -> bytes:
+        data = self.f.read(n)
+        if len(data) != n:
+            raise _Truncated()
+        return data
+
+    def unpack(self, fmt: str) -> Any:
+        s = struct.Struct("<" + fmt)
+        return s.unpack(self.read(s.size))[0]
+
+    def string(self) -> str:
+        n = self.unpack("Q")
+        if n > 1 << 30:
+            raise ValueError("a string length in the header is implausible")
+        return self.read(n).decode("utf-8", errors="replace")
+
+    def value(self, vtype: int, keep: bool) -> Any:
+        if vtype in _SCALARS:
+            return self.unpack(_SCALARS[vtype])
+        if vtype == _STRING:
+            return self.string()
+        if vtype == _ARRAY:
+            itype, count = self.unpack("I"), self.unpack("Q")
+            if itype in _SCALARS:
+                size = struct.calcsize("<" + _SCALARS[itype])
+                self.read(size * count)  # skipped: token scores and the like
+                return None
+            if itype == _STRING:
+                items = [self.string() for _ in range(count)]
+                return items if keep else None
+            raise ValueError(f"unsupported array type {itype}")
+        raise ValueError(f"unknown metadata value type {vtype}")
+
+
+def read_gguf(path: str | Path) -> GGUFInfo:
+    """Check a GGUF file and return its metadata; raise StartTuiError with one sentence if it is bad."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise StartTuiError(f"The model file {str(p)!r} does not exist.")
+    if p.is_dir():
+        raise StartTuiError(f"The model path {str(p)!r} is a folder; give the .gguf file itself.")
+    size = p.stat().st_size
+    try:
+        with p.open("rb") as f:
+            r = _Reader(f)
+            if f.read(4) != b"GGUF":
+                raise StartTuiError(f"The model file {str(p)!r} is not a GGUF file (it lacks the GGUF magic bytes).")
+            version = r.unpack("I")
+            if version not in (2, 3):
+                raise StartTuiError(f"The model file {str(p)!r} has GGUF version {version}; versions 2 and 3 are read.")
+            n_tensors, n_kv = r.unpack("Q"), r.unpack("Q")
+            metadata: dict[str, Any] = {}
+            for _ in range(n_kv):
+                key = r.string()
+                vtype = r.unpack("I")
+                value = r.value(vtype, keep=False)
+                if value is not None:
+                    metadata[key] = value
+            end = 0
+            for _ in range(n_tensors):
+                r.string()
+                n_dims = r.unpack("I")
+                dims = [r.unpack("Q") for _ in range(n_dims)]
+                ttype, offset = r.unpack("I"), r.unpack("Q")
+                elements = 1
+                for d in dims:
+                    elements *= d
+                block, nbytes = _TYPE_SIZES.get(ttype, (1, 0))
+                end = max(end, offset + elements // block * nbytes)
+            alignment = int(metadata.get("general.alignment", 32))
+            data_start = -(-f.tell() // alignment) * alignment
+    except _Truncated:
+        raise StartTuiError(f"The model file {str(p)!r} is truncated (its header ends early).") from None
+    except (ValueError, struct.error) as exc:
+        raise StartTuiError(f"The model file {str(p)!r} is a corrupt GGUF file ({exc}).") from None
+    except OSError as exc:
+        raise StartTuiError(f"The model file {str(p)!r} cannot be read ({exc.strerror}).") from None
+    if data_start + end > size:
+        raise StartTuiError(
+            f"The model file {str(p)!r} is truncated: its tensors need {data_start + end} bytes "
+            f"and the file has {size}."
+        )
+    return GGUFInfo(p, version, n_tensors, metadata, end, size)

@@ -1,0 +1,158 @@
+"""The typed events the Hint-infer loop emits; every front end (TUI, CLI, trace writer, eval) consumes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, Literal
+
+SpanKind = Literal["prompt", "model", "hint", "code", "output"]
+HintSource = Literal["auto", "user"]
+
+
+@dataclass
+class Span:
+    """A typed piece of the trace text. Concatenating a trace's spans gives its full text."""
+
+    kind: SpanKind
+    text: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "text": self.text}
+        if self.meta:
+            out["meta"] = self.meta
+        return out
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Span:
+        return cls(kind=obj["kind"], text=obj["text"], meta=dict(obj.get("meta") or {}))
+
+
+@dataclass
+class Event:
+    type: ClassVar[str] = "event"
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"type": self.type}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "spans":
+                value = [s.to_json() for s in value]
+            out[f.name] = value
+        return out
+
+
+@dataclass
+class Started(Event):
+    """A run began; `spans` is the text it starts from (the prompt, or a branch's kept prefix)."""
+
+    type: ClassVar[str] = "started"
+    trace_id: str
+    problem: str
+    spans: list[Span]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TextDelta(Event):
+    """Model output appended to the trace: thinking (`model`) or the inside of a code block (`code`)."""
+
+    type: ClassVar[str] = "text"
+    text: str
+    kind: Literal["model", "code"] = "model"
+
+
+@dataclass
+class HintInserted(Event):
+    """A hint was inserted at the end of the trace, by the policy (`auto`) or by a person (`user`)."""
+
+    type: ClassVar[str] = "hint"
+    text: str
+    source: HintSource = "auto"
+    category: str = ""
+    trigger: str = ""
+    opens_code: bool = True
+
+
+@dataclass
+class CodeStarted(Event):
+    """A code block was closed and is about to run; `code` is exactly what runs."""
+
+    type: ClassVar[str] = "code_started"
+    index: int
+    code: str
+
+
+@dataclass
+class CodeFinished(Event):
+    """The sandbox answered; `output_text` is the output block appended to the trace."""
+
+    type: ClassVar[str] = "code_finished"
+    index: int
+    ok: bool
+    stdout: str
+    error: str | None
+    timed_out: bool
+    duration_s: float
+    output_text: str
+    executed: bool = True
+    code_start: int = 0
+    """Offsets of the code that ran in the trace text (`text[code_start:code_end]`)."""
+    code_end: int = 0
+
+
+@dataclass
+class AnswerFound(Event):
+    type: ClassVar[str] = "answer"
+    answer: str
+
+
+@dataclass
+class Paused(Event):
+    """The loop stopped at a clean point and waits; call `Run.resume()` or `Run.inject_hint()`."""
+
+    type: ClassVar[str] = "paused"
+
+
+@dataclass
+class Finished(Event):
+    type: ClassVar[str] = "finished"
+    reason: str
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Error(Event):
+    type: ClassVar[str] = "error"
+    message: str
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type: cls
+    for cls in (Started, TextDelta, HintInserted, CodeStarted, CodeFinished, AnswerFound, Paused, Finished, Error)
+}
+
+
+def event_from_json(obj: dict[str, Any]) -> Event:
+    obj = dict(obj)
+    cls = EVENT_TYPES[obj.pop("type")]
+    if cls is Started:
+        obj["spans"] = [Span.from_json(s) for s in obj["spans"]]
+    return cls(**obj)
+
+
+__all__ = [
+    "AnswerFound",
+    "CodeFinished",
+    "CodeStarted",
+    "Error",
+    "Event",
+    "Finished",
+    "HintInserted",
+    "Paused",
+    "Span",
+    "SpanKind",
+    "Started",
+    "TextDelta",
+    "event_from_json",
+]

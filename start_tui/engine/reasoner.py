@@ -1,0 +1,494 @@
+"""The Hint-infer loop: generate, insert hints, run code in the sandbox, continue; steerable while it runs.
+
+`Reasoner.start(problem)` gives a `Run`. Iterating `Run.events()` drives it: each step streams
+model text, and at the markers the scanner finds it inserts a hint (after a conjunction, before
+the end-of-thinking stop, after a failed block), runs a closed code block and appends its output.
+From any thread a front end may call `pause`, `resume`, `stop` and `inject_hint`; `events()`
+returns at a pause and carries on when iterated again. `branch(offset)` starts a new run from an
+earlier point of the trace and leaves the original untouched.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Generator, Iterator
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from start_tui.backends.base import Backend, SamplingParams
+from start_tui.engine.answer import extract_answer
+from start_tui.engine.events import (
+    AnswerFound,
+    CodeFinished,
+    CodeStarted,
+    Event,
+    Finished,
+    HintInserted,
+    Paused,
+    Span,
+    Started,
+    TextDelta,
+)
+from start_tui.engine.hints import CODE_FENCE, HintChooser, HintLibrary, HintPolicy
+from start_tui.engine.profiles import ModelProfile
+from start_tui.engine.scanner import FENCE_OPENERS, Marker, Mode, Scanner
+from start_tui.engine.trace import Trace, TraceWriter
+from start_tui.errors import StartTuiError
+from start_tui.sandbox import ExecResult, Sandbox
+from start_tui.sandbox.client import Session
+
+
+@dataclass
+class RunConfig:
+    """Limits and formatting of one run."""
+
+    max_tokens: int = 4096
+    """Most tokens the model generates in the run (all continuations together)."""
+    sampling: SamplingParams = field(default_factory=SamplingParams)
+    output_chars: int = 2000
+    """Characters of a code block's printed output shown to the model; the middle is cut beyond it."""
+    error_lines: int = 4
+    """Last lines of a traceback shown to the model."""
+    execute_code: bool = True
+    """Run closed code blocks in the sandbox; False leaves them as text (a tool-free baseline)."""
+
+
+def format_output(result: ExecResult, limit: int, error_lines: int) -> str:
+    """The output block appended after a code block: printed text, then the useful end of an error."""
+    out = result.stdout
+    dropped = result.truncated_chars
+    if len(out) > limit:
+        head, tail = out[: limit // 2], out[-(limit // 2) :]
+        dropped += len(out) - len(head) - len(tail)
+        out = head + f"\n... ({dropped} characters omitted) ...\n" + tail
+    elif dropped:
+        out += f"\n... ({dropped} more characters omitted)"
+    body = out.rstrip("\n")
+    if result.error:
+        lines = [line for line in result.error.splitlines() if line.strip()]
+        if lines and lines[0].startswith("Traceback"):
+            lines = lines[1:]
+        err = "\n".join(lines[-error_lines:])
+        body = f"{body}\n{err}" if body else err
+    if not body:
+        body = "(no output)"
+    return f"\n```output\n{body}\n```\n"
+
+
+@dataclass
+class _State:
+    mode: Mode = "think"
+    tool_calls: int = 0
+    auto_hints: int = 0
+    user_hints: int = 0
+    rounds_used: int = 0
+    code_start: int = 0
+    last_tool_end: int = 0
+
+
+class Reasoner:
+    """Hint-infer over one backend and one sandbox, with a model profile and a hint policy."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        sandbox: Sandbox,
+        profile: ModelProfile,
+        policy: HintPolicy | None = None,
+        config: RunConfig | None = None,
+        library: HintLibrary | None = None,
+    ) -> None:
+        self.backend = backend
+        self.sandbox = sandbox
+        self.profile = profile
+        self.policy = policy or HintPolicy()
+        self.config = config or RunConfig()
+        self.library = library or HintLibrary.load()
+        self.policy.validate(self.library)
+
+    def start(self, problem: str, trace_path: str | Path | None = None) -> Run:
+        if not problem or not problem.strip():
+            raise StartTuiError("The problem is empty; give the problem text (or --file with a non-empty file).")
+        prompt = self.profile.build_prompt(problem, self.backend.metadata())
+        spans = [Span("prompt", prompt)]
+        return Run(self, problem, spans, _State(), trace_path, parent=None)
+
+    def branch(self, trace: Trace, offset: int, trace_path: str | Path | None = None) -> Run:
+        """A new run that continues `trace` from character `offset`; `trace` itself is not changed."""
+        text_len = len(trace.text)
+        if not trace.prompt_length <= offset <= text_len:
+            raise StartTuiError(f"A branch point must lie between {trace.prompt_length} and {text_len} (got {offset}).")
+        spans: list[Span] = []
+        pos = 0
+        for span in trace.spans:
+            end = pos + len(span.text)
+            if end <= offset:
+                spans.append(Span(span.kind, span.text, dict(span.meta)))
+            elif pos < offset:
+                if span.kind in ("output", "hint"):
+                    spans.append(Span(span.kind, span.text, dict(span.meta)))  # never cut one in half
+                else:
+                    meta = {k: v for k, v in span.meta.items() if k != "index"}
+                    spans.append(Span(span.kind, span.text[: offset - pos], meta))
+            pos = end
+        state = _state_of(spans, self.profile)
+        parent = {"trace_id": trace.id, "offset": sum(len(s.text) for s in spans)}
+        return Run(self, trace.problem, spans, state, trace_path, parent=parent)
+
+
+def _state_of(spans: list[Span], profile: ModelProfile) -> _State:
+    """Counters and mode at the end of a span list (for branches)."""
+    state = _State()
+    pos = 0
+    code_start = None
+    for span in spans:
+        if span.kind == "hint":
+            if span.meta.get("source") == "user":
+                state.user_hints += 1
+            else:
+                state.auto_hints += 1
+            if span.meta.get("trigger") == "before_stop":
+                state.rounds_used += 1
+            fence = span.text.rfind(CODE_FENCE)
+            code_start = pos + fence + len(CODE_FENCE) if fence >= 0 else None
+        elif span.kind == "code" and code_start is None:
+            code_start = pos
+        elif span.kind == "output":
+            state.tool_calls += 1 if span.meta.get("executed", True) else 0
+            state.last_tool_end = pos + len(span.text)
+            code_start = None
+        elif span.kind == "model":
+            if any(span.text.endswith(f) for f in FENCE_OPENERS):
+                code_start = pos + len(span.text)
+            if any(t in span.text for t in profile.think_end):
+                state.mode = "answer"
+        pos += len(span.text)
+    last = spans[-1]
+    open_code = last.kind == "code" or (last.kind == "hint" and CODE_FENCE in last.text)
+    open_code |= last.kind == "model" and any(last.text.endswith(f) for f in FENCE_OPENERS)
+    if open_code and code_start is not None:
+        state.mode, state.code_start = "code", code_start
+    return state
+
+
+class Run:
+    """One problem being solved; drive it with `events()`, steer it from any thread."""
+
+    def __init__(
+        self,
+        reasoner: Reasoner,
+        problem: str,
+        spans: list[Span],
+        state: _State,
+        trace_path: str | Path | None,
+        parent: dict[str, Any] | None,
+    ) -> None:
+        self.reasoner = reasoner
+        self.backend = reasoner.backend
+        self.profile = reasoner.profile
+        self.policy = reasoner.policy
+        self.config = reasoner.config
+        self.state = state
+        self.trace = Trace(id="", problem=problem)
+        self.chooser = HintChooser(reasoner.library, self.policy)
+        self.scanner = Scanner(self.profile.think_end, self.profile.stop, self.policy.conjunctions)
+        self.status = "ready"
+        self._trace_id = uuid.uuid4().hex[:12]
+        self._writer = TraceWriter(trace_path, self._trace_id) if trace_path else None
+        self._session: Session | None = None
+        self._lock = threading.Lock()
+        self._pause = False
+        self._stop = False
+        self._injected: list[tuple[str, bool]] = []
+        self._interrupt = threading.Event()
+        self._start_spans = spans
+        self._parent = parent
+        self._started_at = 0.0
+        self._stats0 = (0, 0, 0.0)
+        self._replay: list[str] = []
+        if parent is not None:
+            self._replay = [
+                spans_text(spans)[s.meta["code_start"] : s.meta["code_end"]]
+                for s in spans
+                if s.kind == "output" and s.meta.get("executed") and "code_start" in s.meta
+            ]
+
+    # -- steering, callable from any thread -------------------------------------------------
+    def pause(self) -> None:
+        with self._lock:
+            self._pause = True
+            self._interrupt.set()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._pause = False
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stop = True
+            self._interrupt.set()
+
+    def inject_hint(self, text: str, open_code: bool | None = None) -> None:
+        """Insert `text` at the current end of the trace, marked as a user hint.
+
+        `open_code` says whether the model should write code next; by default, when the text ends
+        with an opened python fence.
+        """
+        if not text:
+            raise StartTuiError("A hint cannot be empty.")
+        if open_code is None:
+            open_code = text.endswith(CODE_FENCE) or any(text.endswith(f) for f in FENCE_OPENERS)
+        with self._lock:
+            self._injected.append((text, open_code))
+            self._interrupt.set()
+
+    def branch(self, offset: int, trace_path: str | Path | None = None) -> Run:
+        return self.reasoner.branch(self.trace, offset, trace_path)
+
+    @property
+    def finished(self) -> bool:
+        return self.status == "finished"
+
+    # -- the loop ----------------------------------------------------------------------------
+    def events(self) -> Iterator[Event]:
+        """Drive the run; returns when it finishes or pauses (iterate again after `resume`)."""
+        if self.status == "finished":
+            return
+        if self.status == "ready":
+            yield from self._begin()
+        self.status = "running"
+        while True:
+            with self._lock:
+                stop, pause, injected = self._stop, self._pause, self._injected
+                self._injected = []
+                self._interrupt.clear()
+            for text, open_code in injected:
+                yield self._insert_hint(text, "user", "user", "user", open_code)
+            if stop:
+                yield from self._finish("stopped")
+                return
+            if pause:
+                self.status = "paused"
+                yield self._emit(Paused())
+                return
+            remaining = self.config.max_tokens - self._generated()
+            if remaining <= 0:
+                yield from self._finish("max_tokens")
+                return
+            outcome = yield from self._generate(remaining)
+            if outcome is not None:
+                yield from self._finish(outcome)
+                return
+
+    def _begin(self) -> Iterator[Event]:
+        stats = self.backend.stats
+        self._stats0 = (stats.tokens_evaluated, stats.tokens_generated, stats.decode_seconds)
+        self._started_at = time.monotonic()
+        meta = {
+            "model": self.backend.name,
+            "profile": self.profile.name,
+            "policy": asdict(self.policy),
+            "config": {k: v for k, v in asdict(self.config).items() if k != "sampling"},
+            "sampling": asdict(self.config.sampling),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        if self._parent:
+            meta["parent"] = self._parent
+        yield self._emit(Started(self._trace_id, self.trace.problem, self._start_spans, meta))
+        if self._replay:
+            session = self._get_session()
+            for code in self._replay:
+                session.run(code)  # rebuild the notebook state of the kept prefix
+
+    def _generated(self) -> int:
+        return self.backend.stats.tokens_generated - self._stats0[1]
+
+    def _emit(self, event: Event) -> Event:
+        self.trace.apply(event)
+        if self._writer is not None:
+            self._writer.write(event)
+        return event
+
+    def _text_event(self, text: str, kind: str) -> Iterator[Event]:
+        if text:
+            yield self._emit(TextDelta(text, "code" if kind == "code" else "model"))
+
+    def _generate(self, remaining: int) -> Generator[Event, None, str | None]:
+        """One continuation; returns a finish reason, or None when the loop should go on."""
+        params = replace(self.config.sampling, max_tokens=remaining)
+        stream = self.backend.stream(self.trace.text, params)
+        buf = ""
+        try:
+            for delta in stream:
+                buf += delta
+                while buf:
+                    text = self.trace.text
+                    st = self.state
+                    safe, marker = self.scanner.scan(
+                        buf,
+                        st.mode,
+                        text[-1:] if text else "",
+                        self._conjunction_open(len(text)),
+                        at_code_start=st.mode == "code" and len(text) == st.code_start,
+                    )
+                    yield from self._text_event(buf[:safe], st.mode)
+                    if marker is None:
+                        buf = buf[safe:]
+                        break
+                    action = yield from self._on_marker(marker, buf)
+                    if action == "restart":
+                        return None
+                    if action is not None and action != "continue":
+                        return action
+                    buf = buf[marker.end :]
+                if self._interrupt.is_set():
+                    return None  # held-back text is dropped: it was never shown
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+        yield from self._text_event(buf, self.state.mode)
+        return "max_tokens" if self._generated() >= self.config.max_tokens else "eos"
+
+    def _conjunction_open(self, text_len: int) -> bool:
+        p, st = self.policy, self.state
+        return (
+            p.enabled
+            and bool(p.conjunctions)
+            and st.tool_calls < p.max_tool_calls
+            and text_len - st.last_tool_end >= p.min_chars_between
+        )
+
+    def _on_marker(self, marker: Marker, buf: str) -> Generator[Event, None, str]:
+        """Act on a marker; returns 'continue', 'restart' (stream closed) or a finish reason."""
+        st, policy = self.state, self.policy
+        if marker.kind == "stop":
+            return "stop"
+        if marker.kind == "fence_open":
+            yield from self._text_event(marker.text, "model")
+            st.mode, st.code_start = "code", len(self.trace.text)
+            return "continue"
+        if marker.kind == "conjunction":
+            if self.chooser.take_conjunction():
+                yield self._insert_auto_hint(f"conjunction:{marker.text}")
+                return "restart"
+            yield from self._text_event(marker.text, "model")
+            return "continue"
+        if marker.kind == "think_end":
+            if policy.enabled and st.rounds_used < policy.before_stop_rounds and st.tool_calls < policy.max_tool_calls:
+                st.rounds_used += 1
+                yield self._insert_auto_hint("before_stop")
+                return "restart"
+            yield from self._text_event(marker.text, "model")
+            st.mode = "answer"
+            return "continue"
+        # a closing fence: the code is everything since the opener
+        code_end = len(self.trace.text) + (1 if marker.text.startswith("\n") else 0)
+        yield from self._text_event(marker.text[:1] if marker.text.startswith("\n") else "", "code")
+        yield from self._text_event("```", "model")
+        yield from self._execute(st.code_start, code_end)
+        return "restart"
+
+    def _insert_auto_hint(self, trigger: str) -> Event:
+        hint = self.chooser.choose()
+        return self._insert_hint(hint.render(), "auto", hint.category, trigger, True)
+
+    def _insert_hint(self, text: str, source: str, category: str, trigger: str, open_code: bool) -> Event:
+        st = self.state
+        if source == "user":
+            st.user_hints += 1
+        else:
+            st.auto_hints += 1
+        event = self._emit(HintInserted(text, source, category, trigger, open_code))  # type: ignore[arg-type]
+        if open_code:
+            fence = max((text.rfind(f) + len(f) for f in (*FENCE_OPENERS, CODE_FENCE) if f in text), default=len(text))
+            st.mode, st.code_start = "code", len(self.trace.text) - len(text) + fence
+        return event
+
+    def _get_session(self) -> Session:
+        if self._session is None:
+            self._session = self.reasoner.sandbox.session()
+        return self._session
+
+    def _execute(self, start: int, end: int) -> Iterator[Event]:
+        st, policy = self.state, self.policy
+        code = self.trace.text[start:end]
+        index = st.tool_calls + 1
+        st.mode = "think" if st.mode == "code" else st.mode
+        yield self._emit(CodeStarted(index, code))
+        if not self.config.execute_code or st.tool_calls >= policy.max_tool_calls:
+            why = "code execution is off" if not self.config.execute_code else "the tool-call limit is reached"
+            result = ExecResult(
+                ok=False, stdout="", error=f"NotRun: {why}; this code was not run.", timed_out=False, duration_s=0.0
+            )
+            executed = False
+        else:
+            result = self._get_session().run(code)
+            st.tool_calls += 1
+            executed = True
+        output = format_output(result, self.config.output_chars, self.config.error_lines)
+        event = CodeFinished(
+            index,
+            result.ok,
+            result.stdout,
+            result.error,
+            result.timed_out,
+            result.duration_s,
+            output,
+            executed,
+            start,
+            end,
+        )
+        yield self._emit(event)
+        st.last_tool_end = len(self.trace.text)
+        if (
+            executed
+            and not result.ok
+            and policy.enabled
+            and policy.error_hint
+            and st.tool_calls < policy.max_tool_calls
+        ):
+            hint = self.chooser.error_hint()
+            if hint is not None:
+                yield self._insert_hint(hint.render(), "auto", hint.category, "error", True)
+
+    def _finish(self, reason: str) -> Iterator[Event]:
+        said = "".join(s.text for s in self.trace.spans if s.kind == "model")
+        answer = extract_answer(said, self.profile.answer_prefixes)
+        if answer is not None:
+            yield self._emit(AnswerFound(answer))
+        stats = self.backend.stats
+        evaluated = stats.tokens_evaluated - self._stats0[0]
+        gen = stats.tokens_generated - self._stats0[1]
+        decode_s = stats.decode_seconds - self._stats0[2]
+        trace_tokens = self.backend.count_tokens(self.trace.text)
+        st = self.state
+        summary = {
+            "tokens_generated": gen,
+            "tokens_evaluated": evaluated,
+            "tokens_in_trace": trace_tokens,
+            "eval_ratio": round(evaluated / trace_tokens, 4) if trace_tokens else None,
+            "tool_calls": st.tool_calls,
+            "hints_auto": st.auto_hints,
+            "hints_user": st.user_hints,
+            "hint_rounds": st.rounds_used,
+            "elapsed_s": round(time.monotonic() - self._started_at, 3),
+            "decode_tokens_per_s": round(gen / decode_s, 2) if decode_s > 0 else None,
+        }
+        self.status = "finished"
+        yield self._emit(Finished(reason, summary))
+        if self._writer is not None:
+            self._writer.finish(self.trace)
+        self.close()
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+def spans_text(spans: list[Span]) -> str:
+    return "".join(s.text for s in spans)

@@ -1,0 +1,234 @@
+"""The trace: the one record of a run (typed spans with offsets plus metadata), and its JSONL file.
+
+A trace is built by folding the run's events (`Trace.apply`), live and when a file is read back, so
+there is one definition of what an event does to the record. While a run streams, `TraceWriter`
+appends each event as a journal line; when it ends the journal is replaced by one compact
+`{"trace": ...}` line. A killed process leaves the journal, which `load_traces` folds back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from start_tui.engine.events import (
+    AnswerFound,
+    CodeFinished,
+    Error,
+    Event,
+    Finished,
+    HintInserted,
+    Span,
+    Started,
+    TextDelta,
+    event_from_json,
+)
+from start_tui.errors import StartTuiError
+
+FORMAT = "start-tui/trace-v1"
+
+
+@dataclass
+class Trace:
+    id: str
+    problem: str
+    spans: list[Span] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    answer: str | None = None
+    status: str = "running"
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return "".join(s.text for s in self.spans)
+
+    def offsets(self) -> list[tuple[int, int]]:
+        """(start, end) character offsets of each span in `text`."""
+        out, pos = [], 0
+        for s in self.spans:
+            out.append((pos, pos + len(s.text)))
+            pos += len(s.text)
+        return out
+
+    @property
+    def prompt_length(self) -> int:
+        return sum(len(s.text) for s in self.spans if s.kind == "prompt")
+
+    def apply(self, event: Event) -> None:
+        """Fold one event into the record."""
+        if isinstance(event, Started):
+            self.id, self.problem = event.trace_id, event.problem
+            self.spans = [Span(s.kind, s.text, dict(s.meta)) for s in event.spans]
+            self.meta = dict(event.meta)
+            self.status = "running"
+        elif isinstance(event, TextDelta):
+            last = self.spans[-1] if self.spans else None
+            if last is not None and last.kind == event.kind:
+                last.text += event.text
+            else:
+                self.spans.append(Span(event.kind, event.text))
+        elif isinstance(event, HintInserted):
+            meta = {
+                "source": event.source,
+                "category": event.category,
+                "trigger": event.trigger,
+                "opens_code": event.opens_code,
+            }
+            self.spans.append(Span("hint", event.text, meta))
+        elif isinstance(event, CodeFinished):
+            meta = {
+                "index": event.index,
+                "ok": event.ok,
+                "timed_out": event.timed_out,
+                "duration_s": round(event.duration_s, 4),
+                "executed": event.executed,
+                "code_start": event.code_start,
+                "code_end": event.code_end,
+            }
+            if event.error:
+                meta["error"] = event.error
+            self.spans.append(Span("output", event.output_text, meta))
+        elif isinstance(event, AnswerFound):
+            self.answer = event.answer
+        elif isinstance(event, Finished):
+            self.status = "stopped" if event.reason == "stopped" else "finished"
+            self.meta["finish_reason"] = event.reason
+            self.stats = dict(event.stats)
+        elif isinstance(event, Error):
+            self.status = "error"
+            self.meta["error"] = event.message
+
+    def to_json(self) -> dict[str, Any]:
+        spans = []
+        for span, (start, end) in zip(self.spans, self.offsets(), strict=True):
+            obj = span.to_json()
+            obj["start"], obj["end"] = start, end
+            spans.append(obj)
+        return {
+            "format": FORMAT,
+            "id": self.id,
+            "problem": self.problem,
+            "status": self.status,
+            "answer": self.answer,
+            "meta": self.meta,
+            "stats": self.stats,
+            "spans": spans,
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Trace:
+        spans = [Span.from_json(s) for s in obj["spans"]]
+        trace = cls(
+            id=obj["id"],
+            problem=obj.get("problem", ""),
+            spans=spans,
+            meta=dict(obj.get("meta") or {}),
+            answer=obj.get("answer"),
+            status=obj.get("status", "finished"),
+            stats=dict(obj.get("stats") or {}),
+        )
+        pos = 0
+        for raw, span in zip(obj["spans"], spans, strict=True):
+            if "start" in raw and (raw["start"] != pos or raw.get("end") != pos + len(span.text)):
+                raise ValueError(f"span offsets of trace {trace.id} do not match its texts")
+            pos += len(span.text)
+        return trace
+
+    @classmethod
+    def from_events(cls, events: Iterable[Event]) -> Trace:
+        trace = cls(id="", problem="")
+        for event in events:
+            trace.apply(event)
+        return trace
+
+
+class TraceWriter:
+    """Append a run's events to a JSONL file as they happen; compact them into one line at the end."""
+
+    def __init__(self, path: str | os.PathLike[str], trace_id: str) -> None:
+        self.path = Path(path)
+        self.trace_id = trace_id
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self.path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise StartTuiError(f"The trace file {str(self.path)!r} cannot be written ({exc.strerror}).") from None
+
+    def write(self, event: Event) -> None:
+        line = json.dumps({"trace_id": self.trace_id, "event": event.to_json()}, ensure_ascii=False)
+        with self._lock:
+            if self._file.closed:
+                return
+            self._file.write(line + "\n")
+            self._file.flush()
+
+    def finish(self, trace: Trace) -> None:
+        """Replace this run's journal lines by the compact record, atomically; other runs' lines stay."""
+        with self._lock:
+            if self._file.closed:
+                return
+            self._file.close()
+            kept: list[str] = []
+            with self.path.open(encoding="utf-8") as f:
+                for line in f:
+                    try:
+                        obj = json.loads(line)
+                    except json.JSONDecodeError:
+                        kept.append(line)
+                        continue
+                    if not (isinstance(obj, dict) and obj.get("trace_id") == self.trace_id and "event" in obj):
+                        kept.append(line)
+            kept.append(json.dumps({"trace": trace.to_json()}, ensure_ascii=False) + "\n")
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.writelines(kept)
+            os.replace(tmp, self.path)
+
+
+def load_traces(path: str | os.PathLike[str]) -> list[Trace]:
+    """Every run in a trace file, complete records and crash-left journals alike, in file order."""
+    p = Path(path)
+    try:
+        lines = p.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise StartTuiError(f"The trace file {str(p)!r} does not exist.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StartTuiError(f"The trace file {str(p)!r} cannot be read ({exc}).") from None
+    traces: dict[str, Trace] = {}
+    journals: dict[str, Trace] = {}
+    order: list[str] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            if "trace" in obj:
+                trace = Trace.from_json(obj["trace"])
+                traces[trace.id] = trace
+                if trace.id not in order:
+                    order.append(trace.id)
+            else:
+                tid = obj["trace_id"]
+                journal = journals.setdefault(tid, Trace(id=tid, problem=""))
+                journal.apply(event_from_json(obj["event"]))
+                if tid not in order:
+                    order.append(tid)
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise StartTuiError(f"Line {number} of {str(p)!r} is not a start-tui trace line ({exc}).") from None
+    out = []
+    for tid in order:
+        if tid in traces:
+            out.append(traces[tid])
+        else:
+            journal = journals[tid]
+            if journal.status == "running":
+                journal.status = "incomplete"
+            out.append(journal)
+    return out

@@ -9,13 +9,51 @@ SpanKind = Literal["prompt", "model", "hint", "code", "output"]
 HintSource = Literal["auto", "user"]
 
 
-@dataclass
 class Span:
-    """A typed piece of the trace text. Concatenating a trace's spans gives its full text."""
+    """A typed piece of the trace text. Concatenating a trace's spans gives its full text.
 
-    kind: SpanKind
-    text: str
-    meta: dict[str, Any] = field(default_factory=dict)
+    Text is appended in chunks and joined when read, so streaming into a long span stays linear.
+    """
+
+    __slots__ = ("_chunks", "_length", "kind", "meta")
+
+    def __init__(self, kind: SpanKind, text: str = "", meta: dict[str, Any] | None = None) -> None:
+        self.kind: SpanKind = kind
+        self.meta: dict[str, Any] = meta if meta is not None else {}
+        self._chunks = [text]
+        self._length = len(text)
+
+    @property
+    def text(self) -> str:
+        if len(self._chunks) > 1:
+            self._chunks = ["".join(self._chunks)]
+        return self._chunks[0]
+
+    def append(self, text: str) -> None:
+        self._chunks.append(text)
+        self._length += len(text)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def tail(self, n: int) -> str:
+        """The last `n` characters, reading only the last chunks."""
+        out: list[str] = []
+        got = 0
+        for chunk in reversed(self._chunks):
+            out.append(chunk)
+            got += len(chunk)
+            if got >= n:
+                break
+        return "".join(reversed(out))[-n:] if n else ""
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Span):
+            return NotImplemented
+        return (self.kind, self.text, self.meta) == (other.kind, other.text, other.meta)
+
+    def __repr__(self) -> str:
+        return f"Span({self.kind!r}, {self.text!r}, {self.meta!r})"
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "text": self.text}

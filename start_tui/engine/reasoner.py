@@ -325,14 +325,14 @@ class Run:
             for delta in stream:
                 buf += delta
                 while buf:
-                    text = self.trace.text
+                    length = self.trace.length
                     st = self.state
                     safe, marker = self.scanner.scan(
                         buf,
                         st.mode,
-                        text[-1:] if text else "",
-                        self._conjunction_open(len(text)),
-                        at_code_start=st.mode == "code" and len(text) == st.code_start,
+                        self.trace.tail(16),
+                        self._conjunction_open(length),
+                        at_code_start=st.mode == "code" and length == st.code_start,
                     )
                     yield from self._text_event(buf[:safe], st.mode)
                     if marker is None:
@@ -369,7 +369,7 @@ class Run:
             return "stop"
         if marker.kind == "fence_open":
             yield from self._text_event(marker.text, "model")
-            st.mode, st.code_start = "code", len(self.trace.text)
+            st.mode, st.code_start = "code", self.trace.length
             return "continue"
         if marker.kind == "conjunction":
             if self.chooser.take_conjunction():
@@ -386,7 +386,7 @@ class Run:
             st.mode = "answer"
             return "continue"
         # a closing fence: the code is everything since the opener
-        code_end = len(self.trace.text) + (1 if marker.text.startswith("\n") else 0)
+        code_end = self.trace.length + (1 if marker.text.startswith("\n") else 0)
         yield from self._text_event(marker.text[:1] if marker.text.startswith("\n") else "", "code")
         yield from self._text_event("```", "model")
         yield from self._execute(st.code_start, code_end)
@@ -405,7 +405,7 @@ class Run:
         event = self._emit(HintInserted(text, source, category, trigger, open_code))  # type: ignore[arg-type]
         if open_code:
             fence = max((text.rfind(f) + len(f) for f in (*FENCE_OPENERS, CODE_FENCE) if f in text), default=len(text))
-            st.mode, st.code_start = "code", len(self.trace.text) - len(text) + fence
+            st.mode, st.code_start = "code", self.trace.length - len(text) + fence
         return event
 
     def _get_session(self) -> Session:
@@ -443,7 +443,7 @@ class Run:
             end,
         )
         yield self._emit(event)
-        st.last_tool_end = len(self.trace.text)
+        st.last_tool_end = self.trace.length
         if (
             executed
             and not result.ok

@@ -16,7 +16,7 @@ MarkerKind = Literal["fence_open", "fence_close", "think_end", "stop", "conjunct
 
 FENCE_OPENERS = ("```python\n", "```py\n", "```Python\n", "```python3\n")
 FENCE_CLOSER = "\n```"
-_SENTENCE_START = set(" \t\n.!?\"'*(")
+_SENTENCE_END = set("\n.!?\"'*(")
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,8 @@ class Scanner:
     ) -> tuple[int, Marker | None]:
         """Return (safe, marker): `buf[:safe]` holds no marker and can be emitted; `marker` starts at `safe`.
 
-        `prev` is the character emitted just before `buf` (sentence-start test for conjunctions);
+        `prev` is the text emitted just before `buf` (a short tail is enough: conjunctions must
+        start a sentence);
         `at_code_start` says that `buf` begins right after an opened fence (a closing fence may
         then come without a newline before it).
         """
@@ -60,9 +61,9 @@ class Scanner:
             pos = buf.find(lit)
             while pos >= 0:
                 if kind == "conjunction":
-                    before = buf[pos - 1] if pos > 0 else prev
+                    before = (prev + buf[:pos]).rstrip(" \t")[-1:]
                     after_i = pos + len(lit)
-                    if before and before not in _SENTENCE_START:
+                    if before and before not in _SENTENCE_END:
                         pos = buf.find(lit, pos + 1)
                         continue
                     if after_i >= len(buf):

@@ -43,10 +43,25 @@ class Trace:
     answer: str | None = None
     status: str = "running"
     stats: dict[str, Any] = field(default_factory=dict)
+    _length: int | None = field(default=None, repr=False, compare=False)
 
     @property
     def text(self) -> str:
         return "".join(s.text for s in self.spans)
+
+    @property
+    def length(self) -> int:
+        """Characters in `text`, without joining it."""
+        return sum(len(s) for s in self.spans) if self._length is None else self._length
+
+    def tail(self, n: int) -> str:
+        """The last `n` characters of `text`, without joining it."""
+        out = ""
+        for span in reversed(self.spans):
+            out = span.tail(n - len(out)) + out
+            if len(out) >= n:
+                break
+        return out
 
     def offsets(self) -> list[tuple[int, int]]:
         """(start, end) character offsets of each span in `text`."""
@@ -67,13 +82,19 @@ class Trace:
             self.spans = [Span(s.kind, s.text, dict(s.meta)) for s in event.spans]
             self.meta = dict(event.meta)
             self.status = "running"
-        elif isinstance(event, TextDelta):
+            self._length = sum(len(s) for s in self.spans)
+            return
+        if self._length is None:
+            self._length = sum(len(s) for s in self.spans)
+        if isinstance(event, TextDelta):
+            self._length += len(event.text)
             last = self.spans[-1] if self.spans else None
             if last is not None and last.kind == event.kind:
-                last.text += event.text
+                last.append(event.text)
             else:
                 self.spans.append(Span(event.kind, event.text))
         elif isinstance(event, HintInserted):
+            self._length += len(event.text)
             meta = {
                 "source": event.source,
                 "category": event.category,
@@ -94,6 +115,7 @@ class Trace:
             if event.error:
                 meta["error"] = event.error
             self.spans.append(Span("output", event.output_text, meta))
+            self._length += len(event.output_text)
         elif isinstance(event, AnswerFound):
             self.answer = event.answer
         elif isinstance(event, Finished):

@@ -166,12 +166,6 @@ class SandboxPolicy(RestrictingNodeTransformer):
         self._tmp += 1
         return f"_aug{self._tmp}_"
 
-    def check_name(self, node: Any, name: str | None, allow_magic_methods: bool = False) -> None:
-        if name is not None and name.startswith("_aug") and name.endswith("_"):
-            self.error(node, f'"{name}" is a reserved name.')
-            return
-        super().check_name(node, name, allow_magic_methods)
-
     def visit_Attribute(self, node: ast.Attribute) -> Any:
         attr = node.attr
         if not (_is_private_name(attr) or attr in ALLOWED_DUNDERS):
@@ -227,11 +221,6 @@ class SandboxPolicy(RestrictingNodeTransformer):
         for stmt in stmts:
             copy_locations(stmt, node)
         return stmts
-
-    def visit_Name(self, node: ast.Name) -> Any:
-        if node.id.startswith("_aug") and node.id.endswith("_") and node.id[4:-1].isdigit():
-            return node  # our own temporaries; user code cannot spell them (check_name refuses)
-        return super().visit_Name(node)
 
     def visit_Import(self, node: ast.Import) -> Any:
         self.check_import_names(node)

@@ -1,0 +1,54 @@
+"""Shared fixtures: the real embedded model (llama.cpp on the CPU), a warm sandbox, the shared data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from start_tui.backends.embedded import embedded_model_path
+from start_tui.backends.llama_cpp import LlamaCppBackend
+from start_tui.engine import HintPolicy, Reasoner, RunConfig, select_profile
+from start_tui.sandbox import Sandbox, SandboxConfig
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SUM_OF_SQUARES = "What is the sum of the squares of the integers from 1 to 50?"
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    return embedded_model_path()
+
+
+@pytest.fixture(scope="session")
+def backend(model_path: Path) -> Iterator[LlamaCppBackend]:
+    """One loaded model for the tests that do not count tokens (KV state carries between them)."""
+    b = LlamaCppBackend(model_path, n_ctx=4096)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def fresh_backend(model_path: Path) -> Iterator[LlamaCppBackend]:
+    """A model with an empty context, for tests that count evaluated tokens."""
+    b = LlamaCppBackend(model_path, n_ctx=4096)
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(SandboxConfig(timeout_s=5.0)) as sb:
+        yield sb
+
+
+def make_reasoner(backend: LlamaCppBackend, sandbox: Sandbox, **policy: object) -> Reasoner:
+    max_tokens = int(policy.pop("max_tokens", 400))  # type: ignore[call-overload]
+    return Reasoner(
+        backend,
+        sandbox,
+        select_profile(backend.metadata()),
+        HintPolicy(**policy),  # type: ignore[arg-type]
+        RunConfig(max_tokens=max_tokens),
+    )

@@ -1,0 +1,110 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from start_tui.engine.events import (
+    AnswerFound,
+    CodeFinished,
+    CodeStarted,
+    Finished,
+    HintInserted,
+    Span,
+    Started,
+    TextDelta,
+    event_from_json,
+)
+from start_tui.engine.trace import Trace, TraceWriter, load_traces
+from start_tui.errors import StartTuiError
+
+EVENTS = [
+    Started("t1", "What is 2+2?", [Span("prompt", "Problem: What is 2+2?\nSolution:")], {"model": "m"}),
+    TextDelta(" It is 4."),
+    TextDelta(" Let me check. "),
+    HintInserted("Wait, I can use Python.\n```python\n", "auto", "general", "before_stop"),
+    TextDelta("print(2+2)\n", "code"),
+    TextDelta("```", "model"),
+    CodeStarted(1, "print(2+2)\n"),
+    CodeFinished(1, True, "4\n", None, False, 0.01, "\n```output\n4\n```\n", True, 0, 0),
+    TextDelta("Final answer: \\boxed{4}"),
+    AnswerFound("4"),
+    Finished("stop", {"tool_calls": 1}),
+]
+
+
+def test_folding_events_builds_typed_spans_whose_text_is_the_run():
+    trace = Trace.from_events(EVENTS)
+    assert [s.kind for s in trace.spans] == ["prompt", "model", "hint", "code", "model", "output", "model"]
+    assert trace.spans[1].text == " It is 4. Let me check. "
+    assert trace.text == "".join(s.text for s in trace.spans)
+    assert trace.answer == "4" and trace.status == "finished" and trace.stats == {"tool_calls": 1}
+    assert trace.spans[2].meta["trigger"] == "before_stop"
+
+
+def test_offsets_and_json_round_trip():
+    trace = Trace.from_events(EVENTS)
+    obj = trace.to_json()
+    for span in obj["spans"]:
+        assert obj["spans"] and trace.text[span["start"] : span["end"]] == span["text"]
+    again = Trace.from_json(json.loads(json.dumps(obj)))
+    assert again.to_json() == obj
+
+
+def test_inconsistent_offsets_are_refused():
+    obj = Trace.from_events(EVENTS).to_json()
+    obj["spans"][1]["start"] += 1
+    with pytest.raises(ValueError, match="offsets"):
+        Trace.from_json(obj)
+
+
+def test_events_round_trip_through_json():
+    for event in EVENTS:
+        assert event_from_json(json.loads(json.dumps(event.to_json()))) == event
+
+
+def test_the_writer_journals_then_compacts_to_one_line(tmp_path: Path):
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"trace": ' + json.dumps(Trace.from_events(EVENTS).to_json() | {"id": "older"}) + "}\n")
+    writer = TraceWriter(path, "t1")
+    trace = Trace(id="", problem="")
+    for event in EVENTS[:5]:
+        trace.apply(event)
+        writer.write(event)
+    lines = path.read_text().splitlines()
+    assert len(lines) == 6 and all("event" in json.loads(line) for line in lines[1:])
+    for event in EVENTS[5:]:
+        trace.apply(event)
+        writer.write(event)
+    writer.finish(trace)
+    lines = path.read_text().splitlines()
+    assert len(lines) == 2  # the older run kept, this run compacted
+    loaded = load_traces(path)
+    assert [t.id for t in loaded] == ["older", "t1"]
+    assert loaded[1].to_json() == trace.to_json()
+
+
+def test_a_journal_left_by_a_killed_run_loads_as_incomplete(tmp_path: Path):
+    path = tmp_path / "t.jsonl"
+    writer = TraceWriter(path, "t1")
+    for event in EVENTS[:6]:
+        writer.write(event)
+    [trace] = load_traces(path)
+    assert trace.status == "incomplete"
+    assert trace.text == Trace.from_events(EVENTS[:6]).text
+    assert [s.kind for s in trace.spans][-2:] == ["code", "model"]
+
+
+def test_bad_trace_files_give_one_sentence(tmp_path: Path):
+    with pytest.raises(StartTuiError, match="does not exist"):
+        load_traces(tmp_path / "missing.jsonl")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"trace_id": "x", "event": {"type": "text", "text": "a"}}\nnot json\n')
+    with pytest.raises(StartTuiError, match="Line 2 of"):
+        load_traces(bad)
+
+
+def test_tail_and_length_do_not_need_the_joined_text():
+    trace = Trace.from_events(EVENTS)
+    assert trace.length == len(trace.text)
+    assert trace.tail(10) == trace.text[-10:]
+    assert trace.tail(10_000) == trace.text

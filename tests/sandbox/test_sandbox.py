@@ -1,0 +1,115 @@
+"""The process layer: a confined worker, notebook sessions, limits that hold."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from start_tui.sandbox import Sandbox, SandboxConfig
+from tests.conftest import SHARED
+
+
+def test_the_worker_is_isolated_when_run_as_root(sandbox: Sandbox):
+    info = sandbox.isolation
+    if os.geteuid() != 0:
+        pytest.skip("the namespace and uid layers need root; this run is not root")
+    assert info["network"] and info["tmpfs"] and info["dropped_privileges"]
+    assert info["uid"] >= 100000
+
+
+def test_variables_persist_within_a_session(sandbox: Sandbox):
+    session = sandbox.session()
+    try:
+        assert session.run("x = 41").ok
+        result = session.run("print(x + 1)")
+        assert result.ok and result.stdout == "42\n"
+    finally:
+        session.close()
+
+
+def test_sessions_do_not_share_variables(sandbox: Sandbox):
+    a, b = sandbox.session(), sandbox.session()
+    try:
+        a.run("secret_value = 1")
+        result = b.run("print(secret_value)")
+        assert not result.ok and "NameError" in (result.error or "")
+    finally:
+        a.close()
+        b.close()
+
+
+def test_persistence_can_be_turned_off():
+    with Sandbox(SandboxConfig(persist=False)) as sb:
+        session = sb.session()
+        session.run("x = 1")
+        assert "NameError" in (session.run("print(x)").error or "")
+        session.close()
+
+
+def test_a_timeout_kills_the_call_and_the_next_call_starts_fresh():
+    with Sandbox(SandboxConfig(timeout_s=1.0)) as sb:
+        session = sb.session()
+        session.run("kept = 1")
+        result = session.run("while True:\n    pass")
+        assert result.timed_out and not result.ok and result.duration_s < 5
+        after = session.run("print('alive')")
+        assert after.ok and after.stdout == "alive\n" and after.state_lost
+        session.close()
+
+
+def test_memory_and_output_limits(sandbox: Sandbox):
+    big = sandbox.run("x = bytearray(10 ** 10)")
+    assert not big.ok and "MemoryError" in (big.error or "")
+    out = sandbox.run("print('x' * 200000)")
+    assert out.ok and len(out.stdout) == 65536 and out.truncated_chars > 0
+
+
+def test_library_string_evaluation_is_stopped_by_the_audit_hook(sandbox: Sandbox):
+    result = sandbox.run("import sympy\nsympy.sympify('1+1')")
+    assert not result.ok and "strings into code" in (result.error or "")
+
+
+def test_the_host_tmp_is_not_the_sandbox_tmp(sandbox: Sandbox, tmp_path: Path):
+    # numpy.save is refused by the guard; the fsize limit and a private tmpfs are the layers below
+    result = sandbox.run("import numpy as np\nnp.save('/tmp/start-tui-test.npy', np.zeros(2))")
+    assert not result.ok
+    assert not Path("/tmp/start-tui-test.npy").exists()
+
+
+def test_errors_show_the_users_own_lines(sandbox: Sandbox):
+    result = sandbox.run("def f(n):\n    return 10 // n\n\nprint(f(0))")
+    assert not result.ok
+    assert "return 10 // n" in (result.error or "") and result.error.endswith(
+        "ZeroDivisionError: integer division or modulo by zero"
+    )
+
+
+def test_closing_the_sandbox_leaves_no_process():
+    sb = Sandbox()
+    sb.start()
+    session = sb.session()
+    session.run("x = 1")
+    worker_pid = sb._worker.proc.pid  # type: ignore[union-attr]
+    child_pid = session._child[0]  # type: ignore[index]
+    sb.close()
+    for pid in (worker_pid, child_pid):
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+@pytest.mark.skipif(
+    not (SHARED / "checks" / "sandbox-attacks").exists(), reason="../shared/checks is not beside the repo"
+)
+def test_the_shared_attack_suite_is_contained():
+    """The project's acceptance check: every attack contained, every benign case working."""
+    exe = Path(os.environ.get("VIRTUAL_ENV", "")) / "bin" / "start-tui"
+    cmd = f"{exe} exec --json" if exe.exists() else "start-tui exec --json"
+    proc = subprocess.run(
+        [str(SHARED / "checks" / "sandbox-attacks")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=dict(os.environ, SANDBOX_CMD=cmd),
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert proc.stdout.strip().endswith("0 failed")

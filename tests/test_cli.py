@@ -1,0 +1,114 @@
+"""The `start-tui` command as a user runs it: real subprocesses, the real embedded model."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from start_tui.engine import load_traces
+from tests.conftest import SUM_OF_SQUARES
+
+EXE = [sys.executable, "-m", "start_tui"]
+
+
+def cli(*args: str, timeout: float = 300, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([*EXE, *args], capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def test_exec_json_prints_one_object(tmp_path: Path):
+    f = tmp_path / "a.py"
+    f.write_text("import math\nprint(math.factorial(10))\n")
+    proc = cli("exec", "--json", str(f))
+    obj = json.loads(proc.stdout)
+    assert proc.returncode == 0
+    assert obj["ok"] and obj["stdout"] == "3628800\n" and obj["error"] is None and not obj["timed_out"]
+    assert set(obj) == {"ok", "stdout", "error", "timed_out", "duration_s"}
+
+
+def test_exec_reads_standard_input_and_reports_errors():
+    proc = cli("exec", "-", input="print(1 // 0)\n")
+    assert proc.returncode == 1 and "ZeroDivisionError" in proc.stderr
+
+
+def test_solve_shows_a_hint_an_execution_and_an_answer_and_writes_the_trace(tmp_path: Path):
+    trace_path = tmp_path / "t.jsonl"
+    proc = cli("solve", SUM_OF_SQUARES, "--trace", str(trace_path))
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert " hint · auto · " in out and " sandbox · run 1 · " in out and "```output" in out
+    assert "Final answer: " in out
+    [trace] = load_traces(trace_path)
+    assert trace.status == "finished"
+    assert {"prompt", "model", "hint", "code", "output"} <= {s.kind for s in trace.spans}
+    raw = json.loads(trace_path.read_text())["trace"]
+    assert "".join(s["text"] for s in raw["spans"]) == trace.text
+    assert trace.to_json() == raw
+
+
+def make_bad(kind: str, tmp_path: Path, model: Path) -> Path:
+    p = tmp_path / "m.gguf"
+    if kind == "not_gguf":
+        p.write_text("hello")
+    elif kind == "truncated":
+        p.write_bytes(model.read_bytes()[:10_000_000])
+    return p
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["solve", "x", "--model", "{missing}"], "does not exist"),
+        (["solve", "x", "--model", "{not_gguf}"], "not a GGUF file"),
+        (["solve", "x", "--model", "{truncated}"], "is truncated"),
+        (["solve", "   "], "The problem is empty"),
+        (["solve", "--file", "{missing}"], "does not exist"),
+        (["solve", "--file", "{dir}"], "is a folder"),
+        (["solve", "--file", "{binary}"], "not UTF-8"),
+        (["solve", "x", "--profile", "nope"], "no model profile"),
+        (["solve", "x", "--hint", "nope"], "no 'nope' hint"),
+        (["exec", "{missing}"], "does not exist"),
+    ],
+)
+def test_user_errors_are_one_sentence_without_a_traceback(tmp_path: Path, model_path: Path, args, message):
+    (tmp_path / "bin").write_bytes(b"\xff\xfe\x00bad")
+    subs = {
+        "{missing}": str(tmp_path / "missing"),
+        "{not_gguf}": str(make_bad("not_gguf", tmp_path, model_path)),
+        "{dir}": str(tmp_path),
+        "{binary}": str(tmp_path / "bin"),
+    }
+    if "{truncated}" in args:
+        subs["{truncated}"] = str(make_bad("truncated", tmp_path, model_path))
+    proc = cli(*[subs.get(a, a) for a in args], timeout=120)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_killed_run_leaves_a_readable_trace(tmp_path: Path):
+    trace_path = tmp_path / "t.jsonl"
+    proc = subprocess.Popen(
+        [*EXE, "solve", SUM_OF_SQUARES, "--trace", str(trace_path), "--rounds", "3"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            if trace_path.exists() and '"type": "code_finished"' in trace_path.read_text():
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the run never executed code")
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    [trace] = load_traces(trace_path)
+    assert trace.status == "incomplete"
+    assert trace.text.startswith(trace.spans[0].text) and "output" in {s.kind for s in trace.spans}

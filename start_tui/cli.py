@@ -46,6 +46,24 @@ def _cmd_exec(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _cmd_tui(args: argparse.Namespace) -> int:
+    from start_tui.tui.app import StartApp
+    from start_tui.tui.settings import load_settings, sessions_dir
+
+    settings = load_settings(Path(args.config)) if getattr(args, "config", None) else load_settings()
+    open_path = getattr(args, "open", None)
+    if getattr(args, "resume", False):
+        files = sorted(sessions_dir().glob("*.jsonl"), key=lambda p: p.stat().st_mtime)
+        if not files:
+            raise StartTuiError(f"There is no saved session in {sessions_dir()} to resume.")
+        open_path = str(files[-1])
+    if open_path and not Path(open_path).is_file():
+        raise StartTuiError(f"The trace file {open_path!r} does not exist.")
+    problem = _read_text(args.file, "problem file") if getattr(args, "file", None) else ""
+    StartApp(settings, open_path=open_path, problem=problem).run()
+    return 0
+
+
 def _add_sandbox_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, default=10.0, help="wall-clock seconds per code call (default 10)")
     p.add_argument("--memory-mb", type=int, default=2048, help="memory limit of the sandbox in MiB (default 2048)")
@@ -60,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     from start_tui.solve import add_solve_parser
+
+    p = sub.add_parser("tui", help="open the interactive app (the default when no command is given)")
+    p.add_argument("--open", help="open a saved trace file (all its branches)")
+    p.add_argument("--resume", action="store_true", help="open the most recent autosaved session")
+    p.add_argument("--file", help="start with the problem from this file")
+    p.add_argument("--config", help="settings file (default: ~/.config/start-tui/config.toml)")
+    p.set_defaults(func=_cmd_tui)
 
     add_solve_parser(sub)
 
@@ -77,8 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        parser.print_help()
-        return 0
+        args.func = _cmd_tui
     try:
         return int(args.func(args))
     except StartTuiError as exc:

@@ -22,6 +22,7 @@ from start_tui.engine.events import (
     TextDelta,
 )
 from start_tui.errors import StartTuiError
+from start_tui.options import EngineOptions, build_reasoner, parse_conjunctions
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
@@ -58,40 +59,25 @@ def add_solve_parser(sub: Any) -> None:
     p.set_defaults(func=run_solve)
 
 
-def build_reasoner(args: argparse.Namespace) -> tuple[Any, Any]:
-    """Backend, sandbox and reasoner from the shared options; the caller closes the sandbox."""
-    from start_tui.backends import SamplingParams, open_backend
-    from start_tui.engine import HintLibrary, HintPolicy, Reasoner, RunConfig, get_profile, select_profile
-    from start_tui.sandbox import Sandbox, SandboxConfig
-
-    if args.max_tokens <= 0:
-        raise StartTuiError("--max-tokens must be a positive number.")
-    library = HintLibrary.load(args.hints_dir)
-    policy = HintPolicy(
-        enabled=not args.no_hints,
+def options_from_args(args: argparse.Namespace) -> EngineOptions:
+    return EngineOptions(
+        model=args.model,
+        profile=args.profile,
+        n_ctx=args.n_ctx,
+        max_tokens=args.max_tokens,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        seed=args.seed,
+        hints_enabled=not args.no_hints,
         domain=args.domain,
-        conjunctions=tuple(w.strip() for w in args.conjunctions.split(",") if w.strip()),
-        before_stop_rounds=args.rounds,
+        conjunctions=parse_conjunctions(args.conjunctions),
+        rounds=args.rounds,
         max_tool_calls=args.max_tool_calls,
         fixed_category=args.hint_category,
-        seed=args.seed,
+        hints_dir=args.hints_dir,
+        timeout_s=args.timeout,
+        persist=not args.no_persist,
     )
-    policy.validate(library)
-    backend = open_backend(args.model, n_ctx=args.n_ctx, seed=args.seed)
-    profile = get_profile(args.profile) if args.profile else select_profile(backend.metadata())
-    sampling = SamplingParams(
-        max_tokens=args.max_tokens,
-        temperature=profile.temperature if args.temperature is None else args.temperature,
-        top_p=profile.top_p if args.top_p is None else args.top_p,
-        top_k=profile.top_k,
-        repeat_penalty=profile.repeat_penalty,
-        seed=args.seed,
-    )
-    sandbox = Sandbox(SandboxConfig(timeout_s=args.timeout, persist=not args.no_persist))
-    reasoner = Reasoner(
-        backend, sandbox, profile, policy, RunConfig(max_tokens=args.max_tokens, sampling=sampling), library
-    )
-    return reasoner, sandbox
 
 
 def problem_from_args(args: argparse.Namespace) -> str:
@@ -161,7 +147,7 @@ class StreamPrinter:
 def run_solve(args: argparse.Namespace) -> int:
     problem = problem_from_args(args)
     console = Console(highlight=False)
-    reasoner, sandbox = build_reasoner(args)
+    reasoner, sandbox = build_reasoner(options_from_args(args))
     printer = StreamPrinter(console)
     with sandbox:
         run = reasoner.start(problem, trace_path=args.trace)

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from start_tui.engine.events import (
     AnswerFound,
@@ -29,6 +29,7 @@ from start_tui.engine.events import (
     TextDelta,
     event_from_json,
 )
+from start_tui.engine.scanner import FENCE_OPENERS
 from start_tui.errors import StartTuiError
 
 FORMAT = "start-tui/trace-v1"
@@ -170,35 +171,67 @@ class Trace:
         return trace
 
 
+class _SharedFile:
+    """One append handle per trace file in this process, so that runs writing to the same file
+    (the branches of a session) never hold a handle to a file another run's compaction replaced."""
+
+    _open: ClassVar[dict[Path, _SharedFile]] = {}
+    _registry_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+        self.users = 0
+        self.handle = path.open("a", encoding="utf-8")
+
+    @classmethod
+    def acquire(cls, path: Path) -> _SharedFile:
+        key = path.resolve()
+        with cls._registry_lock:
+            shared = cls._open.get(key)
+            if shared is None:
+                shared = cls._open[key] = cls(key)
+            shared.users += 1
+            return shared
+
+    def release(self) -> None:
+        with self._registry_lock:
+            self.users -= 1
+            if self.users == 0:
+                self.handle.close()
+                del self._open[self.path]
+
+
 class TraceWriter:
     """Append a run's events to a JSONL file as they happen; compact them into one line at the end."""
 
     def __init__(self, path: str | os.PathLike[str], trace_id: str) -> None:
         self.path = Path(path)
         self.trace_id = trace_id
-        self._lock = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("a", encoding="utf-8")
+            self._file: _SharedFile | None = _SharedFile.acquire(self.path)
         except OSError as exc:
             raise StartTuiError(f"The trace file {str(self.path)!r} cannot be written ({exc.strerror}).") from None
 
     def write(self, event: Event) -> None:
+        shared = self._file
+        if shared is None:
+            return
         line = json.dumps({"trace_id": self.trace_id, "event": event.to_json()}, ensure_ascii=False)
-        with self._lock:
-            if self._file.closed:
-                return
-            self._file.write(line + "\n")
-            self._file.flush()
+        with shared.lock:
+            shared.handle.write(line + "\n")
+            shared.handle.flush()
 
     def finish(self, trace: Trace) -> None:
         """Replace this run's journal lines by the compact record, atomically; other runs' lines stay."""
-        with self._lock:
-            if self._file.closed:
-                return
-            self._file.close()
+        shared, self._file = self._file, None
+        if shared is None:
+            return
+        with shared.lock:
+            shared.handle.close()
             kept: list[str] = []
-            with self.path.open(encoding="utf-8") as f:
+            with shared.path.open(encoding="utf-8") as f:
                 for line in f:
                     try:
                         obj = json.loads(line)
@@ -208,10 +241,80 @@ class TraceWriter:
                     if not (isinstance(obj, dict) and obj.get("trace_id") == self.trace_id and "event" in obj):
                         kept.append(line)
             kept.append(json.dumps({"trace": trace.to_json()}, ensure_ascii=False) + "\n")
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
+            fd, tmp = tempfile.mkstemp(dir=shared.path.parent, prefix=shared.path.name, suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.writelines(kept)
-            os.replace(tmp, self.path)
+            os.replace(tmp, shared.path)
+            shared.handle = shared.path.open("a", encoding="utf-8")
+        shared.release()
+
+
+def trace_events(trace: Trace) -> list[Event]:
+    """Events that fold back into `trace`: how a saved run is replayed by a front end."""
+    spans = trace.spans
+    prefix = 0
+    while prefix < len(spans) and spans[prefix].kind == "prompt":
+        prefix += 1
+    events: list[Event] = [Started(trace.id, trace.problem, list(spans[:prefix]), dict(trace.meta))]
+    previous = ""
+    for span in spans[prefix:]:
+        m = span.meta
+        if span.kind == "model":
+            # as the engine emits them: a closing fence and an opening fence are deltas of their own
+            text = span.text
+            if previous == "code" and text.startswith("```"):
+                events.append(TextDelta("```"))
+                text = text[3:]
+            opener = next((f for f in FENCE_OPENERS if text.endswith(f)), "")
+            if text[: len(text) - len(opener)]:
+                events.append(TextDelta(text[: len(text) - len(opener)]))
+            if opener:
+                events.append(TextDelta(opener))
+        elif span.kind == "code":
+            events.append(TextDelta(span.text, "code"))
+        elif span.kind == "hint":
+            events.append(
+                HintInserted(
+                    span.text,
+                    m.get("source", "auto"),
+                    m.get("category", ""),
+                    m.get("trigger", ""),
+                    m.get("opens_code", True),
+                )
+            )
+        elif span.kind == "output":
+            events.append(
+                CodeFinished(
+                    m.get("index", 0),
+                    m.get("ok", True),
+                    "",
+                    m.get("error"),
+                    m.get("timed_out", False),
+                    m.get("duration_s", 0.0),
+                    span.text,
+                    m.get("executed", True),
+                    m.get("code_start", 0),
+                    m.get("code_end", 0),
+                )
+            )
+    if trace.answer is not None:
+        events.append(AnswerFound(trace.answer))
+    if trace.status in ("finished", "stopped"):
+        events.append(Finished(trace.meta.get("finish_reason", trace.status), dict(trace.stats)))
+    return events
+
+
+def save_traces(path: str | os.PathLike[str], traces: list[Trace]) -> Path:
+    """Write complete records, one run per line (what `load_traces` reads back)."""
+    p = Path(path).expanduser()
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with p.open("w", encoding="utf-8") as f:
+            for trace in traces:
+                f.write(json.dumps({"trace": trace.to_json()}, ensure_ascii=False) + "\n")
+    except OSError as exc:
+        raise StartTuiError(f"The trace file {str(p)!r} cannot be written ({exc.strerror}).") from None
+    return p
 
 
 def load_traces(path: str | os.PathLike[str]) -> list[Trace]:

@@ -108,3 +108,29 @@ def test_tail_and_length_do_not_need_the_joined_text():
     assert trace.length == len(trace.text)
     assert trace.tail(10) == trace.text[-10:]
     assert trace.tail(10_000) == trace.text
+
+
+def test_two_runs_can_share_one_file_while_one_of_them_compacts(tmp_path: Path):
+    """Branches of a session write into one file; one finishing must not lose the other's lines."""
+    path = tmp_path / "session.jsonl"
+    a, b = TraceWriter(path, "a"), TraceWriter(path, "b")
+    trace_a = Trace(id="", problem="")
+    for event in [Started("a", "p", [Span("prompt", "P")], {}), TextDelta(" one"), Finished("stop", {})]:
+        trace_a.apply(event)
+        a.write(event)
+    b.write(Started("b", "p", [Span("prompt", "P")], {}))
+    a.finish(trace_a)
+    b.write(TextDelta(" two"))  # after a's compaction replaced the file
+    loaded = {t.id: t for t in load_traces(path)}
+    assert loaded["a"].text == "P one" and loaded["a"].status == "finished"
+    assert loaded["b"].text == "P two" and loaded["b"].status == "incomplete"
+
+
+def test_replaying_a_trace_folds_back_into_the_same_trace():
+    from start_tui.engine.trace import trace_events
+
+    trace = Trace.from_events(EVENTS)
+    again = Trace.from_events(trace_events(trace))
+    assert again.text == trace.text
+    assert [(s.kind, s.text) for s in again.spans] == [(s.kind, s.text) for s in trace.spans]
+    assert again.answer == trace.answer and again.status == trace.status

@@ -1,0 +1,590 @@
+"""The Textual app: type a problem, watch the reasoning stream, steer it with hints, branch, save.
+
+The engine runs in a worker thread (`_drive`) and hands its events over in batches with
+`post_message`; the app only renders them (`Conversation.show`) and calls the run's thread-safe
+controls. Every run is autosaved as a trace while it streams.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, TextArea
+
+from start_tui.benchmarks import available_benchmarks, load_benchmark
+from start_tui.engine import Reasoner, Run, TextDelta, Trace, load_traces
+from start_tui.engine.trace import save_traces
+from start_tui.errors import StartTuiError
+from start_tui.export import trace_to_markdown
+from start_tui.options import EngineOptions, build_reasoner, parse_conjunctions
+from start_tui.sandbox import Sandbox
+from start_tui.tui.messages import EngineEvents, EngineFailed, EngineReady, RunSettled
+from start_tui.tui.screens.choose import ChooseScreen
+from start_tui.tui.screens.help import HelpScreen
+from start_tui.tui.screens.hint import HintScreen
+from start_tui.tui.screens.prompt import PromptScreen
+from start_tui.tui.screens.settings import SettingsScreen
+from start_tui.tui.settings import Settings, load_settings, save_settings, sessions_dir
+from start_tui.tui.widgets.conversation import Conversation
+from start_tui.tui.widgets.segments import ExecutionPanel
+from start_tui.tui.widgets.status import RunFacts, StatusLine
+
+BATCH_TOKENS = 32
+BATCH_SECONDS = 0.05
+MODEL_KEYS = ("model", "profile", "n_ctx", "timeout_s", "seed")
+
+
+@dataclass
+class Branch:
+    """One line of reasoning: a live run, or a trace opened from a file."""
+
+    trace: Trace
+    run: Run | None = None
+    parent: int | None = None
+    label: str = ""
+    started: float = field(default_factory=time.monotonic)
+
+
+def options_from_settings(s: Settings) -> EngineOptions:
+    return EngineOptions(
+        model=s.model or None,
+        profile=s.profile or None,
+        n_ctx=s.n_ctx,
+        max_tokens=s.max_tokens,
+        temperature=None if s.temperature < 0 else s.temperature,
+        seed=s.seed,
+        hints_enabled=s.hints_enabled,
+        domain=s.domain,
+        conjunctions=parse_conjunctions(s.conjunctions),
+        rounds=s.rounds,
+        max_tool_calls=s.max_tool_calls,
+        timeout_s=s.timeout_s,
+    )
+
+
+class StartApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "start-tui"
+    SUB_TITLE = "Hint-infer with a sandboxed Python tool"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r", "start", "Solve", priority=True),
+        Binding("escape", "stop", "Stop"),
+        Binding("p", "pause", "Pause/resume"),
+        Binding("h", "hint", "Hint"),
+        Binding("b", "branch", "Branch"),
+        Binding("v", "branches", "Branches"),
+        Binding("t", "toggle_thinking", "Thinking"),
+        Binding("s", "save", "Save"),
+        Binding("e", "export", "Export .md", show=False),
+        Binding("o", "open", "Open trace", show=False),
+        Binding("c", "copy_answer", "Copy answer", show=False),
+        Binding("y", "copy_code", "Copy code", show=False),
+        Binding("ctrl+l", "load_file", "Problem file", priority=True, show=False),
+        Binding("ctrl+b", "pick_benchmark", "Benchmark", priority=True),
+        Binding("comma", "settings", "Settings", show=False),
+        Binding("f1,question_mark", "help", "Help"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        open_path: str | Path | None = None,
+        problem: str = "",
+        load_engine: bool = True,
+        autostart: bool = False,
+    ) -> None:
+        super().__init__()
+        self._settings_error = ""
+        if settings is None:
+            try:
+                settings = load_settings()
+            except StartTuiError as exc:
+                self._settings_error = str(exc)
+                settings = Settings()
+        self.settings = settings
+        self.open_path = open_path
+        self.initial_problem = problem
+        self.load_engine = load_engine
+        self.autostart = autostart
+        self.reasoner: Reasoner | None = None
+        self.sandbox: Sandbox | None = None
+        self.branches: list[Branch] = []
+        self.current: int | None = None
+        self.session_file: Path | None = None
+        self._driving: set[Run] = set()
+        self._resume_after_settle: set[Run] = set()
+        self._start_when_ready = False
+        self.facts = RunFacts(model=settings.model or "Gemma 3 270M (embedded)")
+
+    # -- layout --------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="problem-box"):
+            yield TextArea(self.initial_problem, id="problem", soft_wrap=True, show_line_numbers=False)
+        yield Conversation(id="conversation")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    @property
+    def conversation(self) -> Conversation:
+        return self.query_one(Conversation)
+
+    @property
+    def editor(self) -> TextArea:
+        return self.query_one("#problem", TextArea)
+
+    def on_mount(self) -> None:
+        self.editor.border_title = "problem · Ctrl+R solve · Ctrl+B benchmark · Ctrl+L file"
+        self.editor.focus()
+        if self._settings_error:
+            self.notify(self._settings_error + " Using the defaults.", severity="error", timeout=10)
+        self.set_interval(0.5, self._refresh_status)
+        if self.load_engine:
+            self._load_engine(self.settings)
+        else:
+            self.facts.state = "no model"
+        if self.open_path:
+            self.call_after_refresh(self._open_traces, Path(self.open_path))
+        if self.autostart:
+            self.call_after_refresh(self.action_start)
+        self._refresh_status()
+
+    # -- the engine ----------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="load")
+    def _load_engine(self, settings: Settings) -> None:
+        try:
+            reasoner, sandbox = build_reasoner(options_from_settings(settings))
+            sandbox.start()
+        except StartTuiError as exc:
+            self.post_message(EngineFailed(str(exc)))
+            return
+        old_sandbox, old_reasoner = self.sandbox, self.reasoner
+        self.reasoner, self.sandbox = reasoner, sandbox
+        if old_sandbox is not None:
+            old_sandbox.close()
+        if old_reasoner is not None and old_reasoner.backend is not reasoner.backend:
+            old_reasoner.backend.close()
+        self.post_message(EngineReady())
+
+    def on_engine_ready(self, message: EngineReady) -> None:
+        assert self.reasoner is not None
+        self.facts.model = self.reasoner.backend.name
+        self.facts.state = "ready"
+        self.facts.max_tool_calls = self.reasoner.policy.max_tool_calls
+        self.facts.max_rounds = self.reasoner.policy.before_stop_rounds
+        self._refresh_status()
+        if self._start_when_ready:
+            self._start_when_ready = False
+            self.action_start()
+
+    def on_engine_failed(self, message: EngineFailed) -> None:
+        self.facts.state = "no model"
+        self._refresh_status()
+        self.notify(message.message, severity="error", timeout=15)
+
+    @work(thread=True, group="engine")
+    def _drive(self, run: Run) -> None:
+        """Iterate the run in this worker thread; hand events to the app in batches."""
+        batch: list = []
+        last = time.monotonic()
+        error = None
+        try:
+            for event in run.events():
+                batch.append(event)
+                now = time.monotonic()
+                if not isinstance(event, TextDelta) or len(batch) >= BATCH_TOKENS or now - last >= BATCH_SECONDS:
+                    self.post_message(EngineEvents(run, batch))
+                    batch, last = [], now
+        except StartTuiError as exc:
+            error = str(exc)
+        if batch:
+            self.post_message(EngineEvents(run, batch))
+        self.post_message(RunSettled(run, error))
+
+    def _start_drive(self, run: Run) -> None:
+        if run in self._driving:
+            self._resume_after_settle.add(run)
+            return
+        self._driving.add(run)
+        self._drive(run)
+
+    async def on_engine_events(self, message: EngineEvents) -> None:
+        branch = self._current_branch()
+        if branch is not None and branch.run is message.run:
+            await self.conversation.show(message.events)
+        self._refresh_status()
+
+    def on_run_settled(self, message: RunSettled) -> None:
+        run = message.run
+        self._driving.discard(run)
+        if message.error:
+            self.notify(message.error, severity="error", timeout=15)
+        if run in self._resume_after_settle and not run.finished:
+            self._resume_after_settle.discard(run)
+            run.resume()
+            self._start_drive(run)
+        self._refresh_status()
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _current_branch(self) -> Branch | None:
+        return self.branches[self.current] if self.current is not None else None
+
+    def _current_run(self) -> Run | None:
+        branch = self._current_branch()
+        return branch.run if branch else None
+
+    def _refresh_status(self) -> None:
+        branch = self._current_branch()
+        f = self.facts
+        if branch is not None:
+            run = branch.run
+            trace = run.trace if run else branch.trace
+            f.branch = f"branch {self.current + 1}/{len(self.branches)}" if self.current is not None else ""
+            if run is not None:
+                stats = run.backend.stats
+                generated = stats.tokens_generated - run._stats0[1]
+                decode_s = stats.decode_seconds - run._stats0[2]
+                f.tokens = generated
+                f.tokens_per_s = generated / decode_s if decode_s > 0 else None
+                f.tool_calls, f.rounds = run.state.tool_calls, run.state.rounds_used
+                f.max_tool_calls, f.max_rounds = run.policy.max_tool_calls, run.policy.before_stop_rounds
+                if run in self._driving and run.status == "running":
+                    f.state = "streaming"
+                    f.elapsed_s = time.monotonic() - run._started_at
+                else:
+                    f.state = run.status
+            else:
+                s = trace.stats
+                f.state = f"opened · {trace.status}"
+                f.tokens, f.tool_calls = s.get("tokens_generated", 0), s.get("tool_calls", 0)
+                f.tokens_per_s, f.elapsed_s = s.get("decode_tokens_per_s"), s.get("elapsed_s", 0.0)
+        self.query_one(StatusLine).show_facts(f)
+
+    def _new_session_file(self, problem: str) -> Path:
+        slug = re.sub(r"[^a-z0-9]+", "-", problem.lower())[:40].strip("-") or "problem"
+        return sessions_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}.jsonl"
+
+    def _engine_ready(self) -> bool:
+        if self.reasoner is None:
+            self.notify("The model is still loading…" if self.load_engine else "No model is loaded.", timeout=3)
+            return False
+        return True
+
+    # -- actions -------------------------------------------------------------------------------
+    def action_start(self) -> None:
+        problem = self.editor.text
+        if not problem.strip():
+            self.notify("Type a problem first (or Ctrl+B for a benchmark problem).", severity="warning")
+            return
+        if self.reasoner is None:
+            self._start_when_ready = True
+            self.notify("The model is still loading; the run starts when it is ready.", timeout=3)
+            return
+        running = self._current_run()
+        if running is not None and not running.finished:
+            running.stop()
+            self._start_drive(running)
+        self.session_file = self._new_session_file(problem)
+        try:
+            run = self.reasoner.start(problem, trace_path=self.session_file)
+        except StartTuiError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.branches = [Branch(run.trace, run, label="main")]
+        self.current = 0
+        self.conversation.focus()
+        self._start_drive(run)
+
+    def action_stop(self) -> None:
+        run = self._current_run()
+        if run is None or run.finished:
+            return
+        run.stop()
+        if run not in self._driving:
+            self._start_drive(run)  # a paused run finishes on its next step
+
+    def action_pause(self) -> None:
+        run = self._current_run()
+        if run is None or run.finished:
+            return
+        if run.status == "paused" and run not in self._driving:
+            run.resume()
+            self._start_drive(run)
+        else:
+            run.pause()
+
+    def action_hint(self) -> None:
+        run = self._current_run()
+        if run is None or run.finished or self.reasoner is None:
+            self.notify("A hint goes into a running or paused run; start one with Ctrl+R.", timeout=3)
+            return
+        run.pause()
+
+        def inject(text: str | None) -> None:
+            if text:
+                run.inject_hint(text)
+                run.resume()
+                self._start_drive(run)
+
+        self.push_screen(HintScreen(self.reasoner.library, self.reasoner.policy.domain), inject)
+
+    def action_branch(self) -> None:
+        branch = self._current_branch()
+        if branch is None or not self._engine_ready():
+            return
+        if branch.run is not None and branch.run in self._driving:
+            branch.run.pause()
+        segments = self.conversation.segments
+        labels = [f"{i + 1:>3}. {s.label()} (ends at {s.end_offset})" for i, s in enumerate(segments)]
+
+        reasoner = self.reasoner
+        assert reasoner is not None
+
+        def chosen(index: int | None) -> None:
+            if index is None:
+                return
+            offset = segments[index].end_offset
+            self.push_screen(
+                HintScreen(reasoner.library, reasoner.policy.domain, "Hint to continue the branch with"),
+                lambda text: self._branch_from(offset, text),
+            )
+
+        self.push_screen(ChooseScreen("Branch after which segment?", labels, highlight=len(labels) - 1), chosen)
+
+    def _branch_from(self, offset: int, hint: str | None) -> None:
+        branch = self._current_branch()
+        if branch is None or self.reasoner is None:
+            return
+        trace = branch.run.trace if branch.run else branch.trace
+        if self.session_file is None:
+            self.session_file = self._new_session_file(trace.problem)
+        try:
+            run = self.reasoner.branch(trace, offset, trace_path=self.session_file)
+        except StartTuiError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        if hint:
+            run.inject_hint(hint)
+        parent = self.current if self.current is not None else 0
+        self.branches.append(Branch(run.trace, run, parent=parent, label=f"from {parent + 1}"))
+        self.current = len(self.branches) - 1
+        self._start_drive(run)
+
+    def action_branches(self) -> None:
+        if not self.branches:
+            return
+        labels = []
+        for i, b in enumerate(self.branches):
+            trace = b.run.trace if b.run else b.trace
+            state = b.run.status if b.run else trace.status
+            answer = f" · answer {trace.answer}" if trace.answer else ""
+            labels.append(f"{i + 1}. {b.label or 'opened'} · {state}{answer} · {trace.id}")
+
+        async def show(index: int | None) -> None:
+            if index is None or index == self.current:
+                return
+            target = self.branches[index]
+            if target.run is not None and target.run in self._driving:
+                self.notify("That branch is streaming; pause it (p) to view it.", timeout=3)
+                return
+            self.current = index
+            await self.conversation.show_trace(target.run.trace if target.run else target.trace)
+            self._refresh_status()
+
+        self.push_screen(ChooseScreen("View branch", labels, highlight=self.current), show)
+
+    def action_toggle_thinking(self) -> None:
+        self.conversation.toggle_class("-hide-thinking")
+
+    def _all_traces(self) -> list[Trace]:
+        return [b.run.trace if b.run else b.trace for b in self.branches]
+
+    def action_save(self) -> None:
+        if not self.branches:
+            self.notify("Nothing to save yet.", timeout=3)
+            return
+        default = f"start-tui-{self._all_traces()[0].id}.jsonl"
+
+        def save(path: str | None) -> None:
+            if path:
+                try:
+                    written = save_traces(path, self._all_traces())
+                except StartTuiError as exc:
+                    self.notify(str(exc), severity="error")
+                    return
+                self.notify(f"Saved {len(self.branches)} branch(es) to {written}.")
+
+        self.push_screen(PromptScreen("Save all branches as trace JSONL", default), save)
+
+    def action_export(self) -> None:
+        branch = self._current_branch()
+        if branch is None:
+            return
+        trace = branch.run.trace if branch.run else branch.trace
+
+        def export(path: str | None) -> None:
+            if not path:
+                return
+            try:
+                Path(path).expanduser().write_text(trace_to_markdown(trace), encoding="utf-8")
+            except OSError as exc:
+                self.notify(f"{path} cannot be written ({exc.strerror}).", severity="error")
+                return
+            self.notify(f"Exported to {path}.")
+
+        self.push_screen(PromptScreen("Export this branch as Markdown", f"start-tui-{trace.id}.md"), export)
+
+    def action_open(self) -> None:
+        def opened(path: str | None) -> None:
+            if path:
+                self.run_worker(self._open_traces(Path(path).expanduser()))
+
+        self.push_screen(PromptScreen("Open a trace file (JSONL)", str(sessions_dir()) + "/"), opened)
+
+    async def _open_traces(self, path: Path) -> None:
+        try:
+            traces = load_traces(path)
+        except StartTuiError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        if not traces:
+            self.notify(f"{path} holds no trace.", severity="warning")
+            return
+        self.branches = [Branch(t, None, label="opened") for t in traces]
+        self.current = len(self.branches) - 1
+        self.session_file = path
+        self.editor.text = traces[-1].problem
+        await self.conversation.show_trace(traces[-1])
+        self._refresh_status()
+        if traces[-1].status == "incomplete":
+            self.notify("This run was cut off; branch (b) from its last segment to continue it.", timeout=8)
+
+    def action_copy_answer(self) -> None:
+        answer = self.conversation.answer
+        if answer is None:
+            self.notify("No answer yet.", timeout=3)
+            return
+        self.copy_to_clipboard(answer)
+        self.notify(f"Copied the answer: {answer}", timeout=3)
+
+    def action_copy_code(self) -> None:
+        panel = (
+            next((w for w in self.focused.ancestors_with_self if isinstance(w, ExecutionPanel)), None)
+            if (self.focused)
+            else None
+        )
+        panel = panel or self.conversation.last_execution
+        if panel is None:
+            self.notify("No code block yet.", timeout=3)
+            return
+        self.copy_to_clipboard(panel.code)
+        self.notify(f"Copied code block {panel.index or ''}.", timeout=3)
+
+    def action_load_file(self) -> None:
+        def load(path: str | None) -> None:
+            if not path:
+                return
+            try:
+                self.editor.text = Path(path).expanduser().read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                self.notify(f"{path} cannot be read ({exc}).", severity="error")
+
+        self.push_screen(PromptScreen("Read the problem from a file", ""), load)
+
+    def action_pick_benchmark(self) -> None:
+        names = available_benchmarks()
+        if not names:
+            self.notify("No benchmark folder found; set START_TUI_BENCHMARKS.", severity="warning")
+            return
+
+        def pick_set(index: int | None) -> None:
+            if index is None:
+                return
+            try:
+                loaded = load_benchmark(names[index])
+            except StartTuiError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            rows = [f"{p.id}: {' '.join(p.problem.split())[:90]}" for p in loaded.problems]
+
+            def pick_row(row: int | None) -> None:
+                if row is not None:
+                    self.editor.text = loaded.problems[row].problem
+                    self.editor.focus()
+
+            self.push_screen(ChooseScreen(f"{names[index]}: pick a problem", rows, searchable=True), pick_row)
+
+        self.push_screen(ChooseScreen("Benchmark", names), pick_set)
+
+    def action_settings(self) -> None:
+        def saved(settings: Settings | None) -> None:
+            if settings is None:
+                return
+            old = self.settings
+            self.settings = settings
+            try:
+                path = save_settings(settings)
+            except OSError as exc:
+                self.notify(f"The settings cannot be saved ({exc.strerror}).", severity="error")
+            else:
+                self.notify(f"Settings saved to {path}.", timeout=3)
+            if any(getattr(old, k) != getattr(settings, k) for k in MODEL_KEYS) or self.reasoner is None:
+                self.facts.state = "loading model…"
+                self.reasoner = None
+                self._load_engine(settings)
+            else:
+                self._rebuild_reasoner(settings)
+
+        self.push_screen(SettingsScreen(self.settings), saved)
+
+    def _rebuild_reasoner(self, settings: Settings) -> None:
+        assert self.reasoner is not None
+        old = self.reasoner
+        opts = options_from_settings(settings)
+        policy = opts.policy()
+        try:
+            policy.validate(old.library)
+        except StartTuiError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        config = old.config
+        config.max_tokens = settings.max_tokens
+        config.sampling.max_tokens = settings.max_tokens
+        config.sampling.temperature = old.profile.temperature if opts.temperature is None else opts.temperature
+        self.reasoner = Reasoner(old.backend, old.sandbox, old.profile, policy, config, old.library)
+        self.facts.max_tool_calls, self.facts.max_rounds = policy.max_tool_calls, policy.before_stop_rounds
+
+    def action_help(self) -> None:
+        keys = [(b.key.replace("_", " "), b.description) for b in self.BINDINGS if isinstance(b, Binding)]
+        self.push_screen(HelpScreen(keys))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.action not in ("quit",):
+                yield SystemCommand(
+                    binding.description, f"key {binding.key}", getattr(self, f"action_{binding.action}")
+                )
+
+    async def action_quit(self) -> None:
+        for run in list(self._driving):
+            run.stop()
+        self.exit()
+
+    def on_unmount(self) -> None:
+        for branch in self.branches:
+            if branch.run is not None:
+                branch.run.stop()
+        if self.sandbox is not None:
+            self.sandbox.close()

@@ -1,0 +1,35 @@
+"""Messages from the engine thread to the app: batches of events, and the end of a drive."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from start_tui.engine import Event, Run
+
+
+class EngineEvents(Message):
+    """A batch of events of one run (text deltas are batched; other events come at once)."""
+
+    def __init__(self, run: Run, events: list[Event]) -> None:
+        super().__init__()
+        self.run = run
+        self.events = events
+
+
+class RunSettled(Message):
+    """The drive of a run returned: it paused, finished, or failed with `error`."""
+
+    def __init__(self, run: Run, error: str | None = None) -> None:
+        super().__init__()
+        self.run = run
+        self.error = error
+
+
+class EngineReady(Message):
+    pass
+
+
+class EngineFailed(Message):
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message

@@ -1,0 +1,178 @@
+"""The live view of one run: engine events in, segments out, the scroll anchored to the stream.
+
+Thinking streams into a `ThinkingSegment` through `Markdown.get_stream`; each hint and each code
+block gets its own panel, and the thinking after it starts a new segment, so the streamed block
+stays small. The view follows the stream unless the reader has scrolled up (`anchor`).
+"""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Static
+from textual.widgets._markdown import MarkdownStream
+
+from start_tui.engine.events import (
+    AnswerFound,
+    CodeFinished,
+    CodeStarted,
+    Event,
+    Finished,
+    HintInserted,
+    Started,
+    TextDelta,
+)
+from start_tui.engine.hints import CODE_FENCE
+from start_tui.engine.scanner import FENCE_OPENERS
+from start_tui.engine.trace import Trace, trace_events
+from start_tui.tui.widgets.segments import AnswerPanel, ExecutionPanel, HintPanel, ThinkingSegment
+
+SPLIT_CHARS = 6000
+"""A thinking segment longer than this starts a new one at the next paragraph break."""
+
+Segment = ThinkingSegment | HintPanel | ExecutionPanel | AnswerPanel
+
+
+class Conversation(VerticalScroll, can_focus=True):
+    DEFAULT_CSS = """
+    Conversation { height: 1fr; padding: 0 0 1 0; }
+    Conversation .problem { margin: 1 1 0 1; padding: 0 1; border-left: thick $secondary; text-style: bold; }
+    Conversation.-hide-thinking ThinkingSegment { display: none; }
+    """
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.text_offset = 0
+        self.answer: str | None = None
+        self._thinking: ThinkingSegment | None = None
+        self._stream: MarkdownStream | None = None
+        self._exec: ExecutionPanel | None = None
+
+    def on_mount(self) -> None:
+        self.anchor()
+
+    @property
+    def segments(self) -> list[Segment]:
+        return [w for w in self.children if isinstance(w, ThinkingSegment | HintPanel | ExecutionPanel | AnswerPanel)]
+
+    @property
+    def last_execution(self) -> ExecutionPanel | None:
+        panels = [s for s in self.segments if isinstance(s, ExecutionPanel)]
+        return panels[-1] if panels else None
+
+    async def clear(self) -> None:
+        await self._end_thinking()
+        self._exec = None
+        self.text_offset = 0
+        self.answer = None
+        await self.remove_children()
+        self.anchor()
+
+    async def show_trace(self, trace: Trace) -> None:
+        await self.clear()
+        await self.show(trace_events(trace))
+
+    async def _end_thinking(self) -> None:
+        if self._stream is not None:
+            await self._stream.stop()
+        self._stream = None
+        self._thinking = None
+
+    async def _mount(self, widget: Widget) -> None:
+        await self._end_thinking()
+        await self.mount(widget)
+
+    async def _write_thinking(self, text: str) -> None:
+        while text:
+            if self._thinking is None:
+                self._thinking = ThinkingSegment(self.text_offset)
+                await self.mount(self._thinking)
+                self._stream = ThinkingSegment.get_stream(self._thinking)
+            seg = self._thinking
+            part = text
+            if seg.chars + len(text) > SPLIT_CHARS:
+                cut = text.rfind("\n\n")
+                if cut >= 0:
+                    part = text[: cut + 2]
+            assert self._stream is not None
+            await self._stream.write(part)
+            seg.chars += len(part)
+            self.text_offset += len(part)
+            seg.end_offset = self.text_offset
+            text = text[len(part) :]
+            if text:
+                await self._end_thinking()
+
+    async def _open_exec(self, code: str = "") -> ExecutionPanel:
+        panel = ExecutionPanel(self.text_offset, code)
+        await self._mount(panel)
+        self._exec = panel
+        return panel
+
+    async def show(self, events: list[Event]) -> None:
+        """Render a batch of engine events (consecutive thinking deltas are written at once)."""
+        pending: list[str] = []
+
+        async def flush() -> None:
+            if pending:
+                text = "".join(pending)
+                pending.clear()
+                await self._write_thinking(text)
+
+        for event in events:
+            if isinstance(event, TextDelta) and event.kind == "model":
+                text = event.text
+                if self._exec is not None and self._exec.status == "writing" and text == "```":
+                    self.text_offset += len(text)  # the closing fence: the panel shows the block
+                    self._exec.end_offset = self.text_offset
+                    continue
+                if text in FENCE_OPENERS:
+                    await flush()
+                    self.text_offset += len(text)
+                    await self._open_exec()
+                    continue
+                pending.append(text)
+                continue
+            await flush()
+            if isinstance(event, TextDelta):
+                panel = self._exec or await self._open_exec()
+                panel.append_code(event.text)
+                self.text_offset += len(event.text)
+                panel.end_offset = self.text_offset
+            elif isinstance(event, Started):
+                await self._show_started(event)
+            elif isinstance(event, HintInserted):
+                await self._mount(HintPanel(event.text, event.source, event.category, event.trigger, self.text_offset))
+                self.text_offset += len(event.text)
+                if event.opens_code:
+                    fence = event.text.rfind(CODE_FENCE)
+                    template = event.text[fence + len(CODE_FENCE) :] if fence >= 0 else ""
+                    await self._open_exec(template)
+            elif isinstance(event, CodeStarted):
+                panel = self._exec or await self._open_exec(event.code)
+                panel.set_running(event.index)
+            elif isinstance(event, CodeFinished):
+                panel = self._exec or await self._open_exec()
+                panel.set_result(
+                    event.index, event.ok, event.timed_out, event.executed, event.duration_s, event.output_text
+                )
+                self.text_offset += len(event.output_text)
+                panel.end_offset = self.text_offset
+                self._exec = None
+            elif isinstance(event, AnswerFound):
+                self.answer = event.answer
+                await self._mount(AnswerPanel(event.answer, self.text_offset))
+            elif isinstance(event, Finished):
+                await self._end_thinking()
+        await flush()
+
+    async def _show_started(self, event: Started) -> None:
+        await self.clear()
+        await self.mount(Static(event.problem.strip(), classes="problem"))
+        prompt = [s for s in event.spans if s.kind == "prompt"]
+        self.text_offset = sum(len(s) for s in prompt)
+        rest = event.spans[len(prompt) :]
+        if rest:  # a branch: show the kept prefix as it was
+            prefix = Trace(id=event.trace_id, problem=event.problem, spans=list(event.spans), meta={})
+            replay = trace_events(prefix)[1:]
+            await self.show([e for e in replay if not isinstance(e, Finished)])

@@ -1,0 +1,138 @@
+"""The pieces of a conversation: streamed thinking, hint panels, execution panels, the final answer.
+
+Each piece knows the trace offset where it ends, so a person can branch from it.
+"""
+
+from __future__ import annotations
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.widgets import Collapsible, Markdown, Static
+
+from start_tui.engine.hints import CODE_FENCE
+
+
+class ThinkingSegment(Markdown):
+    """Model thinking, streamed with Textual's MarkdownStream; a new one starts after each panel."""
+
+    DEFAULT_CSS = """
+    ThinkingSegment {
+        margin: 0 1 0 1;
+        padding: 0;
+        background: transparent;
+    }
+    """
+
+    def __init__(self, start: int) -> None:
+        super().__init__("", classes="thinking")
+        self.start_offset = start
+        self.end_offset = start
+        self.chars = 0
+
+    def label(self) -> str:
+        return "thinking"
+
+
+class HintPanel(Collapsible):
+    """One hint insertion: its text and where it came from (the policy or a person)."""
+
+    DEFAULT_CSS = """
+    HintPanel {
+        margin: 0 1;
+        border-left: thick $warning;
+        background: $warning 8%;
+    }
+    HintPanel.-user {
+        border-left: thick $accent;
+        background: $accent 10%;
+    }
+    HintPanel Static { color: $text; }
+    """
+
+    def __init__(self, text: str, source: str, category: str, trigger: str, start: int) -> None:
+        who = "you" if source == "user" else "policy"
+        where = trigger.replace("conjunction:", "after ") if trigger and source != "user" else "by hand"
+        title = f"hint · {who} · {where}" + (f" · {category}" if category and source != "user" else "")
+        shown = text[: text.rfind(CODE_FENCE)] if CODE_FENCE in text else text
+        self.body = Static(Text(shown.rstrip()), classes="hint-text")
+        super().__init__(self.body, title=title, collapsed=False, classes="-user" if source == "user" else "")
+        self.text = text
+        self.source = source
+        self.start_offset = start
+        self.end_offset = start + len(text)
+
+    def label(self) -> str:
+        return self.title
+
+
+class ExecutionPanel(Collapsible):
+    """One sandboxed execution: the code (highlighted), its output, status and duration."""
+
+    DEFAULT_CSS = """
+    ExecutionPanel {
+        margin: 0 1;
+        border-left: thick $primary;
+        background: $primary 6%;
+    }
+    ExecutionPanel.-error { border-left: thick $error; }
+    ExecutionPanel.-ok { border-left: thick $success; }
+    ExecutionPanel .exec-output { margin-top: 1; color: $text-muted; }
+    ExecutionPanel.-error .exec-output { color: $text-error; }
+    """
+
+    def __init__(self, start: int, code: str = "") -> None:
+        self.code = code
+        self.code_view = Static(self._syntax(), classes="exec-code")
+        self.output_view = Static("", classes="exec-output")
+        super().__init__(self.code_view, self.output_view, title="python · writing…", collapsed=False)
+        self.start_offset = start
+        self.end_offset = start
+        self.index = 0
+        self.status = "writing"
+
+    def _syntax(self) -> Syntax:
+        return Syntax(self.code.rstrip("\n") or " ", "python", theme="ansi_dark", background_color="default")
+
+    def append_code(self, text: str) -> None:
+        self.code += text
+        self.code_view.update(self._syntax())
+
+    def set_running(self, index: int) -> None:
+        self.index = index
+        self.status = "running"
+        self.title = f"python · run {index} · running…"
+
+    def set_result(self, index: int, ok: bool, timed_out: bool, executed: bool, duration_s: float, output: str) -> None:
+        self.index = index
+        self.status = "not run" if not executed else "timeout" if timed_out else "ok" if ok else "error"
+        self.title = f"python · run {index} · {self.status} · {duration_s * 1000:.0f} ms"
+        self.add_class("-ok" if ok else "-error")
+        body = output.strip("\n")
+        if body.startswith("```output"):
+            body = body[len("```output") :].strip("\n")
+        if body.endswith("```"):
+            body = body[:-3].rstrip("\n")
+        self.output_view.update(Text(body))
+
+    def label(self) -> str:
+        return self.title
+
+
+class AnswerPanel(Static):
+    DEFAULT_CSS = """
+    AnswerPanel {
+        margin: 1 1;
+        padding: 0 1;
+        border: round $success;
+        color: $text-success;
+        text-style: bold;
+    }
+    """
+
+    def __init__(self, answer: str, start: int) -> None:
+        super().__init__(Text(f"Final answer: {answer}"))
+        self.answer = answer
+        self.start_offset = self.end_offset = start
+
+    def label(self) -> str:
+        return f"answer {self.answer}"

@@ -153,7 +153,8 @@ def _state_of(spans: list[Span], profile: ModelProfile) -> _State:
             if span.meta.get("trigger") == "before_stop":
                 state.rounds_used += 1
             fence = span.text.rfind(CODE_FENCE)
-            code_start = pos + fence + len(CODE_FENCE) if fence >= 0 else None
+            if fence >= 0:
+                code_start = pos + fence + len(CODE_FENCE)
         elif span.kind == "code" and code_start is None:
             code_start = pos
         elif span.kind == "output":
@@ -167,7 +168,7 @@ def _state_of(spans: list[Span], profile: ModelProfile) -> _State:
                 state.mode = "answer"
         pos += len(span.text)
     last = spans[-1]
-    open_code = last.kind == "code" or (last.kind == "hint" and CODE_FENCE in last.text)
+    open_code = last.kind == "code" or (last.kind == "hint" and (CODE_FENCE in last.text or code_start is not None))
     open_code |= last.kind == "model" and any(last.text.endswith(f) for f in FENCE_OPENERS)
     if open_code and code_start is not None:
         state.mode, state.code_start = "code", code_start
@@ -398,6 +399,13 @@ class Run:
 
     def _insert_hint(self, text: str, source: str, category: str, trigger: str, open_code: bool) -> Event:
         st = self.state
+        if st.mode == "code":
+            # inside a code block a hint can only be a comment: the block stays valid Python
+            said = text.split(CODE_FENCE)[0]
+            said = next((said[: said.rfind(f)] for f in FENCE_OPENERS if said.endswith(f)), said)
+            lines = said.strip().splitlines() or [""]
+            text = ("" if self.trace.tail(1) in ("", "\n") else "\n") + "".join(f"# {line}\n" for line in lines)
+            open_code = False
         if source == "user":
             st.user_hints += 1
         else:

@@ -186,3 +186,20 @@ def test_format_output_truncates_the_middle_and_reduces_errors():
     assert format_output(err, 100, 2) == "\n```output\npartial\n    x = 1/0\nZeroDivisionError: division by zero\n```\n"
     empty = ExecResult(ok=True, stdout="", error=None, timed_out=False, duration_s=0.0)
     assert format_output(empty, 100, 2) == "\n```output\n(no output)\n```\n"
+
+
+def test_a_hint_typed_inside_a_code_block_becomes_a_comment_of_the_block(backend, sandbox):
+    run = make_reasoner(backend, sandbox, conjunctions=(), before_stop_rounds=1).start(SUM_OF_SQUARES)
+    for event in run.events():
+        if isinstance(event, TextDelta) and event.kind == "code":
+            run.pause()
+    assert run.state.mode == "code"
+    run.inject_hint("Use the formula n(n+1)(2n+1)/6." + CODE_FENCE)
+    run.resume()
+    events = drain(run)
+    hint = next(e for e in events if isinstance(e, HintInserted))
+    assert hint.text.lstrip("\n") == "# Use the formula n(n+1)(2n+1)/6.\n" and not hint.opens_code
+    first = next(e for e in events if isinstance(e, CodeFinished))
+    code = run.trace.text[first.code_start : first.code_end]
+    assert "# Use the formula n(n+1)(2n+1)/6.\n" in code
+    assert "```" not in code

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -41,7 +42,7 @@ class ChooseScreen(ModalScreen[int | None]):
 
     def _options(self, needle: str) -> list[Option]:
         needle = needle.lower()
-        return [Option(item, id=str(i)) for i, item in enumerate(self.items) if needle in item.lower()]
+        return [Option(Text(item), id=str(i)) for i, item in enumerate(self.items) if needle in item.lower()]
 
     def on_mount(self) -> None:
         choices = self.query_one("#choices", OptionList)

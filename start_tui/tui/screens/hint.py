@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -42,7 +43,7 @@ class HintScreen(ModalScreen[str | None]):
             yield Label("hint library")
             yield OptionList(
                 *[
-                    Option(f"[{h.category}] {h.text}", id=str(i))
+                    Option(Text(f"[{h.category}] {h.text}"), id=str(i))
                     for i, h in enumerate(self.library.domain(self.domain))
                 ],
                 id="hint-library",

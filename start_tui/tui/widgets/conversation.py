@@ -141,6 +141,11 @@ class Conversation(VerticalScroll, can_focus=True):
                 panel.end_offset = self.text_offset
             elif isinstance(event, Started):
                 await self._show_started(event)
+            elif isinstance(event, HintInserted) and self._exec is not None and not event.opens_code:
+                self._exec.append_code(event.text)  # a hint inside a code block is a comment of the block
+                self._exec.title += " · hint by hand"
+                self.text_offset += len(event.text)
+                self._exec.end_offset = self.text_offset
             elif isinstance(event, HintInserted):
                 await self._mount(HintPanel(event.text, event.source, event.category, event.trigger, self.text_offset))
                 self.text_offset += len(event.text)

@@ -263,7 +263,7 @@ class StartApp(App[None]):
                     f.state = "streaming"
                     f.elapsed_s = time.monotonic() - run._started_at
                 else:
-                    f.state = run.status
+                    f.state = run.trace.status if run.finished else run.status
             else:
                 s = trace.stats
                 f.state = f"opened · {trace.status}"

@@ -48,8 +48,16 @@ class Conversation(VerticalScroll, can_focus=True):
         self._stream: MarkdownStream | None = None
         self._exec: ExecutionPanel | None = None
 
-    def on_mount(self) -> None:
-        self.anchor()
+    def _follow(self) -> None:
+        # Anchor only once the content overflows: Textual 8.2's anchored layout does not clamp the
+        # scroll offset, so content shorter than the view would be pushed down (negative scroll).
+        if self.is_anchored or self.virtual_size.height <= self.scrollable_content_region.height:
+            return
+        if self.scroll_y >= self.max_scroll_y - 2 or self.scroll_y == 0:
+            self.anchor()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._follow)
 
     @property
     def segments(self) -> list[Segment]:
@@ -66,7 +74,8 @@ class Conversation(VerticalScroll, can_focus=True):
         self.text_offset = 0
         self.answer = None
         await self.remove_children()
-        self.anchor()
+        self.anchor(False)
+        self.scroll_home(animate=False, immediate=True)
 
     async def show_trace(self, trace: Trace) -> None:
         await self.clear()
@@ -170,6 +179,7 @@ class Conversation(VerticalScroll, can_focus=True):
             elif isinstance(event, Finished):
                 await self._end_thinking()
         await flush()
+        self.call_after_refresh(self._follow)
 
     async def _show_started(self, event: Started) -> None:
         await self.clear()

@@ -38,7 +38,9 @@ class HintPanel(Collapsible):
 
     DEFAULT_CSS = """
     HintPanel {
-        margin: 0 1;
+        margin: 1 1 0 1;
+        border-top: none;
+        padding-bottom: 0;
         border-left: thick $warning;
         background: $warning 8%;
     }
@@ -70,7 +72,9 @@ class ExecutionPanel(Collapsible):
 
     DEFAULT_CSS = """
     ExecutionPanel {
-        margin: 0 1;
+        margin: 1 1 0 1;
+        border-top: none;
+        padding-bottom: 0;
         border-left: thick $primary;
         background: $primary 6%;
     }

@@ -265,9 +265,13 @@ class StartApp(App[None]):
                 else:
                     f.state = run.trace.status if run.finished else run.status
             else:
-                s = trace.stats
+                s, policy = trace.stats, trace.meta.get("policy", {})
                 f.state = f"opened · {trace.status}"
+                f.model = trace.meta.get("model", f.model)
                 f.tokens, f.tool_calls = s.get("tokens_generated", 0), s.get("tool_calls", 0)
+                f.rounds = s.get("hint_rounds", 0)
+                f.max_tool_calls = policy.get("max_tool_calls", f.max_tool_calls)
+                f.max_rounds = policy.get("before_stop_rounds", f.max_rounds)
                 f.tokens_per_s, f.elapsed_s = s.get("decode_tokens_per_s"), s.get("elapsed_s", 0.0)
         self.query_one(StatusLine).show_facts(f)
 

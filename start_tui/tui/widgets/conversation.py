@@ -151,8 +151,7 @@ class Conversation(VerticalScroll, can_focus=True):
             elif isinstance(event, Started):
                 await self._show_started(event)
             elif isinstance(event, HintInserted) and self._exec is not None and not event.opens_code:
-                self._exec.append_code(event.text)  # a hint inside a code block is a comment of the block
-                self._exec.title += " · hint by hand"
+                self._exec.add_user_hint(event.text)  # a hint inside a code block is a comment of the block
                 self.text_offset += len(event.text)
                 self._exec.end_offset = self.text_offset
             elif isinstance(event, HintInserted):

@@ -93,6 +93,16 @@ class ExecutionPanel(Collapsible):
         self.end_offset = start
         self.index = 0
         self.status = "writing"
+        self.user_hints = 0
+
+    def _set_title(self, base: str) -> None:
+        self.title = base + (" · hint by hand" if self.user_hints else "")
+
+    def add_user_hint(self, comment: str) -> None:
+        """A hint typed while the model wrote this block: it is a comment of the code."""
+        self.user_hints += 1
+        self.append_code(comment)
+        self._set_title(str(self.title).removesuffix(" · hint by hand"))
 
     def _syntax(self) -> Syntax:
         return Syntax(self.code.rstrip("\n") or " ", "python", theme="ansi_dark", background_color="default")
@@ -104,12 +114,12 @@ class ExecutionPanel(Collapsible):
     def set_running(self, index: int) -> None:
         self.index = index
         self.status = "running"
-        self.title = f"python · run {index} · running…"
+        self._set_title(f"python · run {index} · running…")
 
     def set_result(self, index: int, ok: bool, timed_out: bool, executed: bool, duration_s: float, output: str) -> None:
         self.index = index
         self.status = "not run" if not executed else "timeout" if timed_out else "ok" if ok else "error"
-        self.title = f"python · run {index} · {self.status} · {duration_s * 1000:.0f} ms"
+        self._set_title(f"python · run {index} · {self.status} · {duration_s * 1000:.0f} ms")
         self.add_class("-ok" if ok else "-error")
         body = output.strip("\n")
         if body.startswith("```output"):

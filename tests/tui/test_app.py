@@ -1,0 +1,198 @@
+"""The real app driven with Pilot, on the real embedded model: stream, panels, hints, stop, branch, save, reopen."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from start_tui.engine import load_traces
+from start_tui.tui.app import StartApp
+from start_tui.tui.screens.hint import HintScreen
+from start_tui.tui.settings import Settings
+from start_tui.tui.widgets.segments import AnswerPanel, ExecutionPanel, HintPanel, ThinkingSegment
+from tests.conftest import SUM_OF_SQUARES
+
+SIZE = (120, 40)
+
+
+async def wait_until(pilot: Pilot, predicate: Callable[[], bool], timeout: float = 120.0, what: str = "") -> None:
+    """Poll the app until `predicate` holds (no fixed sleeps)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        await pilot.pause(0.05)
+
+
+@pytest.fixture(autouse=True)
+def sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "sessions"
+    monkeypatch.setenv("START_TUI_SESSIONS", str(folder))
+    return folder
+
+
+def make_app(**kw) -> StartApp:
+    return StartApp(Settings(max_tokens=400, rounds=1), **kw)
+
+
+async def start(pilot: Pilot, app: StartApp, problem: str = SUM_OF_SQUARES) -> None:
+    await wait_until(pilot, lambda: app.reasoner is not None, what="the model to load")
+    app.editor.text = problem
+    await pilot.press("ctrl+r")
+    await wait_until(pilot, lambda: app._current_run() is not None, what="the run to start")
+
+
+def run_of(app: StartApp):
+    run = app._current_run()
+    assert run is not None
+    return run
+
+
+async def test_a_problem_streams_with_hint_and_execution_panels_and_an_answer(sessions: Path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await start(pilot, app)
+        await wait_until(pilot, lambda: bool(app.query(ThinkingSegment)), what="thinking to stream")
+        await wait_until(pilot, lambda: run_of(app).finished and not app._driving, what="the run to finish")
+        await pilot.pause(0.2)
+        hints = list(app.query(HintPanel))
+        panels = list(app.query(ExecutionPanel))
+        assert hints and "policy" in str(hints[0].title)
+        assert panels and all(p.status in ("ok", "error", "timeout") for p in panels)
+        assert "python · run 1 · " in str(panels[0].title)
+        assert panels[0].code.strip() and "print" in panels[0].code
+        assert app.query_one(AnswerPanel).answer == run_of(app).trace.answer
+        # the session was autosaved while streaming and compacted at the end
+        [saved] = load_traces(next(sessions.glob("*.jsonl")))
+        assert saved.text == run_of(app).trace.text
+
+
+async def test_a_hint_typed_mid_stream_lands_where_the_stream_was_paused():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await start(pilot, app)
+        run = run_of(app)
+        await wait_until(pilot, lambda: run.trace.length > run.trace.prompt_length + 40, what="some thinking")
+        await pilot.press("h")
+        await wait_until(pilot, lambda: isinstance(app.screen, HintScreen), what="the hint screen")
+        await wait_until(pilot, lambda: run.status == "paused" and run not in app._driving, what="the pause")
+        paused_at = run.trace.length
+        before = run.trace.text
+        await pilot.press(*"Let me check with Python.")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: run.finished and not app._driving, what="the run to finish")
+        user = [s for s in run.trace.spans if s.kind == "hint" and s.meta["source"] == "user"]
+        assert len(user) == 1
+        start_of_hint = run.trace.offsets()[run.trace.spans.index(user[0])][0]
+        assert start_of_hint == paused_at and run.trace.text.startswith(before)
+        assert user[0].text.startswith(("Let me check with Python.", "\n# Let me check", "# Let me check"))
+        assert any(p.source == "user" for p in app.query(HintPanel)) or any(
+            p.user_hints and "hint by hand" in str(p.title) for p in app.query(ExecutionPanel)
+        )
+
+
+async def test_escape_stops_the_run():
+    app = StartApp(Settings(max_tokens=2000, rounds=0, conjunctions=""))
+    async with app.run_test(size=SIZE) as pilot:
+        await start(pilot, app, "What is 2**100 mod 7?")  # greedy: a long run of the embedded model
+        run = run_of(app)
+        await wait_until(pilot, lambda: run.trace.length > run.trace.prompt_length + 20, what="some text")
+        app.conversation.focus()
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: run.finished and not app._driving, timeout=30, what="the stop")
+        assert run.trace.status == "stopped" and run.trace.meta["finish_reason"] == "stopped"
+
+
+async def test_branch_from_an_earlier_segment_keeps_both_branches_and_they_save_and_reopen(tmp_path: Path):
+    app = make_app()
+    saved = tmp_path / "both.jsonl"
+    async with app.run_test(size=SIZE) as pilot:
+        await start(pilot, app)
+        first = run_of(app)
+        await wait_until(pilot, lambda: first.finished and not app._driving, what="the first run")
+        original = first.trace.to_json()
+        app.conversation.focus()
+        await pilot.press("b")
+        await pilot.pause(0.2)
+        segments = app.conversation.segments
+        index = next(i for i, s in enumerate(segments) if isinstance(s, ExecutionPanel))
+        cut = segments[index].end_offset
+        app.screen.dismiss(index)  # the segment list: choose the first execution panel
+        await wait_until(pilot, lambda: isinstance(app.screen, HintScreen), what="the branch hint screen")
+        await pilot.press(*"Let me verify the formula.")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(app.branches) == 2, what="the branch")
+        second = run_of(app)
+        await wait_until(pilot, lambda: second.finished and not app._driving, what="the branch to finish")
+        assert second.trace.text[:cut] == first.trace.text[:cut]
+        assert second.trace.meta["parent"]["trace_id"] == first.trace.id
+        assert first.trace.to_json() == original
+        # both can be viewed
+        await pilot.press("v")
+        await pilot.pause(0.2)
+        app.screen.dismiss(0)
+        await wait_until(pilot, lambda: app.current == 0, what="viewing branch 1")
+        await pilot.pause(0.2)
+        assert app.conversation.answer == first.trace.answer
+        # and saved
+        await pilot.press("s")
+        await pilot.pause(0.2)
+        app.screen.query_one("#prompt-input").value = str(saved)
+        await pilot.press("enter")
+        await wait_until(pilot, saved.exists, what="the saved file")
+    reopened = StartApp(Settings(), open_path=saved, load_engine=False)
+    async with reopened.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: len(reopened.branches) == 2, what="the reopened branches")
+        texts = [b.trace.text for b in reopened.branches]
+        assert texts == [first.trace.text, second.trace.text]
+        assert reopened.conversation.answer == second.trace.answer
+
+
+async def test_a_killed_session_reopens_from_its_journal(tmp_path: Path):
+    """What a killed terminal leaves behind (a journal without its final record) opens as a run."""
+    from start_tui.engine.events import Span, Started, TextDelta
+    from start_tui.engine.trace import TraceWriter
+
+    path = tmp_path / "killed.jsonl"
+    writer = TraceWriter(path, "k1")
+    writer.write(Started("k1", SUM_OF_SQUARES, [Span("prompt", "Problem: x\nSolution:")], {"model": "m"}))
+    writer.write(TextDelta(" The squares add up"))
+    app = StartApp(Settings(), open_path=path, load_engine=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: bool(app.branches), what="the opened trace")
+        assert app.branches[0].trace.status == "incomplete"
+        assert app.editor.text == SUM_OF_SQUARES
+        await wait_until(pilot, lambda: bool(app.query(ThinkingSegment)), what="the replayed thinking")
+
+
+async def test_keys_toggle_thinking_copy_and_help():
+    app = StartApp(Settings(), open_path=Path(__file__).parents[1] / "data" / "sum-of-squares.jsonl",
+                   load_engine=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: bool(app.query(AnswerPanel)), what="the replay")
+        app.conversation.focus()
+        await pilot.press("t")
+        assert app.conversation.has_class("-hide-thinking")
+        await pilot.pause(0.05)
+        assert all(not seg.display for seg in app.query(ThinkingSegment))
+        await pilot.press("t")
+        assert not app.conversation.has_class("-hide-thinking")
+        await pilot.press("c")
+        assert app.clipboard == app.conversation.answer
+        await pilot.press("y")
+        assert app.clipboard == app.conversation.last_execution.code
+        await pilot.press("f1")
+        await pilot.pause(0.1)
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        # an execution panel collapses and expands from the keyboard
+        panel = app.query(ExecutionPanel).first()
+        panel.query_one("CollapsibleTitle").focus()
+        await pilot.press("enter")
+        assert panel.collapsed
+        await pilot.press("enter")
+        assert not panel.collapsed

@@ -13,11 +13,11 @@ the events, the trace fold and the JSONL journal.
 from __future__ import annotations
 
 import argparse
-from statistics import median
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from statistics import median
 
 from start_tui.backends import SamplingParams
 from start_tui.backends.embedded import embedded_model_path
@@ -86,7 +86,9 @@ def main() -> None:
             cpu_ratios.append((n / c) / (n_raw / c_raw))
     print(f"tokens per run: {n}, pairs: {args.reps} (order alternating), prefill included on both sides")
     print(f"{'path':28s} {'median tok/s':>12s} {'min':>8s} {'max':>8s}")
-    print(f"{'engine (Run.events)':28s} {median(engine_rates):>12.1f} {min(engine_rates):>8.1f} {max(engine_rates):>8.1f}")
+    print(
+        f"{'engine (Run.events)':28s} {median(engine_rates):>12.1f} {min(engine_rates):>8.1f} {max(engine_rates):>8.1f}"
+    )
     print(f"{'raw llama-cpp-python':28s} {median(raw_rates):>12.1f} {min(raw_rates):>8.1f} {max(raw_rates):>8.1f}")
     w, c = median(wall_ratios), median(cpu_ratios)
     print(f"engine / raw, median of paired ratios: wall {w:.3f}, CPU time {c:.3f}")

@@ -170,8 +170,7 @@ async def test_a_killed_session_reopens_from_its_journal(tmp_path: Path):
 
 
 async def test_keys_toggle_thinking_copy_and_help():
-    app = StartApp(Settings(), open_path=Path(__file__).parents[1] / "data" / "sum-of-squares.jsonl",
-                   load_engine=False)
+    app = StartApp(Settings(), open_path=Path(__file__).parents[1] / "data" / "sum-of-squares.jsonl", load_engine=False)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: bool(app.query(AnswerPanel)), what="the replay")
         app.conversation.focus()

@@ -73,7 +73,7 @@ def options_from_settings(s: Settings) -> EngineOptions:
 
 
 class StartApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "start-tui"
     SUB_TITLE = "Hint-infer with a sandboxed Python tool"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -125,6 +125,7 @@ class StartApp(App[None]):
         self._driving: set[Run] = set()
         self._resume_after_settle: set[Run] = set()
         self._start_when_ready = False
+        self._status_at = 0.0
         self.facts = RunFacts(model=settings.model or "Gemma 3 270M (embedded)")
 
     # -- layout --------------------------------------------------------------------------------
@@ -223,7 +224,10 @@ class StartApp(App[None]):
         branch = self._current_branch()
         if branch is not None and branch.run is message.run:
             await self.conversation.show(message.events)
-        self._refresh_status()
+        now = time.monotonic()
+        if now - self._status_at >= 0.2:  # the status line need not repaint per batch
+            self._status_at = now
+            self._refresh_status()
 
     def on_run_settled(self, message: RunSettled) -> None:
         run = message.run
@@ -273,7 +277,8 @@ class StartApp(App[None]):
                 f.max_tool_calls = policy.get("max_tool_calls", f.max_tool_calls)
                 f.max_rounds = policy.get("before_stop_rounds", f.max_rounds)
                 f.tokens_per_s, f.elapsed_s = s.get("decode_tokens_per_s"), s.get("elapsed_s", 0.0)
-        self.query_one(StatusLine).show_facts(f)
+        for line in self.query(StatusLine):  # none while the app shuts down
+            line.show_facts(f)
 
     def _new_session_file(self, problem: str) -> Path:
         slug = re.sub(r"[^a-z0-9]+", "-", problem.lower())[:40].strip("-") or "problem"

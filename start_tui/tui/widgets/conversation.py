@@ -25,19 +25,25 @@ from start_tui.engine.events import (
 from start_tui.engine.hints import CODE_FENCE
 from start_tui.engine.scanner import FENCE_OPENERS
 from start_tui.engine.trace import Trace, trace_events
-from start_tui.tui.widgets.segments import AnswerPanel, ExecutionPanel, HintPanel, ThinkingSegment
+from start_tui.tui.widgets.segments import (
+    AnswerPanel,
+    ExecutionPanel,
+    FrozenThinking,
+    HintPanel,
+    ThinkingSegment,
+)
 
-SPLIT_CHARS = 6000
+SPLIT_CHARS = 2000
 """A thinking segment longer than this starts a new one at the next paragraph break."""
 
-Segment = ThinkingSegment | HintPanel | ExecutionPanel | AnswerPanel
+Segment = ThinkingSegment | FrozenThinking | HintPanel | ExecutionPanel | AnswerPanel
 
 
 class Conversation(VerticalScroll, can_focus=True):
     DEFAULT_CSS = """
     Conversation { height: 1fr; padding: 0 0 1 0; }
     Conversation .problem { margin: 1 1 0 1; padding: 0 1; border-left: thick $secondary; text-style: bold; }
-    Conversation.-hide-thinking ThinkingSegment { display: none; }
+    Conversation.-hide-thinking .thinking { display: none; }
     """
 
     def __init__(self, id: str | None = None) -> None:
@@ -61,7 +67,8 @@ class Conversation(VerticalScroll, can_focus=True):
 
     @property
     def segments(self) -> list[Segment]:
-        return [w for w in self.children if isinstance(w, ThinkingSegment | HintPanel | ExecutionPanel | AnswerPanel)]
+        kinds = ThinkingSegment | FrozenThinking | HintPanel | ExecutionPanel | AnswerPanel
+        return [w for w in self.children if isinstance(w, kinds)]
 
     @property
     def last_execution(self) -> ExecutionPanel | None:
@@ -84,8 +91,11 @@ class Conversation(VerticalScroll, can_focus=True):
     async def _end_thinking(self) -> None:
         if self._stream is not None:
             await self._stream.stop()
-        self._stream = None
-        self._thinking = None
+        segment, self._stream, self._thinking = self._thinking, None, None
+        if segment is not None and segment.is_attached:
+            frozen = FrozenThinking(segment.source, segment.start_offset, segment.end_offset)
+            await self.mount(frozen, before=segment)
+            await segment.remove()
 
     async def _mount(self, widget: Widget) -> None:
         await self._end_thinking()

@@ -5,11 +5,13 @@ Each piece knows the trace offset where it ends, so a person can branch from it.
 
 from __future__ import annotations
 
+from rich.markdown import Markdown as RichMarkdown
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.widgets import Collapsible, Markdown, Static
 
 from start_tui.engine.hints import CODE_FENCE
+from start_tui.tui.widgets.cached import CachedRenderable
 
 
 class ThinkingSegment(Markdown):
@@ -33,6 +35,30 @@ class ThinkingSegment(Markdown):
         return "thinking"
 
 
+class FrozenThinking(CachedRenderable):
+    """A finished thinking segment: its Markdown rendered once, as one widget.
+
+    Textual's Markdown keeps a widget per block and re-measures them at every layout; a long chain
+    of thought has hundreds of short paragraphs. Only the live segment streams as a Markdown widget.
+    """
+
+    DEFAULT_CSS = """
+    FrozenThinking {
+        margin: 0 1 1 1;
+        padding: 0;
+    }
+    """
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        super().__init__(RichMarkdown(text, code_theme="ansi_dark"), classes="thinking")
+        self.text = text
+        self.start_offset = start
+        self.end_offset = end
+
+    def label(self) -> str:
+        return "thinking"
+
+
 class HintPanel(Collapsible):
     """One hint insertion: its text and where it came from (the policy or a person)."""
 
@@ -48,7 +74,7 @@ class HintPanel(Collapsible):
         border-left: thick $accent;
         background: $accent 10%;
     }
-    HintPanel Static { color: $text; }
+    HintPanel .hint-text { color: $text; }
     """
 
     def __init__(self, text: str, source: str, category: str, trigger: str, start: int) -> None:
@@ -56,7 +82,7 @@ class HintPanel(Collapsible):
         where = trigger.replace("conjunction:", "after ") if trigger and source != "user" else "by hand"
         title = f"hint · {who} · {where}" + (f" · {category}" if category and source != "user" else "")
         shown = text[: text.rfind(CODE_FENCE)] if CODE_FENCE in text else text
-        self.body = Static(Text(shown.rstrip()), classes="hint-text")
+        self.body = CachedRenderable(Text(shown.rstrip()), classes="hint-text")
         super().__init__(self.body, title=title, collapsed=False, classes="-user" if source == "user" else "")
         self.text = text
         self.source = source
@@ -86,8 +112,8 @@ class ExecutionPanel(Collapsible):
 
     def __init__(self, start: int, code: str = "") -> None:
         self.code = code
-        self.code_view = Static(self._syntax(), classes="exec-code")
-        self.output_view = Static("", classes="exec-output")
+        self.code_view = CachedRenderable(self._syntax(), classes="exec-code")
+        self.output_view = CachedRenderable("", classes="exec-output")
         super().__init__(self.code_view, self.output_view, title="python · writing…", collapsed=False)
         self.start_offset = start
         self.end_offset = start

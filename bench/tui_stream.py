@@ -5,8 +5,9 @@ tiled to the token count and cut into tokens with the embedded model's tokenizer
 thread hands the events to the app exactly as the engine driver does (batches of text deltas by
 `post_message`, other events at once) and waits for each batch to be rendered before sending the
 next (what a fast model would get: the UI's own pace). Throughput is measured on clean passes; a
-third pass streams the large trace again while a key (`?`, which opens the help screen, then
-`escape`) is pressed every 0.25 s, and the latency is measured from posting the key to its action.
+third pass streams the large trace again while `p` is pressed every 0.25 s, and the latency is
+measured from posting the key to its action running (the key dispatch a person feels; the branch
+here is a replayed trace, so the action itself does nothing).
 Goals: >= 2,000 tokens/s sustained, 32k time / 8k time <= 4.5, key latency <= 50 ms.
 
     python bench/tui_stream.py [--tokens 32000] [--small 8000]
@@ -96,9 +97,9 @@ class BenchApp(StartApp):
         await super().on_engine_events(message)
         self.rendered.set()
 
-    def action_help(self) -> None:
+    def action_pause(self) -> None:
         self.key_handled.append(time.perf_counter())
-        super().action_help()
+        super().action_pause()
 
 
 async def stream(evts: list[Event], press_keys: bool) -> tuple[float, list[float]]:
@@ -124,8 +125,7 @@ async def stream(evts: list[Event], press_keys: bool) -> tuple[float, list[float
                 app.rendered.wait(30)
                 if press_keys and time.perf_counter() >= next_key:
                     sent_keys.append(time.perf_counter())
-                    app.post_message(events.Key("question_mark", "?"))
-                    app.post_message(events.Key("escape", None))
+                    app.post_message(events.Key("p", "p"))
                     next_key += 0.25
             done.set()
 
@@ -158,15 +158,21 @@ def main() -> None:
     print(f"{'small':10s} {n_small:>7d} {t_small:>8.2f} {n_small / t_small:>9.0f}")
     print(f"{'large':10s} {n_big:>7d} {t_big:>8.2f} {rate:>9.0f}")
     ratio = (t_big / t_small) / (n_big / n_small) * 4
-    print(f"time large / time small = {t_big / t_small:.2f} for {n_big / n_small:.2f}x the tokens "
-          f"(normalized to 4x: {ratio:.2f}; goal <= 4.5)")
+    print(
+        f"time large / time small = {t_big / t_small:.2f} for {n_big / n_small:.2f}x the tokens "
+        f"(normalized to 4x: {ratio:.2f}; goal <= 4.5)"
+    )
     if latencies:
         p95 = statistics.quantiles(latencies, n=20)[-1] if len(latencies) >= 2 else latencies[0]
-        print(f"key latency while streaming ({t_keys:.1f} s pass): {len(latencies)} presses, median {statistics.median(latencies):.1f} ms, "
-              f"p95 {p95:.1f} ms, max {max(latencies):.1f} ms (goal <= 50 ms)")
-    print(f"goals: tokens/s >= 2000 {'met' if rate >= 2000 else 'NOT met'}; "
-          f"linear {'met' if ratio <= 4.5 else 'NOT met'}; "
-          f"latency {'met' if latencies and statistics.median(latencies) <= 50 else 'NOT met'}")
+        print(
+            f"key latency while streaming ({t_keys:.1f} s pass): {len(latencies)} presses, median {statistics.median(latencies):.1f} ms, "
+            f"p95 {p95:.1f} ms, max {max(latencies):.1f} ms (goal <= 50 ms)"
+        )
+    print(
+        f"goals: tokens/s >= 2000 {'met' if rate >= 2000 else 'NOT met'}; "
+        f"linear {'met' if ratio <= 4.5 else 'NOT met'}; "
+        f"latency {'met' if latencies and statistics.median(latencies) <= 50 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,8 +103,8 @@ def test_closing_the_sandbox_leaves_no_process():
 )
 def test_the_shared_attack_suite_is_contained():
     """The project's acceptance check: every attack contained, every benign case working."""
-    exe = Path(os.environ.get("VIRTUAL_ENV", "")) / "bin" / "start-tui"
-    cmd = f"{exe} exec --json" if exe.exists() else "start-tui exec --json"
+    exe = Path(sys.executable).with_name("start-tui")
+    cmd = f"{exe} exec --json" if exe.exists() else f"{sys.executable} -m start_tui exec --json"
     proc = subprocess.run(
         [str(SHARED / "checks" / "sandbox-attacks")],
         capture_output=True,

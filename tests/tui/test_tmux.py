@@ -87,6 +87,7 @@ def test_a_person_solves_hints_branches_and_saves_in_a_real_terminal(tmp_path: P
     try:
         term.wait_for(" ready ")
         term.type("What is the sum of the squares of the integers from 1 to 50?")
+        term.wait_for("integers from 1 to 50?")  # the whole problem is in the editor
         term.keys("C-r")
         term.wait_for("The sum")
         term.keys("h")  # pause and open the hint input

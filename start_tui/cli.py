@@ -10,29 +10,13 @@ from pathlib import Path
 
 from start_tui import __version__
 from start_tui.errors import StartTuiError
-
-
-def _read_text(path: str, what: str) -> str:
-    try:
-        if path == "-":
-            return sys.stdin.read()
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise StartTuiError(f"The {what} {path!r} does not exist.") from None
-    except IsADirectoryError:
-        raise StartTuiError(f"The {what} {path!r} is a folder, not a file.") from None
-    except PermissionError:
-        raise StartTuiError(f"The {what} {path!r} cannot be read (permission denied).") from None
-    except UnicodeDecodeError:
-        raise StartTuiError(f"The {what} {path!r} is not UTF-8 text.") from None
-    except OSError as exc:
-        raise StartTuiError(f"The {what} {path!r} cannot be read ({exc.strerror}).") from None
+from start_tui.userfiles import read_user_text
 
 
 def _cmd_exec(args: argparse.Namespace) -> int:
     from start_tui.sandbox import Sandbox, SandboxConfig
 
-    code = _read_text(args.file, "code file")
+    code = read_user_text(args.file, "code file")
     config = SandboxConfig(timeout_s=args.timeout, memory_mb=args.memory_mb)
     with Sandbox(config) as sandbox:
         result = sandbox.run(code)
@@ -59,7 +43,7 @@ def _cmd_tui(args: argparse.Namespace) -> int:
         open_path = str(files[-1])
     if open_path and not Path(open_path).is_file():
         raise StartTuiError(f"The trace file {open_path!r} does not exist.")
-    problem = _read_text(args.file, "problem file") if getattr(args, "file", None) else ""
+    problem = read_user_text(args.file, "problem file") if getattr(args, "file", None) else ""
     StartApp(settings, open_path=open_path, problem=problem).run()
     return 0
 

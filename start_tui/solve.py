@@ -23,6 +23,7 @@ from start_tui.engine.events import (
 )
 from start_tui.errors import StartTuiError
 from start_tui.options import EngineOptions, build_reasoner, parse_conjunctions
+from start_tui.userfiles import read_user_text
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
@@ -81,11 +82,9 @@ def options_from_args(args: argparse.Namespace) -> EngineOptions:
 
 
 def problem_from_args(args: argparse.Namespace) -> str:
-    from start_tui.cli import _read_text
-
     if args.file and args.problem:
         raise StartTuiError("Give the problem either as text or with --file, not both.")
-    text = _read_text(args.file, "problem file") if args.file else (args.problem or "")
+    text = read_user_text(args.file, "problem file") if args.file else (args.problem or "")
     if not text.strip():
         raise StartTuiError("The problem is empty; give the problem text (or --file with a non-empty file).")
     return text

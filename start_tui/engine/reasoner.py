@@ -253,6 +253,20 @@ class Run:
     def finished(self) -> bool:
         return self.status == "finished"
 
+    @property
+    def tokens_generated(self) -> int:
+        """Tokens this run has generated so far."""
+        return self._generated() if self._started_at else 0
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        decode_s = self.backend.stats.decode_seconds - self._stats0[2]
+        return self.tokens_generated / decode_s if self._started_at and decode_s > 0 else None
+
+    @property
+    def elapsed_s(self) -> float:
+        return time.monotonic() - self._started_at if self._started_at else 0.0
+
     # -- the loop ----------------------------------------------------------------------------
     def events(self) -> Iterator[Event]:
         """Drive the run; returns when it finishes or pauses (iterate again after `resume`)."""

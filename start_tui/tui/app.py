@@ -256,16 +256,12 @@ class StartApp(App[None]):
             trace = run.trace if run else branch.trace
             f.branch = f"branch {self.current + 1}/{len(self.branches)}" if self.current is not None else ""
             if run is not None:
-                stats = run.backend.stats
-                generated = stats.tokens_generated - run._stats0[1]
-                decode_s = stats.decode_seconds - run._stats0[2]
-                f.tokens = generated
-                f.tokens_per_s = generated / decode_s if decode_s > 0 else None
+                f.tokens, f.tokens_per_s = run.tokens_generated, run.tokens_per_s
                 f.tool_calls, f.rounds = run.state.tool_calls, run.state.rounds_used
                 f.max_tool_calls, f.max_rounds = run.policy.max_tool_calls, run.policy.before_stop_rounds
                 if run in self._driving and run.status == "running":
                     f.state = "streaming"
-                    f.elapsed_s = time.monotonic() - run._started_at
+                    f.elapsed_s = run.elapsed_s
                 else:
                     f.state = run.trace.status if run.finished else run.status
             else:

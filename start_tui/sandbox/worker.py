@@ -257,12 +257,14 @@ def main() -> None:
     control = socket.socket(fileno=config["control_fd"])
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        info = _isolate(config)
-        scratch = "/tmp/start-tui-sandbox"
-        os.makedirs(scratch, exist_ok=True)
+        # Import everything while the files are visible: the tmpfs mounted over /tmp next would hide
+        # a checkout or a virtual environment that lives there.
         from start_tui.sandbox import policy
 
         modules = policy.preload_modules()
+        info = _isolate(config)
+        scratch = "/tmp/start-tui-sandbox"
+        os.makedirs(scratch, exist_ok=True)
         # Ignoring SIGCHLD makes the kernel reap session children that end.
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)
         uid = config["uid"]

@@ -114,3 +114,22 @@ def test_the_shared_attack_suite_is_contained():
     )
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert proc.stdout.strip().endswith("0 failed")
+
+
+def test_the_sandbox_works_when_the_code_lives_under_tmp(tmp_path: Path):
+    """The worker hides /tmp behind a private tmpfs; a checkout there must still start (CI clones there)."""
+    import shutil
+
+    package = Path(__file__).resolve().parents[2] / "start_tui"
+    shutil.copytree(package, tmp_path / "start_tui", ignore=shutil.ignore_patterns("__pycache__"))
+    code = "from start_tui.sandbox import Sandbox\nwith Sandbox() as sb:\n    print(sb.run('print(6 * 7)').stdout)"
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "42"

@@ -353,7 +353,7 @@ class Run:
                     if marker is None:
                         buf = buf[safe:]
                         break
-                    action = yield from self._on_marker(marker, buf)
+                    action = yield from self._on_marker(marker)
                     if action == "restart":
                         return None
                     if action is not None and action != "continue":
@@ -377,7 +377,7 @@ class Run:
             and text_len - st.last_tool_end >= p.min_chars_between
         )
 
-    def _on_marker(self, marker: Marker, buf: str) -> Generator[Event, None, str]:
+    def _on_marker(self, marker: Marker) -> Generator[Event, None, str]:
         """Act on a marker; returns 'continue', 'restart' (stream closed) or a finish reason."""
         st, policy = self.state, self.policy
         if marker.kind == "stop":

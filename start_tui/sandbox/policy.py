@@ -506,7 +506,7 @@ class Importer:
                 continue
 
 
-def _builtins(importer: Importer, output: OutputBuffer) -> dict[str, Any]:
+def _builtins() -> dict[str, Any]:
     b = dict(safe_builtins)
     b.pop("ExceptionGroup", None)
     for name in (
@@ -577,7 +577,7 @@ def new_namespace(modules: Mapping[str, types.ModuleType], output: OutputBuffer)
     importer = Importer(modules, ns)
     ns.update(
         {
-            "__builtins__": _builtins(importer, output),
+            "__builtins__": _builtins(),
             "__name__": SANDBOX_MODULE,
             "__metaclass__": _SandboxMeta,
             "_getattr_": guarded_getattr,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -563,10 +563,10 @@ class StartApp(App[None]):
         except StartTuiError as exc:
             self.notify(str(exc), severity="error")
             return
-        config = old.config
-        config.max_tokens = settings.max_tokens
-        config.sampling.max_tokens = settings.max_tokens
-        config.sampling.temperature = old.profile.temperature if opts.temperature is None else opts.temperature
+        # new objects: runs already started keep the config they began with
+        temperature = old.profile.temperature if opts.temperature is None else opts.temperature
+        sampling = replace(old.config.sampling, max_tokens=settings.max_tokens, temperature=temperature)
+        config = replace(old.config, max_tokens=settings.max_tokens, sampling=sampling)
         self.reasoner = Reasoner(old.backend, old.sandbox, old.profile, policy, config, old.library)
         self.facts.max_tool_calls, self.facts.max_rounds = policy.max_tool_calls, policy.before_stop_rounds
 

@@ -195,3 +195,15 @@ async def test_keys_toggle_thinking_copy_and_help():
         assert panel.collapsed
         await pilot.press("enter")
         assert not panel.collapsed
+
+
+async def test_changing_settings_does_not_change_a_run_already_started():
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await start(pilot, app)
+        run = run_of(app)
+        await wait_until(pilot, lambda: run.finished and not app._driving, what="the run to finish")
+        before = (run.config.max_tokens, run.config.sampling.max_tokens)
+        app._rebuild_reasoner(Settings(max_tokens=50, rounds=1))
+        assert (run.config.max_tokens, run.config.sampling.max_tokens) == before == (400, 400)
+        assert app.reasoner is not None and app.reasoner.config.max_tokens == 50

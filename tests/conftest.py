@@ -14,6 +14,7 @@ from start_tui.sandbox import Sandbox, SandboxConfig
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SUM_OF_SQUARES = "What is the sum of the squares of the integers from 1 to 50?"
+DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(scope="session")

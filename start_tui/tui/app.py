@@ -223,7 +223,7 @@ class StartApp(App[None]):
     async def on_engine_events(self, message: EngineEvents) -> None:
         branch = self._current_branch()
         if branch is not None and branch.run is message.run:
-            await self.conversation.show(message.events)
+            await self.conversation.show(message.events, fold=True)
         now = time.monotonic()
         if now - self._status_at >= 0.2:  # the status line need not repaint per batch
             self._status_at = now
@@ -238,6 +238,9 @@ class StartApp(App[None]):
             self._resume_after_settle.discard(run)
             run.resume()
             self._start_drive(run)
+        elif self._current_run() is run and self.conversation.folded:
+            # paused or done: the real panels come back, block by block, while keys stay live
+            self.run_worker(self.conversation.unfold(), group="unfold")
         self._refresh_status()
 
     # -- helpers -------------------------------------------------------------------------------
@@ -410,7 +413,7 @@ class StartApp(App[None]):
         self.push_screen(ChooseScreen("View branch", labels, highlight=self.current), show)
 
     def action_toggle_thinking(self) -> None:
-        self.conversation.toggle_class("-hide-thinking")
+        self.conversation.toggle_thinking()
 
     def _all_traces(self) -> list[Trace]:
         return [b.run.trace if b.run else b.trace for b in self.branches]

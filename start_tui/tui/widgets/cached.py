@@ -8,6 +8,7 @@ the rendered strips are kept until the width, the content or the style changes.
 from __future__ import annotations
 
 from rich.console import RenderableType
+from rich.style import Style
 from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
@@ -22,6 +23,8 @@ class CachedRenderable(Widget):
         super().__init__(classes=classes)
         self._renderable = renderable
         self._width = -1
+        self._style: Style | None = None
+        self._style_checked = False
         self._strips: list[Strip] = []
 
     @property
@@ -33,16 +36,35 @@ class CachedRenderable(Widget):
         self._width = -1
         self.refresh(layout=True)
 
+    def render_strips(self, renderable: RenderableType, width: int) -> list[Strip]:
+        console = self.app.console
+        options = console.options.update(width=max(1, width), height=None, highlight=False)
+        lines = console.render_lines(renderable, options, style=self.rich_style, pad=True)
+        return [Strip(line, width) for line in lines]
+
+    def _render_width(self, width: int) -> list[Strip]:
+        return self.render_strips(self._renderable, width)
+
+    def cached_strips(self, width: int) -> list[Strip] | None:
+        """The lines already rendered at this width, if any."""
+        return self._strips if self._width == width else None
+
+    def adopt_cache(self, other: CachedRenderable) -> None:
+        """Take the lines `other` rendered (same content): a re-mounted copy need not render again."""
+        self._strips, self._width, self._style = other._strips, other._width, other._style
+
     def notify_style_update(self) -> None:
-        self._width = -1
+        self._style_checked = False
         super().notify_style_update()
 
     def _strips_for(self, width: int) -> list[Strip]:
+        if not self._style_checked:  # rich_style walks the ancestors: compare once per style update
+            self._style_checked = True
+            style = self.rich_style
+            if style != self._style:
+                self._style, self._width = style, -1
         if width != self._width:
-            console = self.app.console
-            options = console.options.update(width=max(1, width), height=None, highlight=False)
-            lines = console.render_lines(self._renderable, options, style=self.rich_style, pad=True)
-            self._strips = [Strip(line, width) for line in lines]
+            self._strips = self._render_width(width)
             self._width = width
         return self._strips
 

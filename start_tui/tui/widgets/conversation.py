@@ -3,11 +3,25 @@
 Thinking streams into a `ThinkingSegment` through `Markdown.get_stream`; each hint and each code
 block gets its own panel, and the thinking after it starts a new segment, so the streamed block
 stays small. The view follows the stream unless the reader has scrolled up (`anchor`).
+
+While a run streams, finished segments beyond the last `LIVE_SEGMENTS` are folded into
+`FoldedHistory` blocks: one widget draws `FOLD_CHUNK` segments, rendered once. Textual lays out
+every child of the scroll view at each frame, so a 32k-token trace with hundreds of widgets would
+make each frame cost more than the last. When the run pauses or ends, `unfold` puts the real,
+collapsible panels back (the folded segments keep their offsets, so branching works either way).
+
+Each time a segment ends while streaming, the objects alive at that moment leave the garbage
+collector's view (`gc.freeze`): a long trace keeps hundreds of thousands of rendered-line objects,
+and a full collection over them paused the app for 0.3-0.5 s, several times per 32k tokens. `unfold` and
+`clear` give them back to the collector (`gc.unfreeze`), so nothing stays uncollected for good.
 """
 
 from __future__ import annotations
 
+import gc
+
 from textual.containers import VerticalScroll
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 from textual.widgets._markdown import MarkdownStream
@@ -25,6 +39,7 @@ from start_tui.engine.events import (
 from start_tui.engine.hints import CODE_FENCE
 from start_tui.engine.scanner import FENCE_OPENERS
 from start_tui.engine.trace import Trace, trace_events
+from start_tui.tui.widgets.cached import CachedRenderable
 from start_tui.tui.widgets.segments import (
     AnswerPanel,
     ExecutionPanel,
@@ -36,7 +51,46 @@ from start_tui.tui.widgets.segments import (
 SPLIT_CHARS = 2000
 """A thinking segment longer than this starts a new one at the next paragraph break."""
 
+LIVE_SEGMENTS = 24
+"""While streaming, at most this many finished segments stay live widgets before the oldest are folded."""
+
+FOLD_CHUNK = 16
+"""Segments drawn by one folded block."""
+
 Segment = ThinkingSegment | FrozenThinking | HintPanel | ExecutionPanel | AnswerPanel
+FinishedSegment = FrozenThinking | HintPanel | ExecutionPanel | AnswerPanel
+
+
+class FoldedHistory(CachedRenderable):
+    """Finished segments drawn as one widget while the run streams (see the module docstring).
+
+    Thinking is drawn from the lines its widget already rendered (Rich Markdown costs ~40 ms per
+    2,000 characters); panels are drawn as Rich panels that look like their collapsible widgets.
+    """
+
+    def __init__(self, items: list[FinishedSegment], hide: bool) -> None:
+        super().__init__("")
+        self.items = items
+        self.hide = hide
+
+    def set_hide_thinking(self, hide: bool) -> None:
+        self.hide = hide
+        self.update("")
+
+    def _render_width(self, width: int) -> list[Strip]:
+        strips: list[Strip] = []
+        pad = Strip.blank(1)
+        for item in self.items:
+            if isinstance(item, FrozenThinking):
+                if self.hide:
+                    continue
+                cached = item.cached_strips(width - 2)  # FrozenThinking has a margin of 1 each side
+                if cached is not None:
+                    strips += [Strip.join([pad, line, pad]) for line in cached]
+                    strips.append(Strip.blank(width))
+                    continue
+            strips += self.render_strips(item.folded(), width)
+        return strips
 
 
 class Conversation(VerticalScroll, can_focus=True):
@@ -53,6 +107,7 @@ class Conversation(VerticalScroll, can_focus=True):
         self._thinking: ThinkingSegment | None = None
         self._stream: MarkdownStream | None = None
         self._exec: ExecutionPanel | None = None
+        self._children_at_freeze = 0
 
     def _follow(self) -> None:
         # Anchor only once the content overflows: Textual 8.2's anchored layout does not clamp the
@@ -67,8 +122,52 @@ class Conversation(VerticalScroll, can_focus=True):
 
     @property
     def segments(self) -> list[Segment]:
-        kinds = ThinkingSegment | FrozenThinking | HintPanel | ExecutionPanel | AnswerPanel
-        return [w for w in self.children if isinstance(w, kinds)]
+        """Every segment in order, folded ones included (those are not mounted: data only)."""
+        out: list[Segment] = []
+        for w in self.children:
+            if isinstance(w, FoldedHistory):
+                out += w.items
+            elif isinstance(w, Segment):
+                out.append(w)
+        return out
+
+    @property
+    def folded(self) -> bool:
+        return any(isinstance(w, FoldedHistory) for w in self.children)
+
+    @property
+    def hide_thinking(self) -> bool:
+        return self.has_class("-hide-thinking")
+
+    def toggle_thinking(self) -> None:
+        self.toggle_class("-hide-thinking")
+        for block in self.query_children(FoldedHistory):
+            block.set_hide_thinking(self.hide_thinking)
+
+    async def _fold(self) -> None:
+        """Fold the oldest finished segments once more than `LIVE_SEGMENTS` are live."""
+        live = [w for w in self.children if isinstance(w, FinishedSegment) and w is not self._exec]
+        if len(live) >= LIVE_SEGMENTS + FOLD_CHUNK:
+            chunk = live[:FOLD_CHUNK]
+            block = FoldedHistory(chunk, self.hide_thinking)
+            await self.mount(block, before=chunk[0])
+            await self.remove_children(chunk)
+        if len(self.children) != self._children_at_freeze:  # a segment ended: its lines are history now
+            self._children_at_freeze = len(self.children)
+            gc.freeze()  # see the module docstring
+
+    def _thaw(self) -> None:
+        if gc.get_freeze_count():
+            gc.unfreeze()
+
+    async def unfold(self) -> None:
+        """Put the folded segments back as real widgets (collapsible panels, focusable)."""
+        self._thaw()
+        for block in list(self.query_children(FoldedHistory)):
+            if block.parent is not self:  # cleared meanwhile (another trace shown)
+                continue
+            await self.mount_all([item.clone() for item in block.items], before=block)
+            await block.remove()
 
     @property
     def last_execution(self) -> ExecutionPanel | None:
@@ -76,6 +175,7 @@ class Conversation(VerticalScroll, can_focus=True):
         return panels[-1] if panels else None
 
     async def clear(self) -> None:
+        self._thaw()
         await self._end_thinking()
         self._exec = None
         self.text_offset = 0
@@ -128,8 +228,11 @@ class Conversation(VerticalScroll, can_focus=True):
         self._exec = panel
         return panel
 
-    async def show(self, events: list[Event]) -> None:
-        """Render a batch of engine events (consecutive thinking deltas are written at once)."""
+    async def show(self, events: list[Event], fold: bool = False) -> None:
+        """Render a batch of engine events (consecutive thinking deltas are written at once).
+
+        `fold` (while a run streams) keeps the number of live widgets bounded (see `FoldedHistory`).
+        """
         pending: list[str] = []
 
         async def flush() -> None:
@@ -188,6 +291,8 @@ class Conversation(VerticalScroll, can_focus=True):
             elif isinstance(event, Finished):
                 await self._end_thinking()
         await flush()
+        if fold:
+            await self._fold()
         self.call_after_refresh(self._follow)
 
     async def _show_started(self, event: Started) -> None:

@@ -5,7 +5,10 @@ Each piece knows the trace offset where it ends, so a person can branch from it.
 
 from __future__ import annotations
 
+from rich.console import Group, RenderableType
 from rich.markdown import Markdown as RichMarkdown
+from rich.padding import Padding
+from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.widgets import Collapsible, Markdown, Static
@@ -58,6 +61,14 @@ class FrozenThinking(CachedRenderable):
     def label(self) -> str:
         return "thinking"
 
+    def clone(self) -> FrozenThinking:
+        copy = FrozenThinking(self.text, self.start_offset, self.end_offset)
+        copy.adopt_cache(self)
+        return copy
+
+    def folded(self) -> RenderableType:
+        return Padding(self.renderable, (0, 1, 1, 1))
+
 
 class HintPanel(Collapsible):
     """One hint insertion: its text and where it came from (the policy or a person)."""
@@ -88,9 +99,21 @@ class HintPanel(Collapsible):
         self.source = source
         self.start_offset = start
         self.end_offset = start + len(text)
+        self._args = (text, source, category, trigger, start)
+        self._shown = shown.rstrip()
 
     def label(self) -> str:
         return self.title
+
+    def clone(self) -> HintPanel:
+        panel = HintPanel(*self._args)
+        panel.collapsed = self.collapsed
+        return panel
+
+    def folded(self) -> RenderableType:
+        colour = "magenta" if self.source == "user" else "yellow"
+        body = Panel(Text(self._shown), title=f"▼ {self.title}", title_align="left", border_style=colour)
+        return Padding(body, (1, 1, 0, 1))
 
 
 class ExecutionPanel(Collapsible):
@@ -120,6 +143,7 @@ class ExecutionPanel(Collapsible):
         self.index = 0
         self.status = "writing"
         self.user_hints = 0
+        self.output = ""
 
     def _set_title(self, base: str) -> None:
         self.title = base + (" · hint by hand" if self.user_hints else "")
@@ -152,10 +176,30 @@ class ExecutionPanel(Collapsible):
             body = body[len("```output") :].strip("\n")
         if body.endswith("```"):
             body = body[:-3].rstrip("\n")
+        self.output = body
         self.output_view.update(Text(body))
 
     def label(self) -> str:
         return self.title
+
+    def clone(self) -> ExecutionPanel:
+        panel = ExecutionPanel(self.start_offset, self.code)
+        panel.end_offset, panel.index, panel.status = self.end_offset, self.index, self.status
+        panel.user_hints, panel.output, panel.title = self.user_hints, self.output, self.title
+        panel.collapsed = self.collapsed
+        panel.output_view.update(Text(self.output))
+        for name in ("-ok", "-error"):
+            if self.has_class(name):
+                panel.add_class(name)
+        return panel
+
+    def folded(self) -> RenderableType:
+        colour = "green" if self.status == "ok" else "red" if self.status in ("error", "timeout") else "blue"
+        parts: list[RenderableType] = [self._syntax()]
+        if self.output:
+            parts += [Text(""), Text(self.output, style="dim" if self.status == "ok" else "red")]
+        body = Panel(Group(*parts), title=f"▼ {self.title}", title_align="left", border_style=colour)
+        return Padding(body, (1, 1, 0, 1))
 
 
 class AnswerPanel(Static):
@@ -176,3 +220,10 @@ class AnswerPanel(Static):
 
     def label(self) -> str:
         return f"answer {self.answer}"
+
+    def clone(self) -> AnswerPanel:
+        return AnswerPanel(self.answer, self.start_offset)
+
+    def folded(self) -> RenderableType:
+        body = Panel(Text(f"Final answer: {self.answer}", style="bold green"), border_style="green")
+        return Padding(body, (1, 1, 1, 1))

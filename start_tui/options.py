@@ -13,7 +13,14 @@ from start_tui.sandbox import Sandbox, SandboxConfig
 @dataclass
 class EngineOptions:
     model: str | None = None
-    """A .gguf path; None means the embedded model."""
+    """A .gguf path (llama), a model folder (hf) or a served model name (openai); None: the embedded model."""
+    backend: str = "llama"
+    base_url: str | None = None
+    """The OpenAI-compatible server, for backend 'openai'."""
+    api_key_env: str | None = None
+    """The environment variable holding the server's API key (default OPENAI_API_KEY)."""
+    device: str | None = None
+    dtype: str | None = None
     profile: str | None = None
     n_ctx: int = 8192
     max_tokens: int = 2048
@@ -55,7 +62,16 @@ def build_reasoner(opts: EngineOptions) -> tuple[Reasoner, Sandbox]:
     policy.validate(library)
     if opts.profile:
         get_profile(opts.profile)  # fail before loading a model
-    backend = open_backend(opts.model, n_ctx=opts.n_ctx, seed=opts.seed)
+    backend = open_backend(
+        opts.model,
+        n_ctx=opts.n_ctx,
+        seed=opts.seed,
+        kind=opts.backend,
+        base_url=opts.base_url,
+        api_key_env=opts.api_key_env,
+        device=opts.device,
+        dtype=opts.dtype,
+    )
     profile = get_profile(opts.profile) if opts.profile else select_profile(backend.metadata())
     sampling = SamplingParams(
         max_tokens=opts.max_tokens,

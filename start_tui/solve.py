@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.rule import Rule
 from rich.text import Text
 
+from start_tui.backends import BACKENDS
 from start_tui.engine.events import (
     AnswerFound,
     CodeFinished,
@@ -29,8 +30,27 @@ from start_tui.userfiles import read_user_text
 def add_model_options(p: argparse.ArgumentParser) -> None:
     """Options every front end that runs a model shares (solve, and later eval and the TUI)."""
     g = p.add_argument_group("model")
-    g.add_argument("--model", help="a .gguf file (default: the embedded Gemma 3 270M)")
-    g.add_argument("--profile", help="model profile (default: chosen from the GGUF metadata)")
+    g.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="llama",
+        help="llama: a GGUF file in this process (default); hf: a transformers folder; "
+        "openai: an OpenAI-compatible server (vLLM, SGLang, llama.cpp server)",
+    )
+    g.add_argument(
+        "--model",
+        help="llama: a .gguf file (default: the embedded Gemma 3 270M); hf: a model folder; "
+        "openai: the served model name (default: the server's first)",
+    )
+    g.add_argument("--base-url", help="openai: the server, e.g. http://127.0.0.1:8000/v1")
+    g.add_argument(
+        "--api-key-env",
+        default="OPENAI_API_KEY",
+        help="openai: the environment variable holding the API key (default OPENAI_API_KEY)",
+    )
+    g.add_argument("--device", help="hf: cuda, cuda:1, cpu... (default: cuda when present)")
+    g.add_argument("--dtype", help="hf: bfloat16, float16, float32 (default: bf16 on CUDA, float32 on CPU)")
+    g.add_argument("--profile", help="model profile (default: chosen from the model's metadata)")
     g.add_argument("--n-ctx", type=int, default=8192, help="context length in tokens (default 8192)")
     g = p.add_argument_group("generation")
     g.add_argument("--max-tokens", type=int, default=2048, help="most tokens generated per problem (default 2048)")
@@ -63,6 +83,11 @@ def add_solve_parser(sub: Any) -> None:
 def options_from_args(args: argparse.Namespace) -> EngineOptions:
     return EngineOptions(
         model=args.model,
+        backend=args.backend,
+        base_url=args.base_url,
+        api_key_env=args.api_key_env,
+        device=args.device,
+        dtype=args.dtype,
         profile=args.profile,
         n_ctx=args.n_ctx,
         max_tokens=args.max_tokens,

@@ -11,6 +11,8 @@ from start_tui.backends.embedded import embedded_model_path
 from start_tui.backends.llama_cpp import LlamaCppBackend
 from start_tui.engine import HintPolicy, Reasoner, RunConfig, select_profile
 from start_tui.sandbox import Sandbox, SandboxConfig
+from tests.servers import LlamaServer
+from tests.tiny_lm import build_tiny_lm
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SUM_OF_SQUARES = "What is the sum of the squares of the integers from 1 to 50?"
@@ -53,3 +55,34 @@ def make_reasoner(backend: LlamaCppBackend, sandbox: Sandbox, **policy: object) 
         HintPolicy(**policy),  # type: ignore[arg-type]
         RunConfig(max_tokens=max_tokens),
     )
+
+
+SERVER_KEY = "test-key-123"
+
+
+@pytest.fixture(scope="session")
+def server(model_path: Path) -> Iterator[LlamaServer]:
+    """llama-cpp-python's OpenAI-compatible server on a loopback port, serving the embedded model."""
+    with LlamaServer(model_path, api_key=SERVER_KEY) as s:
+        yield s
+
+
+@pytest.fixture
+def keyed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's API key in $START_TEST_KEY (what --api-key-env START_TEST_KEY reads)."""
+    monkeypatch.setenv("START_TEST_KEY", SERVER_KEY)
+
+
+@pytest.fixture(scope="session")
+def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random causal LM and its local tokenizer, as a transformers folder."""
+    pytest.importorskip("transformers")
+    return build_tiny_lm(tmp_path_factory.mktemp("tiny-lm"))
+
+
+@pytest.fixture(autouse=True)
+def sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Autosaved sessions go to a temporary folder, never to the user's."""
+    folder = tmp_path / "sessions"
+    monkeypatch.setenv("START_TUI_SESSIONS", str(folder))
+    return folder

@@ -1,18 +1,51 @@
-"""Backends that continue text for the engine: llama.cpp today, behind the `Backend` protocol."""
+"""Backends that continue text for the engine, behind the `Backend` protocol.
+
+- `llama` (default): a GGUF file run by llama.cpp in this process (the embedded model when none is given).
+- `hf`: a local transformers causal-LM folder, CUDA + bf16 when present, CPU float32 otherwise.
+- `openai`: a served model behind an OpenAI-compatible `/v1/completions` (vLLM, SGLang, llama.cpp server).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from start_tui.backends.base import Backend, BackendStats, SamplingParams
+from start_tui.backends.base import Backend, BackendError, BackendStats, SamplingParams
+from start_tui.errors import StartTuiError
 
-__all__ = ["Backend", "BackendStats", "SamplingParams", "open_backend"]
+__all__ = ["BACKENDS", "Backend", "BackendError", "BackendStats", "SamplingParams", "open_backend"]
+
+BACKENDS = ("llama", "hf", "openai")
 
 
-def open_backend(model: str | Path | None = None, n_ctx: int = 8192, seed: int = 0) -> Backend:
-    """The llama.cpp backend on `model` (a .gguf path), or on the embedded model when none is given."""
-    from start_tui.backends.embedded import embedded_model_path
-    from start_tui.backends.llama_cpp import LlamaCppBackend
+def open_backend(
+    model: str | Path | None = None,
+    n_ctx: int = 8192,
+    seed: int = 0,
+    kind: str = "llama",
+    base_url: str | None = None,
+    api_key_env: str | None = None,
+    device: str | None = None,
+    dtype: str | None = None,
+) -> Backend:
+    """Open the backend `kind` on `model` (a .gguf path, a model folder, or a served model name)."""
+    if kind == "llama":
+        from start_tui.backends.embedded import embedded_model_path
+        from start_tui.backends.llama_cpp import LlamaCppBackend
 
-    path = Path(model) if model else embedded_model_path()
-    return LlamaCppBackend(path, n_ctx=n_ctx, seed=seed)
+        path = Path(model) if model else embedded_model_path()
+        return LlamaCppBackend(path, n_ctx=n_ctx, seed=seed)
+    if kind == "hf":
+        if not model:
+            raise StartTuiError("--backend hf needs --model, a transformers model folder.")
+        try:
+            from start_tui.backends.hf import TransformersBackend
+        except ImportError:
+            raise StartTuiError("--backend hf needs torch and transformers: pip install 'start-tui[hf]'.") from None
+        return TransformersBackend(model, device=device, dtype=dtype, n_ctx=n_ctx, seed=seed)
+    if kind == "openai":
+        from start_tui.backends.openai import DEFAULT_API_KEY_ENV, OpenAIBackend
+
+        if not base_url:
+            raise StartTuiError("--backend openai needs --base-url, e.g. http://127.0.0.1:8000/v1.")
+        return OpenAIBackend(base_url, str(model) if model else None, api_key_env=api_key_env or DEFAULT_API_KEY_ENV)
+    raise StartTuiError(f"There is no backend {kind!r}; choose one of {', '.join(BACKENDS)}.")

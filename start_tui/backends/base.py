@@ -6,6 +6,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from start_tui.errors import StartTuiError
+
+
+class BackendError(StartTuiError):
+    """The model failed mid-run (a server went away, a request was refused): the run ends, its trace is kept."""
+
 
 @dataclass
 class SamplingParams:

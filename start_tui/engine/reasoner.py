@@ -18,12 +18,13 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from start_tui.backends.base import Backend, SamplingParams
+from start_tui.backends.base import Backend, BackendError, SamplingParams
 from start_tui.engine.answer import extract_answer
 from start_tui.engine.events import (
     AnswerFound,
     CodeFinished,
     CodeStarted,
+    Error,
     Event,
     Finished,
     HintInserted,
@@ -293,7 +294,13 @@ class Run:
             if remaining <= 0:
                 yield from self._finish("max_tokens")
                 return
-            outcome = yield from self._generate(remaining)
+            try:
+                outcome = yield from self._generate(remaining)
+            except BackendError as exc:
+                # the model went away mid-run: record why, close the trace as it stands, then tell the caller
+                yield self._emit(Error(str(exc)))
+                yield from self._finish("error")
+                raise
             if outcome is not None:
                 yield from self._finish(outcome)
                 return

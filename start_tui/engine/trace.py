@@ -120,7 +120,7 @@ class Trace:
         elif isinstance(event, AnswerFound):
             self.answer = event.answer
         elif isinstance(event, Finished):
-            self.status = "stopped" if event.reason == "stopped" else "finished"
+            self.status = {"stopped": "stopped", "error": "error"}.get(event.reason, "finished")
             self.meta["finish_reason"] = event.reason
             self.stats = dict(event.stats)
         elif isinstance(event, Error):

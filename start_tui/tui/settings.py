@@ -17,10 +17,16 @@ from start_tui.errors import StartTuiError
 
 @dataclass
 class Settings:
+    backend: str = "llama"
+    """llama (a GGUF file here), hf (a transformers folder) or openai (an OpenAI-compatible server)."""
     model: str = ""
-    """A .gguf file; empty means the embedded Gemma 3 270M."""
+    """llama: a .gguf file (empty: the embedded Gemma 3 270M); hf: a model folder; openai: the served name."""
+    base_url: str = ""
+    """openai: the server, e.g. http://127.0.0.1:8000/v1."""
+    api_key_env: str = "OPENAI_API_KEY"
+    """openai: the environment variable that holds the API key."""
     profile: str = ""
-    """A model profile name; empty means chosen from the GGUF metadata."""
+    """A model profile name; empty means chosen from the model's metadata."""
     temperature: float = -1.0
     """Sampling temperature; negative means the profile's own."""
     max_tokens: int = 2048
@@ -81,6 +87,9 @@ def settings_from_dict(data: dict[str, object], where: str = "the settings") -> 
         if type(value) is not expected:
             raise StartTuiError(f"{key} in {where} must be a {expected.__name__}, not {type(value).__name__}.")
         values[key] = value
+    backend = values.get("backend", defaults.backend)
+    if backend not in ("llama", "hf", "openai"):
+        raise StartTuiError(f"backend in {where} must be llama, hf or openai, not {backend!r}.")
     return Settings(**values)  # type: ignore[arg-type]
 
 

@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from textual.pilot import Pilot
 
 from start_tui.engine import load_traces
@@ -26,13 +25,6 @@ async def wait_until(pilot: Pilot, predicate: Callable[[], bool], timeout: float
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or predicate}")
         await pilot.pause(0.05)
-
-
-@pytest.fixture(autouse=True)
-def sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "sessions"
-    monkeypatch.setenv("START_TUI_SESSIONS", str(folder))
-    return folder
 
 
 def make_app(**kw) -> StartApp:

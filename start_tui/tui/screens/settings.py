@@ -15,7 +15,10 @@ from start_tui.errors import StartTuiError
 from start_tui.tui.settings import Settings, settings_from_dict
 
 HELP = {
-    "model": "a .gguf file (empty: the embedded Gemma 3 270M)",
+    "backend": "llama, hf or openai",
+    "model": "llama: a .gguf file (empty: the embedded Gemma 3 270M); hf: a folder; openai: the served name",
+    "base_url": "openai: http://host:port/v1",
+    "api_key_env": "openai: the variable holding the API key",
     "profile": "gemma3-base, gemma3-it, qwq, deepseek-r1, qwen3 (empty: from the GGUF)",
     "temperature": "negative: the profile's own",
     "rounds": "hints before the end of thinking",

@@ -1,0 +1,215 @@
+"""Many problems at once: bounded concurrency against a served backend, with a rich progress display.
+
+Each worker thread owns a reasoner (its own HTTP client and sandbox) and takes the next problem
+when it is free, so at most `concurrency` requests are in flight. Evaluation and training-data
+generation use `solve_many`; `start-tui batch` is its command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from start_tui.benchmarks import Problem, load_benchmark
+from start_tui.engine import Reasoner, Trace
+from start_tui.errors import StartTuiError
+from start_tui.options import EngineOptions, build_reasoner
+from start_tui.sandbox import Sandbox
+
+
+@dataclass
+class Outcome:
+    problem: Problem
+    trace: Trace | None
+    error: str | None
+    seconds: float
+
+    @property
+    def answer(self) -> str | None:
+        return self.trace.answer if self.trace is not None else None
+
+
+def solve_many(
+    problems: Sequence[Problem],
+    opts: EngineOptions,
+    concurrency: int = 1,
+    trace_path: str | Path | None = None,
+    on_done: Callable[[Outcome], None] | None = None,
+    tokens: list[int] | None = None,
+    build: Callable[[EngineOptions], tuple[Reasoner, Sandbox]] = build_reasoner,
+) -> list[Outcome]:
+    """Solve `problems` with at most `concurrency` at once; outcomes come back in the problems' order.
+
+    `on_done` is called (from a worker thread) as each problem ends. `tokens`, when given, is a
+    one-element list kept up to date with the tokens generated so far (for a rate display). An
+    error in one problem (a server hiccup past its retries) is recorded in its outcome; the
+    others go on. Errors that would hit every problem (the server is down, a bad option) are
+    raised before any work starts.
+    """
+    if concurrency < 1:
+        raise StartTuiError("--concurrency must be at least 1.")
+    if concurrency > 1 and opts.backend != "openai":
+        raise StartTuiError(
+            f"Concurrency above 1 needs a served backend (--backend openai); {opts.backend} runs one problem at a time."
+        )
+    workers = min(concurrency, len(problems)) or 1
+    reasoners = [build(opts) for _ in range(workers)]  # fails fast, before any problem starts
+    todo: queue.Queue[int] = queue.Queue()
+    for i in range(len(problems)):
+        todo.put(i)
+    results: list[Outcome | None] = [None] * len(problems)
+    lock = threading.Lock()
+    counted = [0] * workers
+
+    def work(slot: int) -> None:
+        reasoner, _ = reasoners[slot]
+        while True:
+            try:
+                i = todo.get_nowait()
+            except queue.Empty:
+                return
+            problem = problems[i]
+            t0 = time.monotonic()
+            run = None
+            try:
+                run = reasoner.start(problem.problem, trace_path=trace_path)
+                for _ in run.events():
+                    if tokens is not None:
+                        with lock:
+                            now = run.tokens_generated
+                            tokens[0] += now - counted[slot]
+                            counted[slot] = now
+                outcome = Outcome(problem, run.trace, None, time.monotonic() - t0)
+            except StartTuiError as exc:
+                outcome = Outcome(problem, run.trace if run else None, str(exc), time.monotonic() - t0)
+            counted[slot] = 0
+            results[i] = outcome
+            if on_done is not None:
+                on_done(outcome)
+
+    threads = [threading.Thread(target=work, args=(s,), name=f"solve-{s}", daemon=True) for s in range(workers)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            while t.is_alive():
+                t.join(0.2)
+    finally:
+        for reasoner, sandbox in reasoners:
+            sandbox.close()
+            reasoner.backend.close()
+    return [r for r in results if r is not None]
+
+
+def load_problems(source: str, limit: int | None = None, ids: Sequence[str] | None = None) -> list[Problem]:
+    """Problems from a benchmark name or JSONL file (with a `problem` field), or a plain text file (one per line)."""
+    path = Path(source)
+    if path.suffix == ".txt":
+        from start_tui.userfiles import read_user_text
+
+        lines = [line.strip() for line in read_user_text(source, "problem list").splitlines() if line.strip()]
+        problems = [Problem(id=str(i + 1), benchmark=path.stem, problem=t, answer="") for i, t in enumerate(lines)]
+    else:
+        problems = load_benchmark(source).problems
+    if ids:
+        wanted = set(ids)
+        problems = [p for p in problems if p.id in wanted]
+        missing = wanted - {p.id for p in problems}
+        if missing:
+            raise StartTuiError(f"{source} has no problem with id {', '.join(sorted(missing))}.")
+    return problems[:limit] if limit is not None else problems
+
+
+def add_batch_parser(sub: Any) -> None:
+    from start_tui.solve import add_model_options
+
+    p = sub.add_parser("batch", help="solve many problems at once (bounded concurrency against a served backend)")
+    p.add_argument("source", help="a benchmark name (math500, aime24...), a JSONL file, or a .txt file of problems")
+    p.add_argument("--limit", type=int, help="the first N problems")
+    p.add_argument("--ids", help="comma-separated problem ids")
+    p.add_argument("--concurrency", "-j", type=int, default=1, help="problems in flight at once (default 1)")
+    p.add_argument("--traces", help="append every run's trace to this JSONL file")
+    p.add_argument("--out", help="write one JSON line per problem (id, answer, gold, tokens, time, error) here")
+    add_model_options(p)
+    p.set_defaults(func=run_batch)
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    from start_tui.solve import options_from_args
+
+    problems = load_problems(args.source, args.limit, args.ids.split(",") if args.ids else None)
+    if not problems:
+        raise StartTuiError(f"{args.source} has no problems to solve.")
+    opts = options_from_args(args)
+    console = Console(stderr=True)
+    out = open(args.out, "a", encoding="utf-8") if args.out else None  # noqa: SIM115
+    tokens = [0]
+    answered = [0]
+    write_lock = threading.Lock()
+    errors: list[str] = []
+    started = time.monotonic()
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("answered {task.fields[answered]} · {task.fields[rate]} tok/s"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+    task = progress.add_task(f"solving (x{args.concurrency})", total=len(problems), answered=0, rate="-")
+
+    def done(o: Outcome) -> None:
+        answered[0] += o.answer is not None
+        if o.error:
+            errors.append(f"{o.problem.id}: {o.error}")
+        if out is not None:
+            s = o.trace.stats if o.trace else {}
+            row = {
+                "id": o.problem.id,
+                "answer": o.answer,
+                "gold": o.problem.answer or None,
+                "tokens": s.get("tokens_generated"),
+                "tool_calls": s.get("tool_calls"),
+                "seconds": round(o.seconds, 3),
+                "trace_id": o.trace.id if o.trace else None,
+                "error": o.error,
+            }
+            with write_lock:
+                out.write(json.dumps(row) + "\n")
+                out.flush()
+        progress.update(task, advance=1, answered=answered[0])
+
+    def tick() -> None:
+        while not finished.wait(0.5):
+            rate = tokens[0] / max(1e-9, time.monotonic() - started)
+            progress.update(task, rate=f"{rate:.1f}")
+
+    finished = threading.Event()
+    ticker = threading.Thread(target=tick, daemon=True)
+    try:
+        with progress:
+            ticker.start()
+            outcomes = solve_many(problems, opts, args.concurrency, args.traces, on_done=done, tokens=tokens)
+    finally:
+        finished.set()
+        if out is not None:
+            out.close()
+    elapsed = time.monotonic() - started
+    console.print(
+        f"{len(outcomes)} problems in {elapsed:.1f} s · {answered[0]} answered · "
+        f"{tokens[0] / max(elapsed, 1e-9):.1f} tok/s overall"
+    )
+    for line in errors:
+        console.print(f"[red]{line}[/]")
+    return 1 if errors else 0

@@ -22,12 +22,21 @@ def free_port() -> int:
 class LlamaServer:
     """`python -m llama_cpp.server` serving a GGUF file; `url` is its `/v1` base."""
 
-    def __init__(self, model: Path, api_key: str | None = None, n_ctx: int = 4096, log: Path | None = None) -> None:
+    def __init__(
+        self,
+        model: Path,
+        api_key: str | None = None,
+        n_ctx: int = 4096,
+        log: Path | None = None,
+        interrupt_requests: bool = False,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1"]
         cmd += ["--port", str(self.port), "--n_ctx", str(n_ctx), "--verbose", "False"]
         cmd += ["--n_threads", str(max(1, min(os.cpu_count() or 1, 8)))]
+        # its default (True) ends a running stream when another request arrives
+        cmd += ["--interrupt_requests", str(interrupt_requests)]
         if api_key:
             cmd += ["--api_key", api_key]
         self._log = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115

@@ -8,6 +8,7 @@ new tokens (plus a token or two where the inserted text re-tokenizes the end of 
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -31,6 +32,16 @@ def _pick_device(device: str | None, dtype: str | None) -> tuple[str, Any]:
     except AttributeError:
         raise StartTuiError(f"{dtype!r} is not a torch dtype (try bfloat16, float16 or float32).") from None
     return device, torch_dtype
+
+
+def _quiet_gguf_conversion() -> None:
+    """transformers' GGUF loader draws its own tqdm bar (over the TUI); give it a silent one."""
+    try:
+        import transformers.modeling_gguf_pytorch_utils as gguf_utils
+        from tqdm.auto import tqdm
+    except ImportError:
+        return
+    gguf_utils.tqdm = functools.partial(tqdm, disable=True)
 
 
 class TransformersBackend:
@@ -60,6 +71,8 @@ class TransformersBackend:
 
         transformers.utils.logging.set_verbosity_error()
         transformers.utils.logging.disable_progress_bar()  # it would draw over the TUI
+        if gguf_file:
+            _quiet_gguf_conversion()
 
         self.device, torch_dtype = _pick_device(device, dtype)
         kw: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}

@@ -152,7 +152,7 @@ class OpenAIBackend:
             body["repeat_penalty"] = params.repeat_penalty
         response = self._send("POST", "/completions", body, stream=True)
         self.last_finish_reason = "stopped"
-        got, produced, usage = "", 0, None
+        got, produced, usage, finished = "", 0, None, False
         t0 = time.perf_counter()
         try:
             for line in response.iter_lines():
@@ -180,9 +180,16 @@ class OpenAIBackend:
                         yield delta
                         t0 = time.perf_counter()
                     if choice.get("finish_reason"):
+                        finished = True
                         self.last_finish_reason = {"stop": "eos", "length": "length"}.get(
                             choice["finish_reason"], choice["finish_reason"]
                         )
+            if not finished:
+                raise BackendError(
+                    f"{self._where()} ended the stream after {produced} tokens without a finish reason (another "
+                    "request interrupted it? start llama-cpp-python's server with --interrupt_requests False); "
+                    "the trace so far is kept."
+                )
         except (httpx.TransportError, httpx.StreamError) as exc:
             raise BackendError(
                 f"{self._where()} closed the stream after {produced} tokens ({type(exc).__name__}); "

@@ -159,3 +159,23 @@ def test_the_batch_command_writes_rows(server: LlamaServer, keyed: None, tmp_pat
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert sorted(r["id"] for r in rows) == ["1", "2"] and all(r["error"] is None for r in rows)
     assert "2 problems in" in proc.stderr
+
+
+def test_a_stream_the_server_cuts_short_is_an_error_not_an_answer(model_path: Path):
+    """llama-cpp-python's server, by default, ends a running stream with [DONE] when another request arrives."""
+    import threading
+
+    from start_tui.backends import SamplingParams
+
+    with LlamaServer(model_path, interrupt_requests=True) as server:
+        first, second = OpenAIBackend(server.url), OpenAIBackend(server.url)
+        params = SamplingParams(max_tokens=300, temperature=0.0)
+        got: list[str] = []
+        other = threading.Thread(target=lambda: list(second.stream("Count to ten:", SamplingParams(max_tokens=5))))
+        with pytest.raises(BackendError, match=r"without a finish reason .*--interrupt_requests False"):
+            for delta in first.stream("Write a long story about a cat.", params):
+                got.append(delta)
+                if len(got) == 5:
+                    other.start()
+        other.join()
+    assert 5 <= len(got) < 300

@@ -1,0 +1,67 @@
+"""transformers backend: tokens evaluated over tokens in the final trace, kept cache vs a naive re-prefill.
+
+Runs the same greedy Hint-infer problem (several tool calls) on Gemma 3 270M loaded by transformers
+from the embedded GGUF (dequantized, CPU float32 here; CUDA bf16 where present): once with the
+backend as shipped (past_key_values kept, only tokens past the common prefix fed), once with a
+backend that drops its cache before every continuation. Goal for the shipped backend: <= 1.05.
+
+    python bench/hf_reuse.py [--rounds 3] [--model DIR_OR_GGUF]
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+
+from start_tui.backends import SamplingParams
+from start_tui.backends.embedded import embedded_model_path
+from start_tui.backends.hf import TransformersBackend
+from start_tui.engine import HintPolicy, Reasoner, RunConfig, select_profile
+from start_tui.sandbox import Sandbox
+
+PROBLEM = "What is the sum of the squares of the integers from 1 to 50?"
+
+
+class NaiveBackend(TransformersBackend):
+    """Feeds the whole text again at every continuation."""
+
+    def stream(self, text: str, params: SamplingParams) -> Iterator[str]:
+        self._cache, self._held = None, []
+        yield from super().stream(text, params)
+
+
+def run(backend: TransformersBackend, sandbox: Sandbox, rounds: int) -> dict:
+    policy = HintPolicy(conjunctions=(), before_stop_rounds=rounds)
+    reasoner = Reasoner(backend, sandbox, select_profile(backend.metadata()), policy, RunConfig(max_tokens=600))
+    r = reasoner.start(PROBLEM)
+    for _ in r.events():
+        pass
+    return r.trace.stats
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--model", help="a transformers folder or .gguf file (default: the embedded GGUF)")
+    args = parser.parse_args()
+    path = args.model or embedded_model_path()
+    rows = []
+    with Sandbox() as sandbox:
+        shipped = TransformersBackend(path)
+        naive = NaiveBackend(path)
+        naive.model = shipped.model  # one copy of the weights
+        for label, backend in (("kept cache (shipped)", shipped), ("naive re-prefill", naive)):
+            rows.append((label, run(backend, sandbox, args.rounds)))
+    print(f"model {shipped.name} on {shipped.device}, {shipped.model.dtype}")
+    print(f"{'backend':22s} {'tool calls':>10s} {'evaluated':>10s} {'in trace':>9s} {'ratio':>7s} {'seconds':>8s}")
+    for label, s in rows:
+        print(
+            f"{label:22s} {s['tool_calls']:>10d} {s['tokens_evaluated']:>10d} {s['tokens_in_trace']:>9d} "
+            f"{s['tokens_evaluated'] / s['tokens_in_trace']:>7.3f} {s['elapsed_s']:>8.2f}"
+        )
+    ratio = rows[0][1]["tokens_evaluated"] / rows[0][1]["tokens_in_trace"]
+    print(f"goal <= 1.05 for the shipped backend: {'met' if ratio <= 1.05 else 'NOT met'} ({ratio:.3f})")
+
+
+if __name__ == "__main__":
+    main()

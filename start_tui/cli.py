@@ -76,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_batch_parser(sub)
 
+    from start_tui.eval.runner import add_eval_parser
+
+    add_eval_parser(sub)
+
     p = sub.add_parser("exec", help="run a Python file in the sandbox, exactly as model code is run")
     p.add_argument("file", help="the file to run, or - for standard input")
     p.add_argument(

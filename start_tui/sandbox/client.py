@@ -171,11 +171,11 @@ class Sandbox:
             pid = json.loads(data)["pid"]
             return pid, socket.socket(fileno=fds[0])
 
-    def run(self, code: str) -> ExecResult:
-        """Run code once in a fresh session (what `start-tui exec` does)."""
+    def run(self, code: str, stdin: str | None = None) -> ExecResult:
+        """Run code once in a fresh session (what `start-tui exec` does); `stdin` is what `input()` reads."""
         session = self.session()
         try:
-            return session.run(code)
+            return session.run(code, stdin)
         finally:
             session.close()
 
@@ -214,11 +214,12 @@ class Session:
         self._lock = threading.Lock()
         self._calls = 0
 
-    def run(self, code: str) -> ExecResult:
+    def run(self, code: str, stdin: str | None = None) -> ExecResult:
+        """Run a cell; with `stdin`, the code reads it through `input()` and `sys.stdin` (a program's run)."""
         with self._lock:
-            return self._run(code)
+            return self._run(code, stdin)
 
-    def _run(self, code: str) -> ExecResult:
+    def _run(self, code: str, stdin: str | None = None) -> ExecResult:
         config = self.sandbox.config
         state_lost = False
         if self._child is not None and not config.persist:
@@ -231,7 +232,7 @@ class Session:
         start = time.monotonic()
         sock.settimeout(config.timeout_s)
         try:
-            send_msg(sock, {"op": "exec", "code": code})
+            send_msg(sock, {"op": "exec", "code": code, "stdin": stdin})
             reply = recv_msg(sock)
         except TimeoutError:
             self._end_child()

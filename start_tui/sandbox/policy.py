@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import builtins
 import operator
+import sys
 import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -43,6 +44,7 @@ ALLOWED_MODULES: tuple[str, ...] = (
     "copy",
     "datetime",
     "json",
+    "typing",
     "numpy",
     "sympy",
     "mpmath",
@@ -72,6 +74,8 @@ DENIED_SUBMODULES: tuple[str, ...] = (
 # layer and the audit hook stop them too; refusing them here gives the model a clear message.
 DENIED_ATTRIBUTES: frozenset[str] = frozenset(
     {
+        "get_type_hints",  # typing: evaluates annotation strings
+        "_eval_type",
         "load",
         "save",
         "savez",
@@ -468,8 +472,11 @@ class Importer:
     def __init__(self, modules: Mapping[str, types.ModuleType], namespace: dict[str, Any]) -> None:
         self.modules = modules
         self.namespace = namespace
+        self.shims: dict[str, Any] = {}
 
     def _lookup(self, name: str) -> types.ModuleType:
+        if name in self.shims:
+            return self.shims[name]
         if not _module_allowed(name):
             allowed = ", ".join(ALLOWED_MODULES)
             raise ImportError(f"import of '{name}' is not allowed in the sandbox (allowed: {allowed})")
@@ -569,6 +576,75 @@ def _no_import(*args: Any, **kwargs: Any) -> Any:
     if fromlist:
         return module
     return sys.modules[name.split(".")[0]]
+
+
+class StdinReader:
+    """What a program reads as standard input: the given text, line by line, and nothing else."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = text.splitlines(keepends=True)
+        self._at = 0
+
+    def readline(self, size: int = -1) -> str:
+        if self._at >= len(self._lines):
+            return ""
+        self._at += 1
+        return self._lines[self._at - 1]
+
+    def read(self, size: int = -1) -> str:
+        rest = "".join(self._lines[self._at :])
+        self._at = len(self._lines)
+        return rest
+
+    def readlines(self) -> list[str]:
+        rest = self._lines[self._at :]
+        self._at = len(self._lines)
+        return rest
+
+    def __iter__(self) -> Any:
+        return iter(self.readlines())
+
+    def input(self, prompt: str = "") -> str:
+        line = self.readline()
+        if not line:
+            raise EOFError("EOF when reading a line")
+        return line.rstrip("\n")
+
+
+class StdoutWriter:
+    def __init__(self, output: OutputBuffer) -> None:
+        self._output = output
+
+    def write(self, text: str) -> int:
+        self._output.write(str(text))
+        return len(text)
+
+    def flush(self) -> None:
+        return None
+
+
+class SysShim:
+    """`import sys` in a program run on standard input: stdin, stdout and harmless knobs only."""
+
+    maxsize = sys.maxsize
+
+    def __init__(self, stdin: StdinReader, output: OutputBuffer) -> None:
+        self.stdin = stdin
+        self.stdout = StdoutWriter(output)
+
+    def setrecursionlimit(self, limit: int) -> None:
+        return None  # the session's own limit stays
+
+    def exit(self, code: Any = 0) -> None:
+        raise SystemExit(code)
+
+
+def attach_stdin(namespace: dict[str, Any], output: OutputBuffer, text: str) -> None:
+    """Let the code in `namespace` read `text` as standard input (`input()`, `sys.stdin`) and use `sys.stdout`."""
+    reader = StdinReader(text)
+    namespace["__builtins__"]["input"] = reader.input
+    importer = namespace["_import_"].__self__
+    importer.shims["sys"] = SysShim(reader, output)
 
 
 def new_namespace(modules: Mapping[str, types.ModuleType], output: OutputBuffer) -> dict[str, Any]:

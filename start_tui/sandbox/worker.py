@@ -170,7 +170,9 @@ class Session:
         self.namespace = policy.new_namespace(modules, self.output)
         self.cells: set[str] = set()
 
-    def run(self, code: str) -> dict[str, Any]:
+    def run(self, code: str, stdin: str | None = None) -> dict[str, Any]:
+        if stdin is not None:
+            self.policy.attach_stdin(self.namespace, self.output, stdin)
         name = f"<cell {len(self.cells) + 1}>"
         self.cells.add(name)
         linecache.cache[name] = (len(code), None, code.splitlines(True), name)
@@ -195,6 +197,9 @@ class Session:
         except CpuLimitExceeded:
             timed_out = True
             error = f"TimeoutError: the code used more than {budget} s of CPU time"
+        except SystemExit as exc:  # sys.exit() in a program: a non-zero code is a failure
+            if exc.code not in (0, None):
+                error = f"SystemExit: {exc.code}"
         except RecursionError as exc:
             error = _format_error(exc, self.cells)
         except MemoryError:
@@ -227,7 +232,7 @@ def _serve_session(sock: socket.socket, modules: dict[str, Any], config: dict[st
         except (EOFError, OSError):
             return
         if msg.get("op") == "exec":
-            send_msg(sock, session.run(msg["code"]))
+            send_msg(sock, session.run(msg["code"], msg.get("stdin")))
         elif msg.get("op") == "reset":
             session = Session(modules, config, permits)
             send_msg(sock, {"ok": True})

@@ -133,3 +133,31 @@ def test_the_sandbox_works_when_the_code_lives_under_tmp(tmp_path: Path):
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == "42"
+
+
+def test_a_program_reads_standard_input(sandbox):
+    program = (
+        "import sys\n"
+        "sys.setrecursionlimit(10**6)\n"
+        "input = sys.stdin.readline\n"
+        "n = int(input())\n"
+        "a = list(map(int, input().split()))\n"
+        "sys.stdout.write(str(sorted(a)[-2]) + '\\n')\n"
+        "rest = sys.stdin.read()\n"
+        "print(repr(rest))\n"
+        "sys.exit(0)\n"
+    )
+    result = sandbox.run(program, stdin="4\n8 2 5 1\nextra\n")
+    assert result.ok, result.error
+    assert result.stdout == "5\n'extra\\n'\n"
+    plain = sandbox.run("x = input()\ny = input()\nprint(x + y)", stdin="a\nb\n")
+    assert plain.ok and plain.stdout == "ab\n"
+    eof = sandbox.run("input()\ninput()", stdin="one\n")
+    assert not eof.ok and "EOFError" in eof.error
+
+
+def test_stdin_does_not_open_the_real_sys(sandbox):
+    for attack in ("import sys\nsys.modules", "import sys\nsys.stdin._lines.__class__", "import sys\nprint(sys.path)"):
+        result = sandbox.run(attack, stdin="")
+        assert not result.ok
+    assert not sandbox.run("import sys").ok  # without stdin, sys stays out

@@ -80,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_eval_parser(sub)
 
+    try:
+        from training.cli import add_train_parser
+    except ImportError:  # an install without the bundled training package
+        pass
+    else:
+        add_train_parser(sub)
+
     p = sub.add_parser("exec", help="run a Python file in the sandbox, exactly as model code is run")
     p.add_argument("file", help="the file to run, or - for standard input")
     p.add_argument(

@@ -8,10 +8,13 @@ thread; elsewhere (evaluation workers) its timeouts are off.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 
 from start_tui.engine.answer import last_boxed
+
+logging.getLogger("math_verify").setLevel(logging.ERROR)  # its "timeout disabled" notice, from worker threads
 
 _LETTER = re.compile(r"\(?\b([A-D])\b\)?")
 

@@ -1,0 +1,47 @@
+"""`start-tui train pipeline` with the shipped CPU smoke recipe, end to end, on the embedded model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+RECIPE = Path(__file__).resolve().parents[2] / "training" / "recipes" / "cpu-smoke.toml"
+
+pytest.importorskip("deepspeed")
+
+
+def test_the_cpu_smoke_pipeline_runs_to_the_end_and_then_skips_every_stage(tmp_path: Path):
+    cmd = [sys.executable, "-m", "start_tui", "train", "pipeline", "--recipe", str(RECIPE)]
+    t0 = time.monotonic()
+    first = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    seconds = time.monotonic() - t0
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert seconds < 600, f"the smoke pipeline took {seconds:.0f} s"
+    work = tmp_path / "runs" / "cpu-smoke"
+    for stage in ("hint-infer", "hint-rft", "sft", "rft", "sft-start"):
+        manifest = json.loads((work / stage / "manifest.json").read_text())
+        assert manifest["complete"] and manifest["stage"] == stage
+    runs = [json.loads(line) for line in (work / "hint-infer" / "runs.jsonl").read_text().splitlines()]
+    assert sorted((r["mode"], r["id"]) for r in runs) == [
+        ("greedy", "prod"),
+        ("greedy", "sq50"),
+        ("hint", "prod"),
+        ("hint", "sq50"),
+    ]
+    assert "launch: " in first.stderr and "training.sft --job" in first.stderr  # the launch command is printed
+    figures = json.loads((work / "sft" / "model" / "sft_figures.json").read_text())
+    assert figures["steps"] == 1 and figures["losses"]
+    assert (work / "sft-start" / "model" / "config.json").is_file()
+
+    from datasets import load_dataset
+
+    d_seed = load_dataset("json", data_files=str(work / "hint-rft" / "d_seed.jsonl"), split="train")
+    assert len(d_seed) >= 1 and "trace" in d_seed.column_names
+
+    again = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and again.stderr.count("done already") == 5

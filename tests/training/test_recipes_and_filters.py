@@ -1,0 +1,113 @@
+"""Recipes refuse what they do not know; Hint-RFT's rules each report what they removed; bad inputs are one sentence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from start_tui.engine.events import Span
+from start_tui.engine.trace import Trace
+from start_tui.errors import StartTuiError
+from tests.training.test_masking import two_executions
+from training.config import Recipe, load_recipe
+from training.dataset import read_trace_records
+from training.stages import repetition_score, stage_hint_rft, truncate_after_answer
+
+SHIPPED = Path(__file__).resolve().parents[2] / "training" / "recipes"
+
+
+@pytest.mark.parametrize("name", ["cpu-smoke.toml", "gpu-zero3.toml"])
+def test_the_shipped_recipes_load(name: str):
+    recipe = load_recipe(SHIPPED / name)
+    assert recipe.name and recipe.sft.learning_rate > 0
+
+
+def test_paper_defaults():
+    r = Recipe()
+    assert (r.sft.learning_rate, r.sft.global_batch, r.sft.warmup_ratio, r.sft.epochs) == (7e-6, 128, 0.03, 3.0)
+    assert (r.sft.scheduler, r.sft.deepspeed, r.sft.mask_hints) == ("cosine", "zero3", True)
+    assert (r.rft.samples, r.rft.temperature, r.rft.top_p) == (16, 0.6, 0.95)
+    assert r.generate.max_tool_calls == 6
+
+
+def test_bad_recipes_are_one_sentence(tmp_path: Path):
+    bad = tmp_path / "r.toml"
+    bad.write_text("[sft]\nlearning_rat = 1e-5\n")
+    with pytest.raises(StartTuiError, match=r"Unknown keys in \[sft\]: learning_rat"):
+        load_recipe(bad)
+    bad.write_text('[sft]\nepochs = "three"\n')
+    with pytest.raises(StartTuiError, match="epochs in .* must be a float, not str"):
+        load_recipe(bad)
+    bad.write_text("[sft\n")
+    with pytest.raises(StartTuiError, match="is not valid TOML"):
+        load_recipe(bad)
+    with pytest.raises(StartTuiError, match="does not exist"):
+        load_recipe(tmp_path / "missing.toml")
+
+
+def test_malformed_dataset_lines_and_a_missing_base_model(tmp_path: Path):
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"trace": two_executions().to_json()}) + "\n{broken\n")
+    with pytest.raises(StartTuiError, match=r"d\.jsonl:2 is not a trace record"):
+        list(read_trace_records(data))
+    data.write_text('{"no_trace": 1}\n')
+    with pytest.raises(StartTuiError, match=r"d\.jsonl:1 is not a trace record \(KeyError"):
+        list(read_trace_records(data))
+    from training.convert import base_model_dir
+
+    with pytest.raises(StartTuiError, match="is not a transformers folder"):
+        base_model_dir(str(tmp_path / "nowhere"))
+
+
+def test_repetition_and_answer_truncation():
+    assert repetition_score("a b c d e f g h", 2) == 0.0
+    assert repetition_score("go on " * 50, 2) > 0.9
+    t = two_executions()
+    t.spans[-1] = Span("model", "Final answer: 42925\nand then some more rambling\n")
+    cut = truncate_after_answer(t)
+    assert cut.text.endswith("Final answer: 42925\n")
+
+
+def test_hint_rft_keeps_right_with_hints_wrong_without_and_reports_each_rule(tmp_path: Path):
+    recipe = Recipe(workdir=str(tmp_path / "w"))
+    runs = tmp_path / "w" / "hint-infer"
+    runs.mkdir(parents=True)
+
+    def trace(text: str, outputs: int = 1, timed_out: bool = False) -> dict:
+        spans = [Span("prompt", "Problem: p\nSolution:"), Span("model", text)]
+        for _ in range(outputs):
+            spans += [Span("code", "print(1)\n"), Span("output", "\n```output\n1\n```\n", {"timed_out": timed_out})]
+        spans.append(Span("model", "Final answer: 1"))
+        return Trace(id=text[:8], problem="p", spans=spans).to_json()
+
+    rows = []
+    cases = {
+        "keep": (True, False, trace("a good and varied piece of reasoning")),
+        "hintwrong": (False, False, trace("wrong")),
+        "greedyright": (True, True, trace("both right")),
+        "nocode": (True, False, trace("no code here", outputs=0)),
+        "toomany": (True, False, trace("many calls", outputs=7)),
+        "timeout": (True, False, trace("slow code", timed_out=True)),
+        "loop": (True, False, trace("I will try again. " * 60)),
+    }
+    for pid, (hint_ok, greedy_ok, tr) in cases.items():
+        rows.append({"benchmark": "b", "id": pid, "mode": "hint", "sample": 0, "correct": hint_ok, "trace": tr})
+        rows.append({"benchmark": "b", "id": pid, "mode": "greedy", "sample": 0, "correct": greedy_ok, "trace": tr})
+    (runs / "runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = stage_hint_rft(recipe, Console(quiet=True))
+    kept = [t for _, t in read_trace_records(out)]
+    assert [t.id for t in kept] == ["a good a"]
+    report = json.loads((tmp_path / "w" / "hint-rft" / "report.json").read_text())
+    assert report["removed_by_rule"] == {
+        "hint-infer wrong": 1,
+        "greedy already right": 1,
+        "no tool call": 1,
+        "too many tool calls": 1,
+        "a timeout": 1,
+        "repetitive": 1,
+    }
+    manifest = json.loads((tmp_path / "w" / "hint-rft" / "manifest.json").read_text())
+    assert manifest["complete"] and manifest["counts"]["kept"] == 1 and manifest["inputs"]

@@ -1,0 +1,56 @@
+"""`start-tui train STAGE --recipe R`: the command line of the training pipeline."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from start_tui.errors import StartTuiError
+
+
+def add_train_parser(sub: Any) -> None:
+    p = sub.add_parser("train", help="Hint-infer data, Hint-RFT, SFT (DeepSpeed ZeRO-3), RFT, or the whole pipeline")
+    stages = p.add_subparsers(dest="stage", metavar="STAGE", required=True)
+    helps = {
+        "hint-infer": "greedy and Hint-infer runs over the recipe's problems, graded",
+        "hint-rft": "filter and edit the Hint-infer traces into D_seed",
+        "sft": "full-parameter SFT on D_seed (or --data TRACES.jsonl)",
+        "rft": "sample K times with the fine-tuned model, keep the correct traces: D_START",
+        "pipeline": "all stages from one recipe, skipping the finished ones",
+    }
+    for name, text in helps.items():
+        s = stages.add_parser(name, help=text)
+        s.add_argument("--recipe", required=True, help="a TOML or YAML recipe (see training/recipes/)")
+        if name == "sft":
+            s.add_argument("--data", help="a trace JSONL to train on (default: the recipe's D_seed)")
+            s.add_argument("--print-only", action="store_true", help="write the job and print the launch command")
+        if name == "rft":
+            s.add_argument("--model", help="the fine-tuned model folder (default: the recipe's sft output)")
+    p.set_defaults(func=run_train)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    try:
+        from training.config import load_recipe
+        from training.stages import run_pipeline, stage_dir, stage_hint_infer, stage_hint_rft, stage_rft, stage_sft
+    except ImportError as exc:
+        raise StartTuiError(
+            f"start-tui train needs the training extras: pip install 'start-tui[train]' ({exc})."
+        ) from None
+    recipe = load_recipe(args.recipe)
+    console = Console(stderr=True)
+    if args.stage == "pipeline":
+        run_pipeline(recipe, console)
+    elif args.stage == "hint-infer":
+        stage_hint_infer(recipe, console)
+    elif args.stage == "hint-rft":
+        stage_hint_rft(recipe, console)
+    elif args.stage == "sft":
+        data = Path(args.data) if args.data else stage_dir(recipe, "hint-rft") / "d_seed.jsonl"
+        stage_sft(recipe, console, data, print_only=args.print_only)
+    elif args.stage == "rft":
+        stage_rft(recipe, console, Path(args.model) if args.model else stage_dir(recipe, "sft") / "model")
+    return 0

@@ -1,0 +1,209 @@
+"""The recipe: one typed dataclass per stage, every number a field with the paper's value as default.
+
+Recipes are TOML (or YAML) files with one table per stage; unknown keys are refused with one
+sentence, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from start_tui.errors import StartTuiError
+
+
+@dataclass
+class DataConfig:
+    problems: list[str] = field(default_factory=lambda: ["math500"])
+    """Benchmark names or JSONL files (fields problem, answer, id)."""
+    limit: int | None = None
+    """The first N problems of each source."""
+    holdout: int = 0
+    """The last N problems of each source are kept out of training (for a before/after score)."""
+
+
+@dataclass
+class GenerateConfig:
+    """Hint-infer data generation (stage 1): the backend runs greedy and Hint-infer on every problem."""
+
+    backend: str = "llama"
+    model: str | None = None
+    """A .gguf (llama), a folder (hf) or a served name (openai); None: the embedded model."""
+    base_url: str | None = None
+    concurrency: int = 1
+    max_tokens: int = 16384
+    rounds: int = 1
+    """Hint rounds before the end of thinking."""
+    max_tool_calls: int = 6
+    conjunctions: list[str] = field(default_factory=lambda: ["Wait", "Alternatively"])
+    seed: int = 0
+    """Seeds the hint choice (random, as in the paper) and sampling."""
+    timeout_s: float = 10.0
+
+
+@dataclass
+class FilterConfig:
+    """Hint-RFT scoring, filtering and editing (stage 2)."""
+
+    require_correct: bool = True
+    """Keep only traces whose Hint-infer answer is right. Off only for smoke runs of the machinery."""
+    require_greedy_wrong: bool = True
+    """Keep problems Hint-infer solves and plain greedy decoding does not (the paper's D_seed)."""
+    repetition_ngram: int = 8
+    """n of the word n-grams counted for the repetition score."""
+    max_repetition: float = 0.3
+    """Drop traces whose share of repeated n-grams is above this."""
+    require_tool_call: bool = True
+    """Drop traces in which no code ran."""
+    drop_timeouts: bool = True
+    """Drop traces with a code execution that timed out."""
+    max_tool_calls: int = 6
+    truncate_after_answer: bool = True
+    """Cut whatever the model wrote after its final answer line."""
+
+
+@dataclass
+class SFTConfig:
+    """Full-parameter SFT (stage 3). Paper: lr 7e-6, global batch 128, cosine, 3% warm-up, 3 epochs, ZeRO-3."""
+
+    base_model: str = "embedded"
+    """A transformers folder, or "embedded": the embedded GGUF converted once (cached)."""
+    learning_rate: float = 7e-6
+    epochs: float = 3.0
+    global_batch: int = 128
+    """Sequences per optimizer step over all GPUs (reached by gradient accumulation)."""
+    micro_batch: int = 1
+    """Sequences per GPU per forward pass."""
+    warmup_ratio: float = 0.03
+    scheduler: str = "cosine"
+    weight_decay: float = 0.0
+    max_length: int = 16384
+    packing: bool = False
+    """Concatenate examples up to max_length (labels keep their masks; no cross-example attention mask)."""
+    mask_hints: bool = True
+    """Hint tokens carry no loss (the paper); interpreter outputs never do."""
+    bf16: bool = True
+    """bf16 mixed precision on CUDA; ignored on CPU."""
+    gradient_checkpointing: bool = True
+    deepspeed: str = "zero3"
+    """zero3, zero3-offload, a JSON path, or none."""
+    save_steps: int = 500
+    max_steps: int = -1
+    """Stop after this many optimizer steps (-1: run the epochs)."""
+    logging_steps: int = 1
+    seed: int = 42
+
+
+@dataclass
+class LaunchConfig:
+    """How `sft` runs: in this process, or through torchrun / deepspeed / accelerate on many GPUs and nodes."""
+
+    launcher: str = "none"
+    """none, torchrun, deepspeed or accelerate."""
+    nproc_per_node: int = 1
+    nnodes: int = 1
+    node_rank: int = 0
+    master_addr: str = "127.0.0.1"
+    master_port: int = 29500
+    hostfile: str | None = None
+    """deepspeed launcher: a hostfile (`host slots=8` per line) for many nodes."""
+    cpu: bool = False
+    """Run the distributed path on CPU with gloo (tests, smoke runs)."""
+
+
+@dataclass
+class RFTConfig:
+    """RFT (stage 4): sample each problem K times with the fine-tuned model, keep the correct traces."""
+
+    samples: int = 16
+    temperature: float = 0.6
+    top_p: float = 0.95
+    backend: str = "hf"
+    """hf: the stage-3 folder here; openai: a server (vLLM) serving it at base_url."""
+    base_url: str | None = None
+    model: str | None = None
+    """openai: the served model name."""
+    max_tokens: int = 16384
+    concurrency: int = 1
+    hints: bool = False
+    """START samples without hints: it learned to call the tool itself."""
+
+
+@dataclass
+class Recipe:
+    name: str = "recipe"
+    workdir: str = "runs/recipe"
+    data: DataConfig = field(default_factory=DataConfig)
+    generate: GenerateConfig = field(default_factory=GenerateConfig)
+    filter: FilterConfig = field(default_factory=FilterConfig)
+    sft: SFTConfig = field(default_factory=SFTConfig)
+    launch: LaunchConfig = field(default_factory=LaunchConfig)
+    rft: RFTConfig = field(default_factory=RFTConfig)
+    second_sft: SFTConfig | None = None
+    """SFT settings for the last stage (D_START); None: the same as `sft`."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise StartTuiError(f"{where} must be a table, not {type(data).__name__}.")
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise StartTuiError(f"Unknown keys in {where}: {', '.join(unknown)} (known: {', '.join(known)}).")
+    values = {}
+    defaults = cls()
+    for key, value in data.items():
+        default = getattr(defaults, key)
+        sub = {"data": DataConfig, "generate": GenerateConfig, "filter": FilterConfig, "sft": SFTConfig}
+        sub |= {"launch": LaunchConfig, "rft": RFTConfig, "second_sft": SFTConfig}
+        if cls is Recipe and key in sub:
+            values[key] = _build(sub[key], value, f"[{key}]")
+            continue
+        if is_dataclass(default):
+            values[key] = _build(type(default), value, f"{where}.{key}")
+            continue
+        if isinstance(default, bool) and not isinstance(value, bool):
+            raise StartTuiError(f"{key} in {where} must be true or false, not {value!r}.")
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if (
+            isinstance(default, int | float | str | list)
+            and default is not None
+            and not isinstance(value, type(default))
+        ):
+            raise StartTuiError(f"{key} in {where} must be a {type(default).__name__}, not {type(value).__name__}.")
+        values[key] = value
+    return cls(**values)
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StartTuiError(f"The recipe {str(p)!r} does not exist.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StartTuiError(f"The recipe {str(p)!r} cannot be read ({exc}).") from None
+    try:
+        if p.suffix in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text) or {}
+        else:
+            data = tomllib.loads(text)
+    except Exception as exc:  # tomllib / yaml parse errors
+        raise StartTuiError(f"The recipe {str(p)!r} is not valid {p.suffix.lstrip('.').upper()} ({exc}).") from None
+    recipe: Recipe = _build(Recipe, data, str(p))
+    # a problem file named relative to the recipe is found next to it
+    recipe.data.problems = [
+        str(p.parent / src) if not Path(src).is_absolute() and (p.parent / src).is_file() else src
+        for src in recipe.data.problems
+    ]
+    if recipe.launch.launcher not in ("none", "torchrun", "deepspeed", "accelerate"):
+        raise StartTuiError(f"launcher in {p} must be none, torchrun, deepspeed or accelerate.")
+    return recipe

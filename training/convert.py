@@ -1,0 +1,58 @@
+"""The embedded GGUF as a trainable transformers folder, converted once and cached.
+
+transformers reads the GGUF and dequantizes it; the loaded model is still marked as quantized, so
+Trainer would refuse it and `save_pretrained` fail: the quantization marker is removed first.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from start_tui.errors import StartTuiError
+
+
+def cache_dir() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return Path(os.environ.get("START_TUI_MODEL_CACHE") or base / "start-tui" / "models")
+
+
+def convert_gguf(gguf: str | Path, out: str | Path) -> Path:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from start_tui.backends.hf import _quiet_gguf_conversion
+
+    src, dst = Path(gguf), Path(out)
+    if (dst / "config.json").is_file() and any(dst.glob("*.safetensors")):
+        return dst
+    _quiet_gguf_conversion()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(src.parent, gguf_file=src.name)
+        model = AutoModelForCausalLM.from_pretrained(src.parent, gguf_file=src.name, dtype=torch.float32)
+    except (OSError, ValueError) as exc:
+        raise StartTuiError(f"transformers could not read {str(src)!r} ({str(exc).splitlines()[0]}).") from None
+    quantizer = getattr(model, "hf_quantizer", None)
+    if quantizer is not None:
+        quantizer.remove_quantization_config(model)
+    tokenizer.padding_side = "right"
+    tmp = dst.with_name(dst.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)  # left by a conversion that was killed
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    shutil.rmtree(dst, ignore_errors=True)
+    tmp.replace(dst)
+    return dst
+
+
+def base_model_dir(name: str) -> Path:
+    """`embedded` -> the cached conversion of the embedded GGUF; anything else must be a model folder."""
+    if name == "embedded":
+        from start_tui.backends.embedded import embedded_model_path
+
+        return convert_gguf(embedded_model_path(), cache_dir() / "gemma3-270m-hf")
+    path = Path(name).expanduser()
+    if not (path / "config.json").is_file():
+        raise StartTuiError(f"The base model {name!r} is not a transformers folder (no config.json) nor 'embedded'.")
+    return path

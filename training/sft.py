@@ -1,0 +1,154 @@
+"""Full-parameter SFT with transformers' Trainer on pre-tokenized `input_ids` + `labels`.
+
+Run in-process (`train_sft`) or by a launcher in every rank (`python -m training.sft --job JOB.json`):
+torchrun, the deepspeed launcher or accelerate start it on many GPUs and nodes, and the DeepSpeed
+ZeRO-3 JSON shipped next to this file shards parameters, gradients and optimizer state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from start_tui.errors import StartTuiError
+from training.config import SFTConfig
+
+HERE = Path(__file__).resolve().parent
+DEEPSPEED_CONFIGS = {"zero3": HERE / "ds_zero3.json", "zero3-offload": HERE / "ds_zero3_offload.json"}
+
+
+def deepspeed_config(name: str) -> str | None:
+    if name in ("", "none"):
+        return None
+    path = DEEPSPEED_CONFIGS.get(name) or Path(name)
+    if not path.is_file():
+        raise StartTuiError(f"The DeepSpeed config {name!r} is neither zero3, zero3-offload, none nor a JSON file.")
+    return str(path)
+
+
+def world_size() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def last_checkpoint(output_dir: Path) -> str | None:
+    points = sorted(output_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
+    return str(points[-1]) if points else None
+
+
+def train_sft(
+    cfg: SFTConfig,
+    model_dir: str | Path,
+    tokenized: str | Path,
+    output_dir: str | Path,
+    cpu: bool = False,
+    resume: bool = True,
+) -> dict[str, Any]:
+    """Train on a tokenized JSONL; save the model and tokenizer in `output_dir`; return the figures."""
+    import torch
+    import transformers
+    from datasets import load_dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainingArguments
+
+    transformers.utils.logging.set_verbosity_warning()
+    out = Path(output_dir)
+    model_path = Path(model_dir)
+    if not (model_path / "config.json").is_file():
+        raise StartTuiError(f"The base model {str(model_path)!r} is not a transformers folder (no config.json).")
+    use_cpu = cpu or not torch.cuda.is_available()
+    ds_config = deepspeed_config(cfg.deepspeed)
+    if use_cpu and ds_config is not None:
+        os.environ.setdefault("DS_ACCELERATOR", "cpu")
+    world = world_size()
+    per_step = cfg.micro_batch * world
+    accumulation = max(1, math.ceil(cfg.global_batch / per_step))
+    bf16 = cfg.bf16 and not use_cpu and torch.cuda.is_bf16_supported()
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    data = load_dataset("json", data_files=str(tokenized), split="train")
+    if len(data) == 0:
+        raise StartTuiError(f"The tokenized dataset {str(tokenized)!r} is empty; nothing to train on.")
+    args = TrainingArguments(
+        output_dir=str(out),
+        per_device_train_batch_size=cfg.micro_batch,
+        gradient_accumulation_steps=accumulation,
+        learning_rate=cfg.learning_rate,
+        num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps,
+        lr_scheduler_type=cfg.scheduler,
+        warmup_steps=cfg.warmup_ratio,  # a float in [0, 1) is a ratio of the total steps
+        weight_decay=cfg.weight_decay,
+        bf16=bf16,
+        activation_checkpointing=cfg.gradient_checkpointing,
+        deepspeed=ds_config,
+        save_strategy="steps",
+        save_steps=cfg.save_steps,
+        logging_steps=cfg.logging_steps,
+        seed=cfg.seed,
+        report_to=[],
+        use_cpu=use_cpu,
+        ddp_backend="gloo" if use_cpu and world > 1 else None,
+        remove_unused_columns=False,
+        disable_tqdm=True,
+    )
+    _ = args.device  # sets up torch.distributed (gloo on CPU) before ZeRO-3 partitions the weights at load
+    if ds_config is not None and world > 1:
+        import deepspeed
+
+        deepspeed.init_distributed(dist_backend="gloo" if use_cpu else "nccl")  # ZeRO-3 reads its world size here
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
+    if cfg.gradient_checkpointing:
+        model.config.use_cache = False
+    collator = DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100, padding=True)
+    trainer = Trainer(model=model, args=args, train_dataset=data, data_collator=collator)
+    checkpoint = last_checkpoint(out) if resume else None
+    t0 = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=checkpoint)
+    seconds = time.perf_counter() - t0
+    trainer.save_model(str(out))
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(out)
+    tokens = sum(len(ids) for ids in data["input_ids"]) * (trainer.state.epoch or 0)  # all ranks together
+    start = int(checkpoint.rsplit("-", 1)[-1]) if checkpoint else 0
+    losses = [float(h["loss"]) for h in trainer.state.log_history if "loss" in h and h.get("step", 0) > start]
+    trained: Any = trainer.model
+    sharded: list[Any] = [p for p in trained.parameters() if hasattr(p, "ds_tensor")]
+    local_fraction = (
+        sum(p.ds_tensor.numel() for p in sharded) / max(1, sum(p.ds_numel for p in sharded)) if sharded else None
+    )
+    figures = {
+        "steps": trainer.state.global_step,
+        "resumed_from": checkpoint,
+        "losses": losses,
+        "train_loss": result.training_loss,
+        "seconds": round(seconds, 2),
+        "world_size": world,
+        "gradient_accumulation": accumulation,
+        "deepspeed": ds_config,
+        "zero3_local_fraction": round(local_fraction, 4) if local_fraction is not None else None,
+        "device": "cpu" if use_cpu else "cuda",
+        "bf16": bf16,
+        "examples": len(data),
+        "tokens_per_s_per_device": round(tokens / seconds / world, 1) if tokens and seconds else None,
+        "config": asdict(cfg),
+    }
+    if trainer.is_world_process_zero():
+        (out / "sft_figures.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="one rank of an SFT run (started by a launcher)")
+    parser.add_argument("--job", required=True, help="a JSON file: {config, model_dir, tokenized, output_dir, cpu}")
+    parser.add_argument("--local_rank", type=int, default=-1, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    job = json.loads(Path(args.job).read_text(encoding="utf-8"))
+    train_sft(SFTConfig(**job["config"]), job["model_dir"], job["tokenized"], job["output_dir"], cpu=job["cpu"])
+
+
+if __name__ == "__main__":
+    main()

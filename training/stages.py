@@ -1,0 +1,381 @@
+"""The stages of `start-tui train`, each resumable, each leaving its outputs and a `manifest.json`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from start_tui.batch import Outcome, solve_many
+from start_tui.benchmarks import Problem, load_benchmark
+from start_tui.engine import Trace
+from start_tui.engine.events import Span
+from start_tui.errors import StartTuiError
+from start_tui.eval.runner import grade, kind_of
+from start_tui.options import EngineOptions
+from start_tui.sandbox import Sandbox
+from training.config import Recipe, SFTConfig
+
+STAGES = ("hint-infer", "hint-rft", "sft", "rft", "sft-start")
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+def stage_dir(recipe: Recipe, stage: str) -> Path:
+    return Path(recipe.workdir) / stage
+
+
+def write_manifest(
+    folder: Path, stage: str, recipe: Recipe, inputs: list[Path], counts: dict[str, Any], t0: float
+) -> None:
+    manifest = {
+        "stage": stage,
+        "complete": True,
+        "counts": counts,
+        "inputs": {str(p): file_hash(p) for p in inputs if p.is_file()},
+        "seconds": round(time.monotonic() - t0, 2),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "config": recipe.to_dict(),
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+def is_complete(folder: Path) -> bool:
+    try:
+        return bool(json.loads((folder / "manifest.json").read_text()).get("complete"))
+    except (OSError, ValueError):
+        return False
+
+
+def training_problems(recipe: Recipe, held_out: bool = False) -> list[Problem]:
+    """The recipe's problems (or, with held_out, the last `holdout` of each source)."""
+    out: list[Problem] = []
+    for source in recipe.data.problems:
+        problems = load_benchmark(source).problems
+        if recipe.data.limit is not None:
+            problems = problems[: recipe.data.limit + recipe.data.holdout]
+        cut = len(problems) - recipe.data.holdout
+        out += problems[cut:] if held_out else problems[:cut]
+    return out
+
+
+def _append(path: Path, row: dict[str, Any]) -> None:
+    with path.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _read(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    if path.exists():
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    raise StartTuiError(f"{path}:{number} is not JSON; remove that line to resume.") from None
+    return rows
+
+
+def sample_runs(
+    problems: list[Problem],
+    opts: EngineOptions,
+    mode: str,
+    out: Path,
+    concurrency: int,
+    samples: int = 1,
+    console: Console | None = None,
+) -> None:
+    """Run each problem `samples` times with `opts`, grade, and append rows {id, mode, sample, correct, trace}."""
+    done = {(r["benchmark"], r["id"], r["mode"], r["sample"]) for r in _read(out)}
+    with Sandbox() as grader:
+        for k in range(samples):
+            todo = [p for p in problems if (p.benchmark, p.id, mode, k) not in done]
+            if not todo:
+                continue
+
+            def finished(o: Outcome, k: int = k) -> None:
+                predicted, ok, note = grade(kind_of(o.problem.benchmark), o.problem, o.trace, grader)
+                _append(
+                    out,
+                    {
+                        "benchmark": o.problem.benchmark,
+                        "id": o.problem.id,
+                        "mode": mode,
+                        "sample": k,
+                        "predicted": predicted if isinstance(predicted, str) else None,
+                        "gold": o.problem.answer,
+                        "correct": ok,
+                        "note": o.error or note,
+                        "trace": o.trace.to_json() if o.trace else None,
+                    },
+                )
+                if console is not None:
+                    console.print(f"  {mode} {o.problem.id} sample {k}: {'right' if ok else 'wrong'}")
+
+            solve_many(todo, replace(opts, seed=opts.seed + k), concurrency, on_done=finished)
+
+
+def engine_options(recipe: Recipe) -> EngineOptions:
+    g = recipe.generate
+    return EngineOptions(
+        model=g.model,
+        backend=g.backend,
+        base_url=g.base_url,
+        max_tokens=g.max_tokens,
+        rounds=g.rounds,
+        max_tool_calls=g.max_tool_calls,
+        conjunctions=tuple(g.conjunctions),
+        seed=g.seed,
+        timeout_s=g.timeout_s,
+        temperature=0.0,
+    )
+
+
+def stage_hint_infer(recipe: Recipe, console: Console) -> Path:
+    """Greedy and Hint-infer on every training problem, graded: runs.jsonl."""
+    t0 = time.monotonic()
+    folder = stage_dir(recipe, "hint-infer")
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / "runs.jsonl"
+    problems = training_problems(recipe)
+    if not problems:
+        raise StartTuiError("The recipe's [data] gives no training problems.")
+    opts = engine_options(recipe)
+    sample_runs(
+        problems, replace(opts, hints_enabled=False), "greedy", out, recipe.generate.concurrency, console=console
+    )
+    sample_runs(problems, opts, "hint", out, recipe.generate.concurrency, console=console)
+    rows = _read(out)
+    counts = Counter(f"{r['mode']}_{'right' if r['correct'] else 'wrong'}" for r in rows)
+    write_manifest(folder, "hint-infer", recipe, [], {"problems": len(problems), **counts}, t0)
+    return out
+
+
+def repetition_score(text: str, n: int) -> float:
+    """Share of word n-grams that repeat an earlier one (0: none, near 1: a loop)."""
+    words = re.findall(r"\S+", text)
+    grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+    if not grams:
+        return 0.0
+    return 1 - len(set(grams)) / len(grams)
+
+
+def truncate_after_answer(trace: Trace) -> Trace:
+    """Cut the model's text after its final-answer line (what follows is noise to learn)."""
+    marks = ("Final answer:", "\\boxed{")
+    spans = list(trace.spans)
+    for i in range(len(spans) - 1, -1, -1):
+        span = spans[i]
+        if span.kind != "model":
+            continue
+        text = span.text
+        pos = max(text.rfind(m) for m in marks)
+        if pos < 0:
+            continue
+        end = text.find("\n", pos)
+        if end >= 0 and end + 1 < len(text):
+            spans[i] = Span("model", text[: end + 1], dict(span.meta))
+            spans = spans[: i + 1]
+        else:
+            spans = spans[: i + 1]
+        break
+    return Trace(
+        id=trace.id,
+        problem=trace.problem,
+        spans=spans,
+        meta=dict(trace.meta),
+        answer=trace.answer,
+        status=trace.status,
+        stats=dict(trace.stats),
+    )
+
+
+def stage_hint_rft(recipe: Recipe, console: Console) -> Path:
+    """Score, filter and edit the Hint-infer traces into D_seed (d_seed.jsonl) and report each rule."""
+    t0 = time.monotonic()
+    f = recipe.filter
+    runs_path = stage_dir(recipe, "hint-infer") / "runs.jsonl"
+    if not runs_path.is_file():
+        raise StartTuiError(f"{runs_path} does not exist; run the hint-infer stage first.")
+    folder = stage_dir(recipe, "hint-rft")
+    folder.mkdir(parents=True, exist_ok=True)
+    by_problem: dict[tuple[str, str], dict[str, dict[str, Any]]] = defaultdict(dict)
+    for row in _read(runs_path):
+        by_problem[(row["benchmark"], str(row["id"]))][row["mode"]] = row
+    removed: Counter[str] = Counter()
+    kept: list[Trace] = []
+    rules: list[tuple[str, Callable[[dict[str, Any], Trace], bool]]] = [
+        ("hint-infer wrong", lambda modes, t: f.require_correct and not modes["hint"]["correct"]),
+        ("greedy already right", lambda modes, t: f.require_greedy_wrong and modes.get("greedy", {}).get("correct")),
+        ("no tool call", lambda modes, t: f.require_tool_call and not any(s.kind == "output" for s in t.spans)),
+        (
+            "too many tool calls",
+            lambda modes, t: sum(1 for s in t.spans if s.kind == "output") > f.max_tool_calls,
+        ),
+        (
+            "a timeout",
+            lambda modes, t: f.drop_timeouts and any(s.kind == "output" and s.meta.get("timed_out") for s in t.spans),
+        ),
+        (
+            "repetitive",
+            lambda modes, t: (
+                repetition_score("".join(s.text for s in t.spans if s.kind == "model"), f.repetition_ngram)
+                > f.max_repetition
+            ),
+        ),
+    ]
+    for _key, modes in sorted(by_problem.items()):
+        hint = modes.get("hint")
+        if hint is None or hint.get("trace") is None:
+            removed["no hint-infer run"] += 1
+            continue
+        trace = Trace.from_json(hint["trace"])
+        for name, rule in rules:
+            if rule(modes, trace):
+                removed[name] += 1
+                break
+        else:
+            kept.append(truncate_after_answer(trace) if f.truncate_after_answer else trace)
+    out = folder / "d_seed.jsonl"
+    with out.open("w", encoding="utf-8") as fh:
+        for t in kept:
+            fh.write(json.dumps({"trace": t.to_json()}, ensure_ascii=False) + "\n")
+    report = {"problems": len(by_problem), "kept": len(kept), "removed_by_rule": dict(removed)}
+    (folder / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    console.print(f"D_seed: kept {len(kept)} of {len(by_problem)} problems; removed: {dict(removed) or 'none'}")
+    write_manifest(folder, "hint-rft", recipe, [runs_path], report, t0)
+    return out
+
+
+def stage_sft(
+    recipe: Recipe,
+    console: Console,
+    data: Path,
+    stage: str = "sft",
+    base: str | None = None,
+    cfg: SFTConfig | None = None,
+    print_only: bool = False,
+) -> Path:
+    """Tokenize the trace set (masks), write the job, print and run the launch command."""
+    from transformers import AutoTokenizer
+
+    from training.convert import base_model_dir
+    from training.dataset import write_tokenized
+    from training.launch import launch_command, run_launch, write_job
+
+    t0 = time.monotonic()
+    cfg = cfg or recipe.sft
+    folder = stage_dir(recipe, stage)
+    model_dir = base_model_dir(base or cfg.base_model)
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    tokenized = folder / "tokenized.jsonl"
+    n = write_tokenized(data, tokenized, tokenizer, cfg.mask_hints, cfg.max_length, cfg.packing)
+    if n == 0:
+        raise StartTuiError(f"{data} has no trace with tokens to learn; nothing to fine-tune on.")
+    cpu = recipe.launch.cpu
+    job = write_job(cfg, model_dir, tokenized, folder / "model", cpu)
+    cmd = launch_command(recipe.launch, cfg, job)
+    if print_only:
+        import shlex
+
+        console.print(shlex.join(cmd), soft_wrap=True, markup=False)
+        return folder / "model"
+    run_launch(cmd, cpu=cpu)
+    figures = json.loads((folder / "model" / "sft_figures.json").read_text())
+    console.print(
+        f"{stage}: {figures['steps']} steps, loss {figures['losses'][:1]} -> {figures['losses'][-1:]}, "
+        f"{figures['seconds']} s, {figures['tokens_per_s_per_device']} tokens/s/device"
+    )
+    counts = {"examples": n, "steps": figures["steps"], "train_loss": figures["train_loss"]}
+    write_manifest(folder, stage, recipe, [data], counts, t0)
+    return folder / "model"
+
+
+def normalized(trace: Trace) -> str:
+    return " ".join("".join(s.text for s in trace.spans if s.kind != "prompt").split())
+
+
+def stage_rft(recipe: Recipe, console: Console, model: Path) -> Path:
+    """Sample each problem K times with the fine-tuned model; keep the correct traces, deduplicated."""
+    t0 = time.monotonic()
+    r = recipe.rft
+    folder = stage_dir(recipe, "rft")
+    folder.mkdir(parents=True, exist_ok=True)
+    samples_path = folder / "samples.jsonl"
+    opts = replace(
+        engine_options(recipe),
+        backend=r.backend,
+        model=str(model) if r.backend == "hf" else r.model,
+        base_url=r.base_url,
+        temperature=r.temperature,
+        top_p=r.top_p,
+        max_tokens=r.max_tokens,
+        hints_enabled=r.hints,
+    )
+    problems = training_problems(recipe)
+    sample_runs(problems, opts, "rft", samples_path, r.concurrency, samples=r.samples, console=console)
+    seen: set[str] = set()
+    kept: list[Trace] = []
+    total = 0
+    for row in _read(samples_path):
+        total += 1
+        if not row["correct"] or row.get("trace") is None:
+            continue
+        trace = Trace.from_json(row["trace"])
+        key = normalized(trace)
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(trace)
+    d_seed = stage_dir(recipe, "hint-rft") / "d_seed.jsonl"
+    out = folder / "d_start.jsonl"
+    with out.open("w", encoding="utf-8") as fh:
+        for t in kept:
+            fh.write(json.dumps({"trace": t.to_json()}, ensure_ascii=False) + "\n")
+        if d_seed.is_file():  # START trains on D_seed and the rejection-sampled traces together
+            fh.write(d_seed.read_text(encoding="utf-8"))
+    counts = {"samples": total, "correct_unique": len(kept)}
+    console.print(f"D_START: {len(kept)} unique correct traces of {total} samples (+ D_seed)")
+    write_manifest(folder, "rft", recipe, [samples_path], counts, t0)
+    return out
+
+
+def run_pipeline(recipe: Recipe, console: Console) -> None:
+    """hint-infer -> hint-rft -> sft -> rft -> sft again, skipping stages whose outputs are complete."""
+    start = time.monotonic()
+    for stage in STAGES:
+        folder = stage_dir(recipe, stage)
+        if is_complete(folder):
+            console.print(f"[dim]{stage}: done already ({folder / 'manifest.json'})[/]")
+            continue
+        console.rule(stage)
+        if stage == "hint-infer":
+            stage_hint_infer(recipe, console)
+        elif stage == "hint-rft":
+            stage_hint_rft(recipe, console)
+        elif stage == "sft":
+            d_seed = stage_dir(recipe, "hint-rft") / "d_seed.jsonl"
+            if not any(line.strip() for line in d_seed.read_text().splitlines()):
+                raise StartTuiError("D_seed is empty (see hint-rft/report.json); there is nothing to fine-tune on.")
+            stage_sft(recipe, console, d_seed)
+        elif stage == "rft":
+            stage_rft(recipe, console, stage_dir(recipe, "sft") / "model")
+        else:
+            cfg = recipe.second_sft or recipe.sft
+            stage_sft(recipe, console, stage_dir(recipe, "rft") / "d_start.jsonl", "sft-start", cfg=cfg)
+    console.print(f"pipeline done in {time.monotonic() - start:.0f} s: {stage_dir(recipe, 'sft-start') / 'model'}")

@@ -39,7 +39,7 @@ def test_bad_recipes_are_one_sentence(tmp_path: Path):
     with pytest.raises(StartTuiError, match=r"Unknown keys in \[sft\]: learning_rat"):
         load_recipe(bad)
     bad.write_text('[sft]\nepochs = "three"\n')
-    with pytest.raises(StartTuiError, match="epochs in .* must be a float, not str"):
+    with pytest.raises(StartTuiError, match=r"epochs in .* must be a float, not str"):
         load_recipe(bad)
     bad.write_text("[sft\n")
     with pytest.raises(StartTuiError, match="is not valid TOML"):

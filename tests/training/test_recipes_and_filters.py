@@ -111,3 +111,24 @@ def test_hint_rft_keeps_right_with_hints_wrong_without_and_reports_each_rule(tmp
     }
     manifest = json.loads((tmp_path / "w" / "hint-rft" / "manifest.json").read_text())
     assert manifest["complete"] and manifest["counts"]["kept"] == 1 and manifest["inputs"]
+
+
+def test_launch_lines_for_each_launcher(tmp_path: Path):
+    from training.config import LaunchConfig, SFTConfig
+    from training.launch import launch_command
+
+    job = tmp_path / "job.json"
+    sft = SFTConfig()
+    launch = LaunchConfig("torchrun", nproc_per_node=8, nnodes=4, node_rank=1, master_addr="n0")
+    torchrun = launch_command(launch, sft, job)
+    assert torchrun[1:3] == ["-m", "torch.distributed.run"]
+    assert torchrun[-4:] == ["-m", "training.sft", "--job", str(job)]
+    assert torchrun[3:5] == ["--nproc_per_node", "8"] and "--node_rank" in torchrun and "n0" in torchrun
+    ds = launch_command(LaunchConfig("deepspeed", hostfile="hosts", master_addr="n0"), sft, job)
+    assert ds[1:3] == ["-m", "deepspeed.launcher.runner"] and ds[5:7] == ["--hostfile", "hosts"]
+    assert ds[-5:] == ["--no_local_rank", "--module", "training.sft", "--job", str(job)]
+    acc = launch_command(LaunchConfig("accelerate", nproc_per_node=8, nnodes=2), sft, job)
+    assert acc[3:5] == ["--num_processes", "16"] and "--use_deepspeed" in acc
+    assert acc[acc.index("--deepspeed_config_file") + 1].endswith("ds_zero3.json")
+    with pytest.raises(StartTuiError, match="no launcher 'slurm'"):
+        launch_command(LaunchConfig("slurm"), sft, job)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,11 @@ def add_train_parser(sub: Any) -> None:
         "rft": "sample K times with the fine-tuned model, keep the correct traces: D_START",
         "pipeline": "all stages from one recipe, skipping the finished ones",
     }
+    g = stages.add_parser("problems", help="write generated computation word problems (train and held-out JSONL)")
+    g.add_argument("--n", type=int, default=240, help="training problems (default 240)")
+    g.add_argument("--holdout", type=int, default=60, help="held-out problems (default 60)")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--out-dir", default="runs/micro", help="writes train.jsonl and heldout.jsonl here")
     for name, text in helps.items():
         s = stages.add_parser(name, help=text)
         s.add_argument("--recipe", required=True, help="a TOML or YAML recipe (see training/recipes/)")
@@ -33,6 +40,16 @@ def add_train_parser(sub: Any) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    if args.stage == "problems":
+        from training.problems import generate_problems
+
+        rows = generate_problems(args.n + args.holdout, args.seed)
+        out = Path(args.out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, part in (("train.jsonl", rows[: args.n]), ("heldout.jsonl", rows[args.n :])):
+            (out / name).write_text("".join(json.dumps(r) + "\n" for r in part), encoding="utf-8")
+        print(f"{args.n} training and {args.holdout} held-out problems in {out}", file=sys.stderr)
+        return 0
     try:
         from training.config import load_recipe
         from training.stages import run_pipeline, stage_dir, stage_hint_infer, stage_hint_rft, stage_rft, stage_sft

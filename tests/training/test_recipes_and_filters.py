@@ -19,7 +19,7 @@ from training.stages import repetition_score, stage_hint_rft, truncate_after_ans
 SHIPPED = Path(__file__).resolve().parents[2] / "training" / "recipes"
 
 
-@pytest.mark.parametrize("name", ["cpu-smoke.toml", "gpu-zero3.toml"])
+@pytest.mark.parametrize("name", ["cpu-smoke.toml", "gpu-zero3.toml", "micro-cpu.toml"])
 def test_the_shipped_recipes_load(name: str):
     recipe = load_recipe(SHIPPED / name)
     assert recipe.name and recipe.sft.learning_rate > 0
@@ -132,3 +132,23 @@ def test_launch_lines_for_each_launcher(tmp_path: Path):
     assert acc[acc.index("--deepspeed_config_file") + 1].endswith("ds_zero3.json")
     with pytest.raises(StartTuiError, match="no launcher 'slurm'"):
         launch_command(LaunchConfig("slurm"), sft, job)
+
+
+def test_generated_problems_are_seeded_and_their_answers_check_out(tmp_path: Path):
+    import math
+
+    from start_tui.benchmarks import load_benchmark
+    from training.problems import generate_problems, write_problems
+
+    rows = generate_problems(12, seed=3)
+    assert rows == generate_problems(12, seed=3) and rows != generate_problems(12, seed=4)
+    assert {r["kind"] for r in rows} == {"product", "power_sum", "prime_count", "mod_power", "digit_sum", "binomial"}
+    for r in rows:
+        if r["kind"] == "binomial":
+            k, n = (int(w) for w in r["problem"].split() if w.isdigit())
+            assert int(r["answer"]) == math.comb(n, k)
+        if r["kind"] == "prime_count":
+            n = int(r["problem"].rstrip("?").split()[-1])
+            assert int(r["answer"]) == sum(all(p % d for d in range(2, int(p**0.5) + 1)) for p in range(2, n))
+    loaded = load_benchmark(write_problems(tmp_path / "p.jsonl", 6))
+    assert len(loaded.problems) == 6 and not loaded.skipped

@@ -11,15 +11,17 @@ backend that drops its cache before every continuation. Goal for the shipped bac
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 from start_tui.backends import SamplingParams
 from start_tui.backends.embedded import embedded_model_path
 from start_tui.backends.hf import TransformersBackend
-from start_tui.engine import HintPolicy, Reasoner, RunConfig, select_profile
 from start_tui.sandbox import Sandbox
 
-PROBLEM = "What is the sum of the squares of the integers from 1 to 50?"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from kv_reuse import print_rows, run
 
 
 class NaiveBackend(TransformersBackend):
@@ -28,15 +30,6 @@ class NaiveBackend(TransformersBackend):
     def stream(self, text: str, params: SamplingParams) -> Iterator[str]:
         self._cache, self._held = None, []
         yield from super().stream(text, params)
-
-
-def run(backend: TransformersBackend, sandbox: Sandbox, rounds: int) -> dict:
-    policy = HintPolicy(conjunctions=(), before_stop_rounds=rounds)
-    reasoner = Reasoner(backend, sandbox, select_profile(backend.metadata()), policy, RunConfig(max_tokens=600))
-    r = reasoner.start(PROBLEM)
-    for _ in r.events():
-        pass
-    return r.trace.stats
 
 
 def main() -> None:
@@ -53,14 +46,7 @@ def main() -> None:
         for label, backend in (("kept cache (shipped)", shipped), ("naive re-prefill", naive)):
             rows.append((label, run(backend, sandbox, args.rounds)))
     print(f"model {shipped.name} on {shipped.device}, {shipped.model.dtype}")
-    print(f"{'backend':22s} {'tool calls':>10s} {'evaluated':>10s} {'in trace':>9s} {'ratio':>7s} {'seconds':>8s}")
-    for label, s in rows:
-        print(
-            f"{label:22s} {s['tool_calls']:>10d} {s['tokens_evaluated']:>10d} {s['tokens_in_trace']:>9d} "
-            f"{s['tokens_evaluated'] / s['tokens_in_trace']:>7.3f} {s['elapsed_s']:>8.2f}"
-        )
-    ratio = rows[0][1]["tokens_evaluated"] / rows[0][1]["tokens_in_trace"]
-    print(f"goal <= 1.05 for the shipped backend: {'met' if ratio <= 1.05 else 'NOT met'} ({ratio:.3f})")
+    print_rows(rows)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 
-from start_tui.backends import SamplingParams
+from start_tui.backends import Backend, SamplingParams
 from start_tui.backends.embedded import embedded_model_path
 from start_tui.backends.llama_cpp import LlamaCppBackend
 from start_tui.engine import HintPolicy, Reasoner, RunConfig, select_profile
@@ -31,7 +31,7 @@ class NaiveBackend(LlamaCppBackend):
         yield from super().stream(text, params)
 
 
-def run(backend: LlamaCppBackend, sandbox: Sandbox, rounds: int) -> dict:
+def run(backend: Backend, sandbox: Sandbox, rounds: int) -> dict:
     policy = HintPolicy(conjunctions=(), before_stop_rounds=rounds)
     reasoner = Reasoner(backend, sandbox, select_profile(backend.metadata()), policy, RunConfig(max_tokens=600))
     r = reasoner.start(PROBLEM)
@@ -52,6 +52,10 @@ def main() -> None:
             stats = run(backend, sandbox, args.rounds)
             backend.close()
             rows.append((label, stats))
+    print_rows(rows)
+
+
+def print_rows(rows: list[tuple[str, dict]]) -> None:
     print(f"{'backend':22s} {'tool calls':>10s} {'evaluated':>10s} {'in trace':>9s} {'ratio':>7s} {'seconds':>8s}")
     for label, s in rows:
         print(

@@ -27,7 +27,7 @@ from start_tui.options import EngineOptions, build_reasoner, parse_conjunctions
 from start_tui.userfiles import read_user_text
 
 
-def add_model_options(p: argparse.ArgumentParser) -> None:
+def add_model_options(p: argparse.ArgumentParser, rounds_list: bool = False) -> None:
     """Options every front end that runs a model shares (solve, and later eval and the TUI)."""
     g = p.add_argument_group("model")
     g.add_argument(
@@ -61,7 +61,10 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--no-hints", action="store_true", help="plain baseline: insert no hint (model-written code still runs)"
     )
-    g.add_argument("--rounds", type=int, default=1, help="hints inserted before the end of thinking (default 1)")
+    if rounds_list:  # eval: one setting per count
+        g.add_argument("--rounds", default="0,1,2,4", help="hint rounds before the end of thinking (default 0,1,2,4)")
+    else:
+        g.add_argument("--rounds", type=int, default=1, help="hints inserted before the end of thinking (default 1)")
     g.add_argument("--max-tool-calls", type=int, default=6, help="code executions per problem (default 6)")
     g.add_argument("--conjunctions", default="Wait,Alternatively", help="words after which a hint may go ('' for none)")
     g.add_argument("--hint", dest="hint_category", help="always use this hint category (default: seeded random)")

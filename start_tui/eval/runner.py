@@ -229,7 +229,7 @@ def run_eval(
                 for p in problems:
                     if (loaded.name, p.id, setting.hints, setting.rounds, k) not in done:
                         todo.append((loaded.name, p, setting, k))
-    skipped = sum(1 for _ in done)
+    skipped = len(done)
     if skipped:
         console.print(f"resuming: {skipped} runs already in {rows_path}, {len(todo)} to go")
     lock = threading.Lock()
@@ -334,12 +334,7 @@ def add_eval_parser(sub: Any) -> None:
     )
     p.add_argument("--out", default="eval-out", help="output folder; rerunning with it resumes (default eval-out)")
     p.add_argument("--concurrency", "-j", type=int, default=1, help="runs in flight (served backend; default 1)")
-    add_model_options(p)
-    for action in p._actions:
-        if action.dest == "rounds":
-            action.default = "0,1,2,4"
-            action.type = str
-            action.help = "hint rounds before the end of thinking, one setting each (default 0,1,2,4)"
+    add_model_options(p, rounds_list=True)
     p.set_defaults(func=_cmd_eval)
 
 

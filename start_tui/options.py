@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from start_tui.backends import SamplingParams, open_backend
 from start_tui.engine import HintLibrary, HintPolicy, Reasoner, RunConfig, get_profile, select_profile
@@ -22,6 +22,8 @@ class EngineOptions:
     device: str | None = None
     dtype: str | None = None
     profile: str | None = None
+    prompt_file: str | None = None
+    """A plain-text prompt with a `{problem}` slot that replaces the profile's (few-shot prompts for base models)."""
     n_ctx: int = 8192
     max_tokens: int = 2048
     temperature: float | None = None
@@ -53,6 +55,18 @@ def parse_conjunctions(text: str) -> tuple[str, ...]:
     return tuple(w.strip() for w in text.split(",") if w.strip())
 
 
+def read_prompt_file(path: str) -> str:
+    """A prompt template the user wrote: its text without the trailing newline, checked for the `{problem}` slot."""
+    from start_tui.userfiles import read_user_text
+
+    text = read_user_text(path, "prompt file").rstrip("\n")
+    if "{problem}" not in text:
+        raise StartTuiError(
+            f"The prompt file {path!r} has no {{problem}} slot; write {{problem}} where the problem goes."
+        )
+    return text
+
+
 def build_reasoner(opts: EngineOptions) -> tuple[Reasoner, Sandbox]:
     """Backend, sandbox and reasoner for the options; the caller closes the sandbox (and the backend)."""
     if opts.max_tokens <= 0:
@@ -62,6 +76,7 @@ def build_reasoner(opts: EngineOptions) -> tuple[Reasoner, Sandbox]:
     policy.validate(library)
     if opts.profile:
         get_profile(opts.profile)  # fail before loading a model
+    prompt = read_prompt_file(opts.prompt_file) if opts.prompt_file else None
     backend = open_backend(
         opts.model,
         n_ctx=opts.n_ctx,
@@ -73,6 +88,8 @@ def build_reasoner(opts: EngineOptions) -> tuple[Reasoner, Sandbox]:
         dtype=opts.dtype,
     )
     profile = get_profile(opts.profile) if opts.profile else select_profile(backend.metadata())
+    if prompt is not None:
+        profile = replace(profile, few_shot=prompt)
     sampling = SamplingParams(
         max_tokens=opts.max_tokens,
         temperature=profile.temperature if opts.temperature is None else opts.temperature,

@@ -51,6 +51,10 @@ def add_model_options(p: argparse.ArgumentParser, rounds_list: bool = False) -> 
     g.add_argument("--device", help="hf: cuda, cuda:1, cpu... (default: cuda when present)")
     g.add_argument("--dtype", help="hf: bfloat16, float16, float32 (default: bf16 on CUDA, float32 on CPU)")
     g.add_argument("--profile", help="model profile (default: chosen from the model's metadata)")
+    g.add_argument(
+        "--prompt-file",
+        help="a plain-text prompt with a {problem} slot instead of the profile's (a few-shot prompt for a base model)",
+    )
     g.add_argument("--n-ctx", type=int, default=8192, help="context length in tokens (default 8192)")
     g = p.add_argument_group("generation")
     g.add_argument("--max-tokens", type=int, default=2048, help="most tokens generated per problem (default 2048)")
@@ -92,6 +96,7 @@ def options_from_args(args: argparse.Namespace) -> EngineOptions:
         device=args.device,
         dtype=args.dtype,
         profile=args.profile,
+        prompt_file=args.prompt_file,
         n_ctx=args.n_ctx,
         max_tokens=args.max_tokens,
         temperature=args.temperature,

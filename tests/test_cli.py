@@ -50,6 +50,20 @@ def test_solve_shows_a_hint_an_execution_and_an_answer_and_writes_the_trace(tmp_
     assert trace.to_json() == raw
 
 
+def test_a_prompt_file_replaces_the_profile_prompt(tmp_path: Path):
+    prompt = tmp_path / "few-shot.txt"
+    prompt.write_text("Answer each question.\n\nQuestion: What is 2 + 2?\nAnswer: 4\n\nQuestion: {problem}\nAnswer:\n")
+    trace_path = tmp_path / "t.jsonl"
+    proc = cli("solve", "What is 3 + 5?", "--prompt-file", str(prompt), "--max-tokens", "8", "--trace", str(trace_path))
+    assert proc.returncode == 0, proc.stderr
+    [trace] = load_traces(trace_path)
+    assert trace.spans[0].kind == "prompt"
+    assert (
+        trace.spans[0].text
+        == "Answer each question.\n\nQuestion: What is 2 + 2?\nAnswer: 4\n\nQuestion: What is 3 + 5?\nAnswer:"
+    )
+
+
 def make_bad(kind: str, tmp_path: Path, model: Path) -> Path:
     p = tmp_path / "m.gguf"
     if kind == "not_gguf":
@@ -72,11 +86,15 @@ def make_bad(kind: str, tmp_path: Path, model: Path) -> Path:
         (["solve", "x", "--profile", "nope"], "no model profile"),
         (["solve", "x", "--hint", "nope"], "no 'nope' hint"),
         (["exec", "{missing}"], "does not exist"),
+        (["solve", "x", "--prompt-file", "{missing}"], "The prompt file"),
+        (["solve", "x", "--prompt-file", "{noslot}"], "has no {problem} slot"),
     ],
 )
 def test_user_errors_are_one_sentence_without_a_traceback(tmp_path: Path, model_path: Path, args, message):
     (tmp_path / "bin").write_bytes(b"\xff\xfe\x00bad")
+    (tmp_path / "noslot.txt").write_text("Problem: {question}\nSolution:")
     subs = {
+        "{noslot}": str(tmp_path / "noslot.txt"),
         "{missing}": str(tmp_path / "missing"),
         "{not_gguf}": str(make_bad("not_gguf", tmp_path, model_path)),
         "{dir}": str(tmp_path),

@@ -32,6 +32,8 @@ class GenerateConfig:
     model: str | None = None
     """A .gguf (llama), a folder (hf) or a served name (openai); None: the embedded model."""
     base_url: str | None = None
+    prompt_file: str | None = None
+    """A plain-text prompt with a `{problem}` slot instead of the model profile's (base models); RFT uses it too."""
     concurrency: int = 1
     max_tokens: int = 16384
     rounds: int = 1

@@ -59,9 +59,9 @@ def launch_command(launch: LaunchConfig, sft: SFTConfig, job: Path) -> list[str]
         cmd += ["--machine_rank", str(launch.node_rank), "--main_process_ip", launch.master_addr]
         cmd += ["--main_process_port", str(launch.master_port)]
         ds = deepspeed_config(sft.deepspeed)
-        if ds:
+        if ds:  # on CPU, DeepSpeed picks its CPU accelerator from DS_ACCELERATOR (accelerate refuses --cpu with it)
             cmd += ["--use_deepspeed", "--deepspeed_config_file", ds]
-        if launch.cpu:
+        elif launch.cpu:
             cmd += ["--cpu"]
         return [*cmd, *module]
     raise StartTuiError(f"There is no launcher {launch.launcher!r}; use none, torchrun, deepspeed or accelerate.")

@@ -135,6 +135,7 @@ def engine_options(recipe: Recipe) -> EngineOptions:
         model=g.model,
         backend=g.backend,
         base_url=g.base_url,
+        prompt_file=g.prompt_file,
         max_tokens=g.max_tokens,
         rounds=g.rounds,
         max_tool_calls=g.max_tool_calls,
@@ -161,7 +162,10 @@ def stage_hint_infer(recipe: Recipe, console: Console) -> Path:
     sample_runs(problems, opts, "hint", out, recipe.generate.concurrency, console=console)
     rows = _read(out)
     counts = Counter(f"{r['mode']}_{'right' if r['correct'] else 'wrong'}" for r in rows)
-    write_manifest(folder, "hint-infer", recipe, [], {"problems": len(problems), **counts}, t0)
+    inputs = [Path(s) for s in recipe.data.problems]
+    if recipe.generate.prompt_file:
+        inputs.append(Path(recipe.generate.prompt_file))
+    write_manifest(folder, "hint-infer", recipe, inputs, {"problems": len(problems), **counts}, t0)
     return out
 
 

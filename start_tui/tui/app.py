@@ -41,7 +41,7 @@ from start_tui.tui.widgets.status import RunFacts, StatusLine
 
 BATCH_TOKENS = 32
 BATCH_SECONDS = 0.05
-MODEL_KEYS = ("backend", "model", "base_url", "api_key_env", "profile", "n_ctx", "timeout_s", "seed")
+MODEL_KEYS = ("backend", "model", "base_url", "api_key_env", "profile", "prompt_file", "n_ctx", "timeout_s", "seed")
 
 
 @dataclass
@@ -62,6 +62,7 @@ def options_from_settings(s: Settings) -> EngineOptions:
         base_url=s.base_url or None,
         api_key_env=s.api_key_env or None,
         profile=s.profile or None,
+        prompt_file=s.prompt_file or None,
         n_ctx=s.n_ctx,
         max_tokens=s.max_tokens,
         temperature=None if s.temperature < 0 else s.temperature,

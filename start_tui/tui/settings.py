@@ -27,6 +27,8 @@ class Settings:
     """openai: the environment variable that holds the API key."""
     profile: str = ""
     """A model profile name; empty means chosen from the model's metadata."""
+    prompt_file: str = ""
+    """A plain-text prompt with a `{problem}` slot instead of the profile's; empty: the profile's."""
     temperature: float = -1.0
     """Sampling temperature; negative means the profile's own."""
     max_tokens: int = 2048

@@ -73,7 +73,17 @@ def test_the_loss_falls_and_a_checkpoint_resumes(tiny_dir: Path, tokenized: Path
     AutoModelForCausalLM.from_pretrained(out)  # the saved model loads
 
 
-def test_zero3_at_world_size_two_shards_and_the_gathered_model_reloads(tiny_dir: Path, tokenized: Path, tmp_path: Path):
+LAUNCHERS = {
+    "torchrun": ["-m", "torch.distributed.run", "--nproc_per_node"],
+    "deepspeed": ["-m", "deepspeed.launcher.runner", "--master_port"],
+    "accelerate": ["-m", "accelerate.commands.launch", "--num_processes"],
+}
+
+
+@pytest.mark.parametrize("launcher", list(LAUNCHERS))
+def test_zero3_at_world_size_two_shards_and_the_gathered_model_reloads(
+    launcher: str, tiny_dir: Path, tokenized: Path, tmp_path: Path
+):
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -81,9 +91,10 @@ def test_zero3_at_world_size_two_shards_and_the_gathered_model_reloads(tiny_dir:
     cfg = replace(TINY, deepspeed="zero3", max_steps=3, save_steps=100, global_batch=2)
     out = tmp_path / "zero3"
     job = write_job(cfg, tiny_dir, tokenized, out, cpu=True)
-    launch = LaunchConfig(launcher="torchrun", nproc_per_node=2, master_port=29517, cpu=True)
+    port = 29517 + list(LAUNCHERS).index(launcher)
+    launch = LaunchConfig(launcher=launcher, nproc_per_node=2, master_port=port, cpu=True)
     cmd = launch_command(launch, cfg, job)
-    assert cmd[1:4] == ["-m", "torch.distributed.run", "--nproc_per_node"]
+    assert cmd[1:4] == LAUNCHERS[launcher]
     run_launch(cmd, cpu=True)
     figures = json.loads((out / "sft_figures.json").read_text())
     assert figures["world_size"] == 2 and figures["deepspeed"].endswith("ds_zero3.json")
@@ -93,3 +104,30 @@ def test_zero3_at_world_size_two_shards_and_the_gathered_model_reloads(tiny_dir:
     base = AutoModelForCausalLM.from_pretrained(tiny_dir)
     moved = [not torch.equal(a, b) for a, b in zip(trained.parameters(), base.parameters(), strict=True)]
     assert any(moved)  # the gathered weights are the trained ones, complete (same shapes loaded)
+
+
+def test_the_loss_on_labelled_logits_equals_the_full_loss(tiny_dir: Path, tokenized: Path, tmp_path: Path):
+    import torch
+    from datasets import load_dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainingArguments
+
+    from training.sft import labelled_logits_trainer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_dir)
+    rows = load_dataset("json", data_files=str(tokenized), split="train").select(range(2))
+    batch = DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100, padding=True)(list(rows))
+    labelled = int((batch["labels"][:, 1:] != -100).sum())
+    assert 0 < labelled < batch["labels"][:, 1:].numel() // 2  # most positions carry no loss
+    args = TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to=[], remove_unused_columns=False)
+    figures = []
+    for cls in (Trainer, labelled_logits_trainer()):
+        torch.manual_seed(0)
+        model = AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32)
+        trainer = cls(model=model, args=args)
+        loss = trainer.compute_loss(model, dict(batch), num_items_in_batch=torch.tensor(labelled))
+        loss.backward()
+        grad = model.get_input_embeddings().weight.grad.clone()
+        figures.append((loss.item(), grad))
+    (full, full_grad), (kept, kept_grad) = figures
+    assert kept == pytest.approx(full, rel=1e-5)
+    assert torch.allclose(kept_grad, full_grad, atol=1e-6, rtol=1e-4)

@@ -20,6 +20,7 @@ HELP = {
     "base_url": "openai: http://host:port/v1",
     "api_key_env": "openai: the variable holding the API key",
     "profile": "gemma3-base, gemma3-it, qwq, deepseek-r1, qwen3 (empty: from the GGUF)",
+    "prompt_file": "a prompt with a {problem} slot (empty: the profile's)",
     "temperature": "negative: the profile's own",
     "rounds": "hints before the end of thinking",
     "conjunctions": "comma-separated words after which a hint may go",

@@ -34,6 +34,12 @@ def add_train_parser(sub: Any) -> None:
         if name == "sft":
             s.add_argument("--data", help="a trace JSONL to train on (default: the recipe's D_seed)")
             s.add_argument("--print-only", action="store_true", help="write the job and print the launch command")
+        if name == "pipeline":
+            s.add_argument(
+                "--until",
+                choices=("hint-infer", "hint-rft", "sft", "rft", "sft-start"),
+                help="stop after this stage (default: run them all)",
+            )
         if name == "rft":
             s.add_argument("--model", help="the fine-tuned model folder (default: the recipe's sft output)")
     p.set_defaults(func=run_train)
@@ -60,7 +66,7 @@ def run_train(args: argparse.Namespace) -> int:
     recipe = load_recipe(args.recipe)
     console = Console(stderr=True)
     if args.stage == "pipeline":
-        run_pipeline(recipe, console)
+        run_pipeline(recipe, console, until=args.until)
     elif args.stage == "hint-infer":
         stage_hint_infer(recipe, console)
     elif args.stage == "hint-rft":

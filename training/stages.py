@@ -359,10 +359,13 @@ def stage_rft(recipe: Recipe, console: Console, model: Path) -> Path:
     return out
 
 
-def run_pipeline(recipe: Recipe, console: Console) -> None:
-    """hint-infer -> hint-rft -> sft -> rft -> sft again, skipping stages whose outputs are complete."""
+def run_pipeline(recipe: Recipe, console: Console, until: str | None = None) -> None:
+    """hint-infer -> hint-rft -> sft -> rft -> sft again (or up to `until`), skipping complete stages."""
+    if until is not None and until not in STAGES:
+        raise StartTuiError(f"There is no stage {until!r}; the stages are {', '.join(STAGES)}.")
     start = time.monotonic()
-    for stage in STAGES:
+    stages = STAGES[: STAGES.index(until) + 1] if until else STAGES
+    for stage in stages:
         folder = stage_dir(recipe, stage)
         if is_complete(folder):
             console.print(f"[dim]{stage}: done already ({folder / 'manifest.json'})[/]")
@@ -382,4 +385,6 @@ def run_pipeline(recipe: Recipe, console: Console) -> None:
         else:
             cfg = recipe.second_sft or recipe.sft
             stage_sft(recipe, console, stage_dir(recipe, "rft") / "d_start.jsonl", "sft-start", cfg=cfg)
-    console.print(f"pipeline done in {time.monotonic() - start:.0f} s: {stage_dir(recipe, 'sft-start') / 'model'}")
+    last = stage_dir(recipe, stages[-1])
+    result = last / "model" if stages[-1].startswith("sft") else last
+    console.print(f"pipeline done in {time.monotonic() - start:.0f} s: {result}")

@@ -67,7 +67,8 @@ def launch_command(launch: LaunchConfig, sft: SFTConfig, job: Path) -> list[str]
     raise StartTuiError(f"There is no launcher {launch.launcher!r}; use none, torchrun, deepspeed or accelerate.")
 
 
-def run_launch(cmd: list[str], cpu: bool, echo: bool = True) -> None:
+def run_launch(cmd: list[str], cpu: bool, echo: bool = True, ranks_per_node: int = 1) -> None:
+    """Run the launch line; on CPU, the cores of this machine are shared out among its ranks."""
     if echo:
         print("launch: " + shlex.join(cmd), file=sys.stderr, flush=True)
     env = dict(os.environ)
@@ -76,7 +77,7 @@ def run_launch(cmd: list[str], cpu: bool, echo: bool = True) -> None:
     if cpu:
         env.setdefault("DS_ACCELERATOR", "cpu")
         env.setdefault("CUDA_VISIBLE_DEVICES", "")
-        env.setdefault("OMP_NUM_THREADS", "1")
+        env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // max(1, ranks_per_node))))
     proc = subprocess.run(cmd, env=env)
     if proc.returncode != 0:
         raise StartTuiError(f"The SFT launch failed (exit {proc.returncode}); its output is above.")

@@ -85,12 +85,15 @@ def train_sft(
     resume: bool = True,
 ) -> dict[str, Any]:
     """Train on a tokenized JSONL; save the model and tokenizer in `output_dir`; return the figures."""
+    import datasets
     import torch
     import transformers
     from datasets import load_dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, TrainingArguments
 
     transformers.utils.logging.set_verbosity_warning()
+    transformers.utils.logging.disable_progress_bar()  # the Trainer's own log lines say how it goes
+    datasets.disable_progress_bars()
     out = Path(output_dir)
     model_path = Path(model_dir)
     if not (model_path / "config.json").is_file():

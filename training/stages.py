@@ -299,7 +299,8 @@ def stage_sft(
 
         console.print(shlex.join(cmd), soft_wrap=True, markup=False)
         return folder / "model"
-    run_launch(cmd, cpu=cpu)
+    ranks = recipe.launch.nproc_per_node if recipe.launch.launcher != "none" else 1
+    run_launch(cmd, cpu=cpu, ranks_per_node=ranks)
     figures = json.loads((folder / "model" / "sft_figures.json").read_text())
     console.print(
         f"{stage}: {figures['steps']} steps, loss {figures['losses'][:1]} -> {figures['losses'][-1:]}, "

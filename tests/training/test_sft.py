@@ -95,7 +95,7 @@ def test_zero3_at_world_size_two_shards_and_the_gathered_model_reloads(
     launch = LaunchConfig(launcher=launcher, nproc_per_node=2, master_port=port, cpu=True)
     cmd = launch_command(launch, cfg, job)
     assert cmd[1:4] == LAUNCHERS[launcher]
-    run_launch(cmd, cpu=True)
+    run_launch(cmd, cpu=True, ranks_per_node=2)
     figures = json.loads((out / "sft_figures.json").read_text())
     assert figures["world_size"] == 2 and figures["deepspeed"].endswith("ds_zero3.json")
     assert figures["steps"] == 3 and figures["gradient_accumulation"] == 1

@@ -11,6 +11,7 @@ from typing import Any
 from rich.console import Console
 
 from start_tui.errors import StartTuiError
+from training.config import STAGES
 
 
 def add_train_parser(sub: Any) -> None:
@@ -37,7 +38,7 @@ def add_train_parser(sub: Any) -> None:
         if name == "pipeline":
             s.add_argument(
                 "--until",
-                choices=("hint-infer", "hint-rft", "sft", "rft", "sft-start"),
+                choices=STAGES,
                 help="stop after this stage (default: run them all)",
             )
         if name == "rft":

@@ -13,6 +13,9 @@ from typing import Any
 
 from start_tui.errors import StartTuiError
 
+STAGES = ("hint-infer", "hint-rft", "sft", "rft", "sft-start")
+"""The pipeline's stages, in order; each writes `workdir/STAGE/`."""
+
 
 @dataclass
 class DataConfig:

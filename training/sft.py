@@ -57,6 +57,11 @@ def labelled_logits_trainer() -> type[Any]:
     from transformers import Trainer
 
     class LabelledLogitsTrainer(Trainer):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            forward = getattr(self.model, "forward", None)
+            self.slices_logits = forward is not None and "logits_to_keep" in inspect.signature(forward).parameters
+
         def compute_loss(
             self,
             model: Any,
@@ -65,8 +70,7 @@ def labelled_logits_trainer() -> type[Any]:
             num_items_in_batch: Any = None,
         ) -> Any:
             labels = inputs.get("labels")
-            forward = inspect.signature(self.accelerator.unwrap_model(model).forward).parameters
-            if labels is not None and not return_outputs and "logits_to_keep" in forward:
+            if labels is not None and not return_outputs and self.slices_logits:
                 shifted = torch.nn.functional.pad(labels, (0, 1), value=-100)[:, 1:]
                 keep = shifted != -100
                 if bool(keep.any()):

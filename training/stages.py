@@ -22,9 +22,7 @@ from start_tui.errors import StartTuiError
 from start_tui.eval.runner import grade, kind_of
 from start_tui.options import EngineOptions
 from start_tui.sandbox import Sandbox
-from training.config import Recipe, SFTConfig
-
-STAGES = ("hint-infer", "hint-rft", "sft", "rft", "sft-start")
+from training.config import STAGES, Recipe, SFTConfig
 
 
 def file_hash(path: Path) -> str:
@@ -362,9 +360,9 @@ def stage_rft(recipe: Recipe, console: Console, model: Path) -> Path:
 
 def run_pipeline(recipe: Recipe, console: Console, until: str | None = None) -> None:
     """hint-infer -> hint-rft -> sft -> rft -> sft again (or up to `until`), skipping complete stages."""
+    start = time.monotonic()
     if until is not None and until not in STAGES:
         raise StartTuiError(f"There is no stage {until!r}; the stages are {', '.join(STAGES)}.")
-    start = time.monotonic()
     stages = STAGES[: STAGES.index(until) + 1] if until else STAGES
     for stage in stages:
         folder = stage_dir(recipe, stage)

@@ -17,14 +17,15 @@ def _cmd_exec(args: argparse.Namespace) -> int:
     from start_tui.sandbox import Sandbox, SandboxConfig
 
     code = read_user_text(args.file, "code file")
-    config = SandboxConfig(timeout_s=args.timeout, memory_mb=args.memory_mb)
+    config = SandboxConfig(timeout_s=args.timeout, memory_mb=args.memory_mb, language_layer=not args.no_language_layer)
     with Sandbox(config) as sandbox:
         result = sandbox.run(code)
     if args.json:
-        keys = ("ok", "stdout", "error", "timed_out", "duration_s")
+        keys = ("ok", "stdout", "stderr", "error", "timed_out", "duration_s")
         print(json.dumps({k: getattr(result, k) for k in keys}))
     else:
         sys.stdout.write(result.stdout)
+        sys.stderr.write(result.stderr)
         if result.error:
             sys.stderr.write(result.error + "\n")
     return 0 if result.ok else 1
@@ -90,7 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("exec", help="run a Python file in the sandbox, exactly as model code is run")
     p.add_argument("file", help="the file to run, or - for standard input")
     p.add_argument(
-        "--json", action="store_true", help="print one JSON object {ok, stdout, error, timed_out, duration_s}"
+        "--json",
+        action="store_true",
+        help="print one JSON object {ok, stdout, stderr, error, timed_out, duration_s}",
+    )
+    p.add_argument(
+        "--no-language-layer",
+        action="store_true",
+        help="run the file as plain Python, without the RestrictedPython policy; the process layer "
+        "(namespaces, minimal root, seccomp, own uid, limits) still confines it",
     )
     _add_sandbox_options(p)
     p.set_defaults(func=_cmd_exec)

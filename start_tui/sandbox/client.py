@@ -1,8 +1,10 @@
-"""The host side of the sandbox: start the warm worker, open notebook sessions, enforce wall time.
+"""The host side of the sandbox: start the warm worker, open notebook sessions.
 
 `Sandbox` owns one worker process (see `worker.py`); `Sandbox.session()` gives a `Session` whose
-variables persist across `run` calls, like a notebook. A call that overruns its wall-clock
-timeout has its whole process group killed; the next call starts a fresh session.
+variables persist across `run` calls, like a notebook. Each session is a supervisor process and a
+confined runner; the supervisor enforces the wall clock and ends the session when a call overruns
+it (or leaves threads or processes behind), and the next call starts a fresh one. Closing a
+session waits until every process of it is gone.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
+import select
 import signal
 import socket
 import subprocess
@@ -25,6 +27,8 @@ from start_tui.errors import StartTuiError
 from start_tui.sandbox.protocol import recv_msg, send_msg
 
 _START_TIMEOUT_S = 60.0
+_SUPERVISOR_GRACE_S = 5.0
+_END_WAIT_S = 3.0
 
 
 @dataclass
@@ -32,21 +36,25 @@ class SandboxConfig:
     """Limits of the sandbox; every model code call runs under all of them."""
 
     timeout_s: float = 10.0
-    """Wall-clock seconds one call may take; past it the call's process group is killed."""
-    cpu_s: int = 10
-    """CPU seconds one call may use (RLIMIT_CPU, raised per call within the session)."""
+    """Wall-clock seconds one call may take; past it the session's processes are killed."""
     memory_mb: int = 2048
     """Address-space limit of a session process (RLIMIT_AS), in MiB."""
     file_size_mb: int = 16
     """Largest file a session may write (RLIMIT_FSIZE), in MiB; it can only write to its private tmpfs."""
     scratch_mb: int = 64
-    """Size of the private tmpfs mounted over /tmp, /var/tmp and /dev/shm, in MiB."""
+    """Size of each session's private /tmp (a tmpfs), in MiB."""
     max_processes: int = 8
-    """Processes and threads of the sandbox uid (RLIMIT_NPROC), on top of what it already has."""
+    """Processes and threads of a session (RLIMIT_NPROC of its own uid)."""
     output_limit: int = 65536
     """Characters of printed output kept per call; the rest is counted and dropped."""
     persist: bool = True
-    """Keep variables across the calls of one session (notebook-like); False gives a fresh namespace per call."""
+    """Keep variables across the calls of one session (notebook-like); False gives a fresh session per call."""
+    language_layer: bool = True
+    """Compile model code under the RestrictedPython policy; False runs it as plain Python (the process
+    layer still holds it)."""
+    mode: str = field(default_factory=lambda: os.environ.get("START_TUI_SANDBOX", "full"))
+    """"full": namespaces, minimal root, seccomp, a uid per session (refused where the host cannot);
+    "weak": rlimits and the language layer only, for hosts without namespaces (START_TUI_SANDBOX=weak)."""
 
 
 @dataclass
@@ -60,6 +68,7 @@ class ExecResult:
     duration_s: float
     truncated_chars: int = 0
     state_lost: bool = False
+    stderr: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,15 +109,18 @@ class Sandbox:
     def _spawn(self) -> _Worker:
         ours, theirs = socket.socketpair()
         package_root = str(Path(__file__).resolve().parents[2])
+        if self.config.mode not in ("full", "weak"):
+            raise StartTuiError(f"Unknown sandbox mode {self.config.mode!r}: use 'full' or 'weak'.")
         config = {
-            "uid": 100000 + secrets.randbelow(2**30),
+            "mode": self.config.mode,
+            "language_layer": self.config.language_layer,
+            "timeout_s": self.config.timeout_s,
             "parent_pid": os.getpid(),
             "memory_mb": self.config.memory_mb,
             "file_size_mb": self.config.file_size_mb,
             "scratch_mb": self.config.scratch_mb,
             "max_processes": self.config.max_processes,
             "output_limit": self.config.output_limit,
-            "cpu_s": self.config.cpu_s,
         }
         env = {
             "PATH": "/usr/bin:/bin",
@@ -142,7 +154,7 @@ class Sandbox:
         if not hello.get("ready"):
             proc.kill()
             proc.wait()
-            raise StartTuiError(f"The sandbox worker failed to start: {hello.get('error')}.")
+            raise StartTuiError(f"The sandbox could not start: {hello.get('error')}.")
         ours.settimeout(None)
         return _Worker(proc, ours, hello.get("isolation", {}))
 
@@ -153,7 +165,7 @@ class Sandbox:
             self._sessions.add(session)
         return session
 
-    def _open_child(self) -> tuple[int, socket.socket]:
+    def _open_child(self) -> _Child:
         with self._lock:
             if self._worker is None:
                 self._worker = self._spawn()
@@ -168,8 +180,22 @@ class Sandbox:
             if not fds:
                 self._kill_worker()
                 raise StartTuiError("The sandbox worker could not start a session.")
-            pid = json.loads(data)["pid"]
-            return pid, socket.socket(fileno=fds[0])
+        sock = socket.socket(fileno=fds[0])
+        pid = json.loads(data)["pid"]
+        child = _Child(sock, [pid], [_pidfd(pid)])
+        try:
+            sock.settimeout(_START_TIMEOUT_S)
+            hello = recv_msg(sock)
+        except (EOFError, OSError) as exc:
+            child.end()
+            raise StartTuiError(f"The sandbox session did not start ({exc}).") from None
+        if hello.get("runner"):
+            child.pids.append(hello["runner"])
+            child.pidfds.append(_pidfd(hello["runner"]))
+        if hello.get("error"):
+            child.end()
+            raise StartTuiError(f"{hello['error']}.")
+        return child
 
     def run(self, code: str, stdin: str | None = None) -> ExecResult:
         """Run code once in a fresh session (what `start-tui exec` does); `stdin` is what `input()` reads."""
@@ -205,12 +231,53 @@ class Sandbox:
             self._kill_worker()
 
 
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except OSError:
+        return None  # already gone
+
+
+@dataclass
+class _Child:
+    """A session's processes as the host holds them: its socket and a pidfd per process."""
+
+    sock: socket.socket
+    pids: list[int]
+    pidfds: list[int | None]
+
+    def end(self) -> None:
+        """Close the session and wait until its supervisor and runner (and so all it ran) are gone."""
+        self.sock.close()
+        if not self._wait(_END_WAIT_S):  # the supervisor ends the runner on its own when the socket closes
+            for fd in self.pidfds:
+                if fd is not None:
+                    with contextlib.suppress(OSError):
+                        signal.pidfd_send_signal(fd, signal.SIGKILL)
+            self._wait(_END_WAIT_S)
+        for fd in self.pidfds:
+            if fd is not None:
+                os.close(fd)
+        self.pidfds = []
+
+    def _wait(self, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        for fd in self.pidfds:
+            if fd is None:
+                continue
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            if not poller.poll(max(0, int((deadline - time.monotonic()) * 1000))):
+                return False
+        return True
+
+
 class Session:
     """A notebook: calls share variables (unless `persist` is off) until `close` or a timeout."""
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
-        self._child: tuple[int, socket.socket] | None = None
+        self._child: _Child | None = None
         self._lock = threading.Lock()
         self._calls = 0
 
@@ -227,35 +294,26 @@ class Session:
         if self._child is None:
             state_lost = self._calls > 0 and config.persist
             self._child = self.sandbox._open_child()
-        _pid, sock = self._child
+        sock = self._child.sock
         self._calls += 1
         start = time.monotonic()
-        sock.settimeout(config.timeout_s)
+        # the supervisor enforces the timeout; this one only catches a supervisor that stopped answering
+        sock.settimeout(config.timeout_s + _SUPERVISOR_GRACE_S)
         try:
             send_msg(sock, {"op": "exec", "code": code, "stdin": stdin})
             reply = recv_msg(sock)
-        except TimeoutError:
+        except (EOFError, OSError) as exc:
             self._end_child()
             return ExecResult(
                 ok=False,
                 stdout="",
-                error=f"TimeoutError: the code did not finish within {config.timeout_s:g} s and was stopped",
-                timed_out=True,
+                error=f"SandboxError: the sandbox session stopped answering ({exc or type(exc).__name__})",
+                timed_out=isinstance(exc, TimeoutError),
                 duration_s=time.monotonic() - start,
                 state_lost=state_lost,
             )
-        except (EOFError, OSError):
+        if reply.get("ended"):
             self._end_child()
-            return ExecResult(
-                ok=False,
-                stdout="",
-                error="SandboxError: the code's process died (it hit a sandbox limit)",
-                timed_out=False,
-                duration_s=time.monotonic() - start,
-                state_lost=state_lost,
-            )
-        if reply.get("timed_out"):
-            self._end_child()  # its CPU budget is spent; a fresh session gets a fresh one
         return ExecResult(
             ok=reply["ok"],
             stdout=reply["stdout"],
@@ -264,16 +322,13 @@ class Session:
             duration_s=time.monotonic() - start,
             truncated_chars=reply.get("truncated_chars", 0),
             state_lost=state_lost,
+            stderr=reply.get("stderr", ""),
         )
 
     def _end_child(self) -> None:
         child, self._child = self._child, None
-        if child is None:
-            return
-        pid, sock = child
-        sock.close()
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGKILL)
+        if child is not None:
+            child.end()
 
     def close(self) -> None:
         with self._lock:

@@ -1,19 +1,24 @@
 """The language layer of the sandbox: RestrictedPython compilation plus the runtime guards.
 
-This layer makes ordinary solver code work and refuses the obvious escapes with a readable error.
-It is not what protects the machine: the process layer (`worker.py`) is. Everything here runs
-inside the sandbox process.
+This layer makes ordinary solver code work and refuses the obvious (`import os`, `open`, names
+starting with `_`) with a readable error. It is not what protects the machine: the process layer
+(`worker.py`, `runner.py`, `confine.py`) is, and it holds with this layer switched off
+(`start-tui exec --no-language-layer`). Everything here runs inside the runner process.
 """
 
 from __future__ import annotations
 
+import _string
 import ast
 import builtins
+import importlib
+import io
 import operator
+import string
 import sys
 import types
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from RestrictedPython import compile_restricted_exec
 from RestrictedPython.Guards import (
@@ -45,105 +50,86 @@ ALLOWED_MODULES: tuple[str, ...] = (
     "datetime",
     "json",
     "typing",
+    "sys",
+    "time",
+    "calendar",
+    "enum",
+    "dataclasses",
+    "textwrap",
+    "array",
+    "pprint",
+    "abc",
+    "contextlib",
     "numpy",
     "sympy",
     "mpmath",
+    "scipy",
+    "networkx",
 )
+
+# Allowed modules that are installed packages rather than the standard library: the process layer
+# binds exactly these (and their native libraries) into the sandbox's root.
+ALLOWED_PACKAGES: tuple[str, ...] = ("numpy", "sympy", "mpmath", "scipy", "networkx")
 
 # Submodules of allowed packages that are file, code or native-library gadgets.
 DENIED_SUBMODULES: tuple[str, ...] = (
     "numpy.ctypeslib",
     "numpy.f2py",
-    "numpy.lib.format",
-    "numpy.lib.npyio",
     "numpy.testing",
     "numpy.distutils",
-    "sympy.external",
-    "sympy.utilities.lambdify",
     "sympy.utilities.runtests",
     "sympy.utilities.autowrap",
-    "sympy.utilities.codegen",
-    "sympy.parsing",
     "sympy.plotting",
     "sympy.interactive",
     "sympy.printing.preview",
     "sympy.testing",
+    "scipy._lib._testutils",
 )
 
-# Members that read or write files, build code from strings, or reach native code. The process
-# layer and the audit hook stop them too; refusing them here gives the model a clear message.
+# Members that reach native code, run programs or run test suites: refused with a clear message
+# (the process layer stops what they would do anyway).
 DENIED_ATTRIBUTES: frozenset[str] = frozenset(
     {
-        "get_type_hints",  # typing: evaluates annotation strings
-        "_eval_type",
-        "load",
-        "save",
-        "savez",
-        "savez_compressed",
-        "savetxt",
-        "loadtxt",
-        "genfromtxt",
-        "fromfile",
-        "fromregex",
-        "tofile",
-        "dump",
-        "memmap",
-        "DataSource",
         "ctypes",
         "ctypeslib",
         "f2py",
-        "lambdify",
-        "lambdastr",
-        "import_module",
-        "parse_expr",
-        "identify",
-        "preview",
-        "init_session",
-        "init_printing",
+        "memmap",
+        "DataSource",
         "system",
         "popen",
         "autowrap",
         "ufuncify",
         "binary_function",
-        "codegen",
         "test",
         "doctest",
         "runtests",
-        "plot",
-        "textplot",
-        "Formatter",
-        "format_map",
+        "preview",
+        "init_session",
         "mro",
     }
 )
 
-# Dunder attributes that ordinary class code needs (`super().__init__(...)`, `self.__dict__` is
-# not among them); they are reachable only on sandbox-defined classes and `super` objects.
-ALLOWED_DUNDERS: frozenset[str] = frozenset(
-    {
-        "__init__",
-        "__repr__",
-        "__str__",
-        "__eq__",
-        "__ne__",
-        "__lt__",
-        "__le__",
-        "__gt__",
-        "__ge__",
-        "__hash__",
-        "__len__",
-        "__iter__",
-        "__next__",
-        "__contains__",
-        "__getitem__",
-        "__setitem__",
-        "__add__",
-        "__sub__",
-        "__mul__",
-        "__call__",
-        "__name__",
-    }
+# Special methods a sandbox-defined class may define, and read on its own instances and through
+# `super()` (`super().__init__(...)`, `other.__add__`). `__class__`, `__dict__`, `__globals__`,
+# `__subclasses__` and their kind are not among them.
+_SPECIAL_METHOD_NAMES = (
+    "init new del repr str bytes format hash bool len length_hint iter next reversed contains "
+    "getitem setitem delitem missing call enter exit lt le eq ne gt ge "
+    "add sub mul matmul truediv floordiv mod divmod pow lshift rshift and xor or "
+    "radd rsub rmul rmatmul rtruediv rfloordiv rmod rdivmod rpow rlshift rrshift rand rxor ror "
+    "iadd isub imul imatmul itruediv ifloordiv imod ipow ilshift irshift iand ixor ior "
+    "neg pos abs invert complex int float index round trunc floor ceil "
+    "post_init slots match_args members"
 )
+DUNDER_METHODS: frozenset[str] = frozenset(f"__{name}__" for name in _SPECIAL_METHOD_NAMES.split())
+# Read on any object: names and documentation, nothing that leads to code or frames.
+READABLE_DUNDERS: frozenset[str] = frozenset(
+    {"__name__", "__qualname__", "__doc__", "__module__", "__cause__", "__context__", "__suppress_context__"}
+)
+# `x.__class__` compiles too: the guard reads it as `type(x)`, which hands out no metaclass.
+ALLOWED_DUNDERS: frozenset[str] = DUNDER_METHODS | READABLE_DUNDERS | {"__class__"}
+# The public API of namedtuples, which happens to start with an underscore.
+NAMEDTUPLE_API: frozenset[str] = frozenset({"_replace", "_asdict", "_fields", "_make", "_field_defaults"})
 
 SANDBOX_MODULE = "__sandbox__"
 
@@ -165,6 +151,73 @@ class SandboxPolicy(RestrictingNodeTransformer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._tmp = 0
+
+    def check_name(self, node: Any, name: str | None, allow_magic_methods: bool = False) -> None:
+        # `_helper` and the special methods of a class are ordinary code; names ending in "_" stay
+        # reserved for the guards (`_getattr_`, `_write_`...), and other dunders stay refused.
+        if name is not None and name.startswith("_") and name != "_":
+            if _is_private_name(name) and not name.endswith("_"):
+                return
+            if name in DUNDER_METHODS and getattr(node, "col_offset", 0) != 0:
+                return
+        super().check_name(node, name, allow_magic_methods)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> Any:
+        return self.node_contents_visit(node)
+
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> Any:
+        for name in node.names:
+            self.check_name(node, name)
+        return node
+
+    def visit_Match(self, node: ast.Match) -> Any:
+        return self.node_contents_visit(node)
+
+    def visit_match_case(self, node: ast.match_case) -> Any:
+        return self.node_contents_visit(node)
+
+    def visit_MatchValue(self, node: ast.MatchValue) -> Any:
+        # a dotted name (`case Color.RED`) must stay an attribute chain: check its names only
+        for sub in ast.walk(node.value):
+            if isinstance(sub, ast.Attribute) and sub.attr.startswith("_"):
+                self.error(node, f'"{sub.attr}" is an invalid attribute name because it starts with "_".')
+            elif isinstance(sub, ast.Name):
+                self.check_name(node, sub.id)
+        return node
+
+    def visit_MatchSingleton(self, node: ast.MatchSingleton) -> Any:
+        return node
+
+    def visit_MatchSequence(self, node: ast.MatchSequence) -> Any:
+        return self.node_contents_visit(node)
+
+    def visit_MatchStar(self, node: ast.MatchStar) -> Any:
+        self.check_name(node, node.name)
+        return node
+
+    def visit_MatchAs(self, node: ast.MatchAs) -> Any:
+        self.check_name(node, node.name)
+        return self.node_contents_visit(node)
+
+    def visit_MatchOr(self, node: ast.MatchOr) -> Any:
+        return self.node_contents_visit(node)
+
+    def visit_MatchMapping(self, node: ast.MatchMapping) -> Any:
+        self.check_name(node, node.rest)
+        for key in node.keys:
+            self.visit_MatchValue(ast.MatchValue(value=key))
+        node.patterns = [self.visit(p) for p in node.patterns]
+        return node
+
+    def visit_MatchClass(self, node: ast.MatchClass) -> Any:
+        # keyword patterns read attributes of the subject without the guard: no underscore names
+        for attr in node.kwd_attrs:
+            if attr.startswith("_"):
+                self.error(node, f'"{attr}" is an invalid attribute name because it starts with "_".')
+        self.visit_MatchValue(ast.MatchValue(value=node.cls))
+        node.patterns = [self.visit(p) for p in node.patterns]
+        node.kwd_patterns = [self.visit(p) for p in node.kwd_patterns]
+        return node
 
     def _new_tmp(self) -> str:
         self._tmp += 1
@@ -330,52 +383,125 @@ class _SandboxMeta(type):
     """Metaclass of every class the sandbox defines, so the guards can tell them apart."""
 
 
+_combined_metas: dict[type, type] = {}
+
+
+class _MetaclassChooser:
+    """`__metaclass__` of sandbox classes: `_SandboxMeta`, mixed with the bases' own metaclass.
+
+    `class F(sympy.Function)` or `class Color(Enum)` need their base's metaclass (and its
+    `__prepare__`); the class made is still recognisably the sandbox's.
+    """
+
+    @staticmethod
+    def _meta(bases: tuple[Any, ...]) -> type:
+        meta: type = _SandboxMeta
+        for base in bases:
+            m = type(base)
+            if issubclass(meta, m):
+                continue
+            if issubclass(m, _SandboxMeta):
+                meta = m
+                continue
+            combined = _combined_metas.get(m)
+            if combined is None:
+                combined = type(f"Sandboxed{m.__name__}", (m, _SandboxMeta), {})
+                _combined_metas[m] = combined
+            meta = combined
+        return meta
+
+    def __prepare__(self, name: str, bases: tuple[Any, ...], **kwargs: Any) -> Any:
+        meta = self._meta(bases)
+        prepare = getattr(meta, "__prepare__", None)
+        return prepare(name, bases, **kwargs) if prepare else {}
+
+    def __call__(self, name: str, bases: tuple[Any, ...], namespace: Any, **kwargs: Any) -> Any:
+        return self._meta(bases)(name, bases, namespace, **kwargs)
+
+
 def _is_sandbox_object(obj: Any) -> bool:
     return isinstance(obj, _SandboxMeta) or isinstance(type(obj), _SandboxMeta)
 
 
-class OutputBuffer:
-    """The one writer behind every `print`, module level and inside functions; size-capped."""
+def _settable_types() -> tuple[type, ...]:
+    """Library objects whose public attributes are settings (`getcontext().prec = 50`, `mp.dps = 50`)."""
+    import decimal
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.parts: list[str] = []
-        self.size = 0
-        self.dropped = 0
+    found: list[type] = [decimal.Context, types.SimpleNamespace]
+    try:
+        from mpmath.ctx_mp import MPContext
 
-    def write(self, text: str) -> None:
-        room = self.limit - self.size
-        if room <= 0:
-            self.dropped += len(text)
-            return
-        if len(text) > room:
-            self.dropped += len(text) - room
-            text = text[:room]
-        self.parts.append(text)
-        self.size += len(text)
+        found.append(MPContext)
+    except ImportError:
+        pass
+    return tuple(found)
+
+
+class _Printer:
+    """What `print` is in sandboxed code, at module level and inside functions: the real stdout."""
 
     def _call_print(
         self, *objects: Any, sep: str | None = " ", end: str | None = "\n", file: Any = None, flush: bool = False
     ) -> None:
-        if file is not None:
-            raise TypeError("print(file=...) is not available in the sandbox")
+        if file is None:
+            file = sys.stdout
+        elif not isinstance(file, StreamView):
+            raise TypeError("print(file=...) in the sandbox takes sys.stdout or sys.stderr only")
         sep = " " if sep is None else sep
         end = "\n" if end is None else end
-        self.write(sep.join(str(o) for o in objects) + end)
+        file.write(sep.join(str(o) for o in objects) + end)
 
-    def take(self) -> tuple[str, int]:
-        text, dropped = "".join(self.parts), self.dropped
-        self.parts, self.size, self.dropped = [], 0, 0
-        return text, dropped
+
+_PRINTER = _Printer()
+
+
+class _GuardedFormatter(string.Formatter):
+    """`str.format`: field names go through the attribute guard, as the code's own attribute reads do."""
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
+        first, rest = _string.formatter_field_name_split(field_name)
+        obj = self.get_value(first, args, kwargs)
+        for is_attr, key in rest:
+            obj = guarded_getattr(obj, key) if is_attr else guarded_getitem(obj, key)
+        return obj, first
+
+
+_FORMATTER = _GuardedFormatter()
+
+
+def _str_format(text: str) -> Callable[..., str]:
+    def format(*args: Any, **kwargs: Any) -> str:
+        return _FORMATTER.vformat(text, args, kwargs)
+
+    return format
+
+
+def _str_format_map(text: str) -> Callable[[Mapping[str, Any]], str]:
+    def format_map(mapping: Mapping[str, Any]) -> str:
+        return _FORMATTER.vformat(text, (), mapping)
+
+    return format_map
+
+
+def _is_namedtuple(obj: Any) -> bool:
+    cls = obj if isinstance(obj, type) else type(obj)
+    return issubclass(cls, tuple) and hasattr(cls, "_fields")
 
 
 def guarded_getattr(obj: Any, name: str) -> Any:
     """`_getattr_` and the `getattr` builtin: private names only on sandbox objects, no gadgets."""
     if type(name) is not str:
         raise TypeError("attribute name must be a string")
+    if name == "__class__":  # `x.__class__.__name__`: what `type(x)` gives
+        return _TYPE(obj)
     if name.startswith("_"):
         sandboxed = _is_sandbox_object(obj) or isinstance(obj, super)
-        allowed = (_is_private_name(name) and _is_sandbox_object(obj)) or (name in ALLOWED_DUNDERS and sandboxed)
+        allowed = (
+            name in READABLE_DUNDERS
+            or (_is_private_name(name) and _is_sandbox_object(obj))
+            or (name in DUNDER_METHODS and sandboxed)
+            or (name in NAMEDTUPLE_API and _is_namedtuple(obj))
+        )
         if not allowed:
             raise AttributeError(f'"{name}" is not accessible in the sandbox (names starting with "_")')
     if name in INSPECT_ATTRIBUTES:
@@ -383,9 +509,9 @@ def guarded_getattr(obj: Any, name: str) -> Any:
     if isinstance(obj, types.ModuleType) and not _module_allowed(obj.__name__):
         raise AttributeError(f'module "{obj.__name__}" is not available in the sandbox')
     if name in DENIED_ATTRIBUTES and not _is_sandbox_object(obj):
-        raise AttributeError(f'"{name}" is not available in the sandbox (file, code or native access)')
-    if name in ("format", "format_map") and isinstance(obj, str):
-        raise AttributeError("str.format is not available in the sandbox; use an f-string")
+        raise AttributeError(f'"{name}" is not available in the sandbox (native code, programs or test suites)')
+    if isinstance(obj, str) and name in ("format", "format_map"):
+        return _str_format(obj) if name == "format" else _str_format_map(obj)
     value = getattr(obj, name)
     if isinstance(value, types.ModuleType) and not _module_allowed(value.__name__):
         raise AttributeError(f'module "{value.__name__}" is not available in the sandbox')
@@ -416,12 +542,12 @@ def guarded_getitem(obj: Any, key: Any) -> Any:
 
 
 def guarded_write(obj: Any) -> Any:
-    """`_write_`: items of containers and attributes of sandbox-defined objects may be written."""
+    """`_write_`: items of containers, attributes of sandbox objects and of settings objects."""
     if isinstance(obj, (types.ModuleType, type)) and not _is_sandbox_object(obj):
         raise TypeError(f"{type(obj).__name__} objects cannot be modified in the sandbox")
     if isinstance(obj, (types.FunctionType, types.MethodType, types.BuiltinFunctionType, types.CodeType)):
         raise TypeError("functions cannot be modified in the sandbox")
-    if _is_sandbox_object(obj) or isinstance(obj, (dict, list, bytearray, types.SimpleNamespace)):
+    if _is_sandbox_object(obj) or isinstance(obj, (dict, list, bytearray, *_SETTABLE)):
         return obj
     return _ItemWriter(obj)
 
@@ -462,8 +588,128 @@ def _apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return func(*args, **kwargs)
 
 
-def _type_builtin(obj: Any) -> type:
-    return type(obj)
+class _TypeBuiltin:
+    """`type`: `type(x)` as usual, except that a metaclass (`type(int)`) is not handed out."""
+
+    __name__ = "type"
+
+    def __call__(self, obj: Any, *rest: Any) -> Any:
+        if rest:
+            raise TypeError("type(name, bases, dict) is not available in the sandbox; use a class statement")
+        cls = type(obj)
+        if issubclass(cls, type) and not issubclass(cls, _SandboxMeta):
+            return self
+        return cls
+
+    def __instancecheck__(self, obj: Any) -> bool:
+        return isinstance(obj, type)
+
+    def __repr__(self) -> str:
+        return "<class 'type'>"
+
+
+_TYPE = _TypeBuiltin()
+
+
+def _open_refused(*args: Any, **kwargs: Any) -> Any:
+    raise PermissionError("open() is not available in the sandbox: print results instead of writing files")
+
+
+class StreamView:
+    """`sys.stdin`, `sys.stdout`, `sys.stderr` as sandboxed code sees them: reading and writing, nothing else."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(str(text))
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def read(self, size: int = -1) -> str:
+        return self._stream.read(size)
+
+    def readline(self, size: int = -1) -> str:
+        return self._stream.readline(size)
+
+    def readlines(self) -> list[str]:
+        return self._stream.readlines()
+
+    def __iter__(self) -> Any:
+        return iter(self._stream.readline, "")
+
+    @property
+    def buffer(self) -> Any:
+        """`sys.stdin.buffer.read()`, common in contest programs: bytes of the same text."""
+        return _BytesView(self._stream)
+
+
+class _BytesView:
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        return self._stream.read(size).encode()
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._stream.readline(size).encode()
+
+    def readlines(self) -> list[bytes]:
+        return [line.encode() for line in self._stream.readlines()]
+
+    def write(self, data: bytes) -> int:
+        self._stream.write(bytes(data).decode("utf-8", "replace"))
+        return len(data)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+class SysShim:
+    """`import sys` in sandboxed code: streams, limits and facts about the interpreter, nothing that reaches modules."""
+
+    maxsize = sys.maxsize
+    float_info = sys.float_info
+    int_info = sys.int_info
+    version_info = sys.version_info
+    version = sys.version
+    hexversion = sys.hexversion
+    byteorder = sys.byteorder
+    platform = sys.platform
+    implementation_name = sys.implementation.name
+    argv: ClassVar[list[str]] = ["main.py"]
+    MAX_RECURSION = 100_000
+
+    def __init__(self, stdin: Any) -> None:
+        self.stdin = StreamView(stdin)
+        self.stdout = StreamView(sys.stdout)
+        self.stderr = StreamView(sys.stderr)
+
+    def setrecursionlimit(self, limit: int) -> None:
+        sys.setrecursionlimit(max(100, min(int(limit), self.MAX_RECURSION)))
+
+    def getrecursionlimit(self) -> int:
+        return sys.getrecursionlimit()
+
+    def set_int_max_str_digits(self, maxdigits: int) -> None:
+        sys.set_int_max_str_digits(maxdigits)
+
+    def get_int_max_str_digits(self) -> int:
+        return sys.get_int_max_str_digits()
+
+    def getsizeof(self, obj: Any, *default: Any) -> int:
+        return sys.getsizeof(obj, *default)
+
+    def intern(self, text: str) -> str:
+        return sys.intern(text)
+
+    def exit(self, code: Any = 0) -> None:
+        raise SystemExit(code)
 
 
 class Importer:
@@ -472,33 +718,37 @@ class Importer:
     def __init__(self, modules: Mapping[str, types.ModuleType], namespace: dict[str, Any]) -> None:
         self.modules = modules
         self.namespace = namespace
-        self.shims: dict[str, Any] = {}
+        self.shims: dict[str, Any] = {"sys": SysShim(io.StringIO(""))}
 
-    def _lookup(self, name: str) -> types.ModuleType:
+    def _lookup(self, name: str) -> Any:
         if name in self.shims:
             return self.shims[name]
         if not _module_allowed(name):
             allowed = ", ".join(ALLOWED_MODULES)
             raise ImportError(f"import of '{name}' is not allowed in the sandbox (allowed: {allowed})")
-        module = self.modules.get(name)
+        module = self.modules.get(name) or sys.modules.get(name)
         if module is None:
-            raise ImportError(f"module '{name}' is not available in the sandbox")
+            # a submodule the warm worker did not load: the runtime's files are there, read-only
+            module = importlib.import_module(name)
         return module
 
-    def import_(self, name: str, fromlist: Iterable[str] = ()) -> types.ModuleType:
+    def import_(self, name: str, fromlist: Iterable[str] = ()) -> Any:
         module = self._lookup(name)
         if fromlist:
             return module
         return self._lookup(name.split(".")[0])
 
-    def import_from(self, module: types.ModuleType, name: str) -> Any:
-        sub = f"{module.__name__}.{name}"
-        if sub in self.modules or (not hasattr(module, name) and _module_allowed(sub)):
-            return self._lookup(sub)
+    def import_from(self, module: Any, name: str) -> Any:
+        # the attribute first (`from sympy import series` is the function), a submodule only if missing
+        if isinstance(module, types.ModuleType) and not hasattr(module, name):
+            sub = f"{module.__name__}.{name}"
+            if _module_allowed(sub):
+                return self._lookup(sub)
         try:
             return guarded_getattr(module, name)
         except AttributeError as exc:
-            raise ImportError(f"cannot import name '{name}' from '{module.__name__}': {exc}") from None
+            modname = getattr(module, "__name__", "module")
+            raise ImportError(f"cannot import name '{name}' from '{modname}': {exc}") from None
 
     def import_star(self, name: str) -> None:
         module = self._lookup(name)
@@ -545,117 +795,68 @@ def _builtins() -> dict[str, Any]:
         "staticmethod",
         "classmethod",
         "StopIteration",
+        "StopAsyncIteration",
         "NotImplemented",
+        "NotImplementedError",
+        "Ellipsis",
         "isinstance",
         "issubclass",
         "Exception",
         "ArithmeticError",
         "RecursionError",
+        "OverflowError",
+        "LookupError",
+        "BaseException",
         "bytearray",
+        "memoryview",
+        "aiter",
+        "anext",
     ):
-        b[name] = getattr(builtins, name)
+        if hasattr(builtins, name):
+            b[name] = getattr(builtins, name)
     b["getattr"] = _getattr_builtin
     b["hasattr"] = _hasattr_builtin
     b["setattr"] = _setattr_builtin
-    b["type"] = _type_builtin
-    b["__import__"] = _no_import
+    b["type"] = _TYPE
+    b["open"] = _open_refused
+    b["__import__"] = _library_import
     b["__build_class__"] = builtins.__build_class__
     return b
 
 
-def _no_import(*args: Any, **kwargs: Any) -> Any:
-    # Native code inside libraries imports through the current frame's `__import__`: let it find
-    # modules that are already loaded (the audit hook refuses loading anything new).
-    import sys
-
-    name = args[0] if args else kwargs.get("name", "")
-    module = sys.modules.get(name)
-    if module is None:
-        raise ImportError(f"module '{name}' is not available in the sandbox")
-    fromlist = args[3] if len(args) > 3 else kwargs.get("fromlist")
-    if fromlist:
-        return module
-    return sys.modules[name.split(".")[0]]
+def _library_import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0) -> Any:
+    # Native code inside libraries imports through the current frame's `__import__`: a real import
+    # (sandboxed code cannot name `__import__` itself; the process layer holds either way).
+    return builtins.__import__(name, globals, locals, fromlist, level)
 
 
-class StdinReader:
-    """What a program reads as standard input: the given text, line by line, and nothing else."""
+def attach_stdin(namespace: dict[str, Any], stdin: Any) -> None:
+    """Let the code in `namespace` read `stdin` as standard input (`input()`, `sys.stdin`) for this call."""
 
-    def __init__(self, text: str) -> None:
-        self._lines = text.splitlines(keepends=True)
-        self._at = 0
-
-    def readline(self, size: int = -1) -> str:
-        if self._at >= len(self._lines):
-            return ""
-        self._at += 1
-        return self._lines[self._at - 1]
-
-    def read(self, size: int = -1) -> str:
-        rest = "".join(self._lines[self._at :])
-        self._at = len(self._lines)
-        return rest
-
-    def readlines(self) -> list[str]:
-        rest = self._lines[self._at :]
-        self._at = len(self._lines)
-        return rest
-
-    def __iter__(self) -> Any:
-        return iter(self.readlines())
-
-    def input(self, prompt: str = "") -> str:
-        line = self.readline()
+    def input(prompt: str = "") -> str:
+        if prompt:
+            sys.stdout.write(str(prompt))
+        line = stdin.readline()
         if not line:
             raise EOFError("EOF when reading a line")
         return line.rstrip("\n")
 
-
-class StdoutWriter:
-    def __init__(self, output: OutputBuffer) -> None:
-        self._output = output
-
-    def write(self, text: str) -> int:
-        self._output.write(str(text))
-        return len(text)
-
-    def flush(self) -> None:
-        return None
-
-
-class SysShim:
-    """`import sys` in a program run on standard input: stdin, stdout and harmless knobs only."""
-
-    maxsize = sys.maxsize
-
-    def __init__(self, stdin: StdinReader, output: OutputBuffer) -> None:
-        self.stdin = stdin
-        self.stdout = StdoutWriter(output)
-
-    def setrecursionlimit(self, limit: int) -> None:
-        return None  # the session's own limit stays
-
-    def exit(self, code: Any = 0) -> None:
-        raise SystemExit(code)
-
-
-def attach_stdin(namespace: dict[str, Any], output: OutputBuffer, text: str) -> None:
-    """Let the code in `namespace` read `text` as standard input (`input()`, `sys.stdin`) and use `sys.stdout`."""
-    reader = StdinReader(text)
-    namespace["__builtins__"]["input"] = reader.input
+    namespace["__builtins__"]["input"] = input
     importer = namespace["_import_"].__self__
-    importer.shims["sys"] = SysShim(reader, output)
+    importer.shims["sys"] = SysShim(stdin)
 
 
-def new_namespace(modules: Mapping[str, types.ModuleType], output: OutputBuffer) -> dict[str, Any]:
+def new_namespace(modules: Mapping[str, types.ModuleType]) -> dict[str, Any]:
     """A fresh notebook namespace: the guards, the builtins and nothing else."""
+    # classes defined in cells name this module (dataclasses and pickle look it up)
+    sys.modules.setdefault(SANDBOX_MODULE, types.ModuleType(SANDBOX_MODULE))
     ns: dict[str, Any] = {}
     importer = Importer(modules, ns)
     ns.update(
         {
             "__builtins__": _builtins(),
             "__name__": SANDBOX_MODULE,
-            "__metaclass__": _SandboxMeta,
+            "__metaclass__": _MetaclassChooser(),
             "_getattr_": guarded_getattr,
             "_getitem_": guarded_getitem,
             "_getiter_": iter,
@@ -664,13 +865,37 @@ def new_namespace(modules: Mapping[str, types.ModuleType], output: OutputBuffer)
             "_write_": guarded_write,
             "_inplacevar_": _inplacevar,
             "_apply_": _apply,
-            "_print_": lambda _getattr=None: output,
+            "_print_": lambda _getattr=None: _PRINTER,
             "_import_": importer.import_,
             "_import_from_": importer.import_from,
             "_import_star_": importer.import_star,
         }
     )
     return ns
+
+
+_REFUSED_EVENTS = (
+    "os.system",
+    "os.exec",
+    "os.posix_spawn",
+    "os.spawn",
+    "subprocess.Popen",
+    "socket.",
+    "ctypes.dlopen",
+    "os.fork",
+    "os.forkpty",
+    "pty.",
+)
+
+
+def install_audit_hook() -> None:
+    """Readable errors for what sandboxed code has no business doing (the process layer refuses it anyway)."""
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if event.startswith(_REFUSED_EVENTS):
+            raise PermissionError(f"the sandbox does not run programs, processes or connections ('{event}')")
+
+    sys.addaudithook(hook)
 
 
 def preload_modules() -> dict[str, types.ModuleType]:
@@ -747,16 +972,24 @@ def preload_modules() -> dict[str, types.ModuleType]:
 
         statistics.mean([1, 2])
         fractions.Fraction("1/3")
+        sympy.sympify("(x+1)**2")
+        sympy.lambdify(x, x**2)(2)
+        sympy.nsolve(sympy.cos(x) - x, x, 1)
+        import datetime
+
+        datetime.datetime.strptime("2024-01-02", "%Y-%m-%d")
     except Exception:
         pass
     allowed = {n: m for n, m in sys.modules.items() if m is not None and _module_allowed(n)}
     return allowed
 
 
+_SETTABLE: tuple[type, ...] = _settable_types()
+
+
 __all__ = [
     "ALLOWED_MODULES",
     "CompileError",
-    "OutputBuffer",
     "compile_code",
     "new_namespace",
     "preload_modules",

@@ -1,260 +1,61 @@
-"""The sandbox process: a warm zygote that forks one confined child per notebook session.
+"""The sandbox's processes: a warm zygote, and per session a supervisor and a confined runner.
 
-Started by `client.Sandbox` as `python -m start_tui.sandbox.worker CONFIG_JSON` with a clean
-environment and the control socket's fd in the config. As root it enters new network, mount, IPC and UTS
-namespaces, covers /tmp, /var/tmp and /dev/shm with private tmpfs, imports every allowed module,
-then drops to an unprivileged uid with rlimits. Each session child installs an audit hook that
-fails closed, and runs code in a RestrictedPython namespace that persists across calls.
+    host (client.py) ── control socket ── zygote      imports every allowed module once; in its own
+                                                        mount, network, IPC, UTS (and user) namespaces,
+                                                        with a minimal root; never runs model code
+        per session:  zygote ─fork─> supervisor          outside the session: relays calls, enforces the
+                                                        wall clock, builds every reply from what it saw
+                      supervisor ─fork─> runner          PID 1 of a new PID namespace, in its own mount,
+                                                        IPC, UTS and network namespaces, own /proc and
+                                                        scratch /tmp, a fresh uid, rlimits, seccomp;
+                                                        runs the model's code (`runner.py`)
+
+The runner reports only whether a call raised (and its traceback) on a pipe; its printed output
+comes through two more pipes that the supervisor reads and caps. When the runner dies, its PID
+namespace dies with it, every process the code started included, before the supervisor's wait
+returns. A call that leaves a thread or a process running ends the session after its reply.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
+import fcntl
 import json
-import linecache
 import os
-import resource
+import secrets
+import select
 import signal
 import socket
+import struct
 import sys
 import time
 import traceback
 from typing import Any
 
+from start_tui.sandbox import confine
 from start_tui.sandbox.protocol import recv_msg, send_msg
 
-PR_SET_PDEATHSIG = 1
-PR_SET_DUMPABLE = 4
-PR_SET_NO_NEW_PRIVS = 38
-CLONE_NEWNS = 0x00020000
-CLONE_NEWUTS = 0x04000000
-CLONE_NEWIPC = 0x08000000
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWNET = 0x40000000
-MS_NOSUID = 0x2
-MS_NODEV = 0x4
-MS_REC = 0x4000
-MS_PRIVATE = 0x40000
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _prctl(option: int, arg: int) -> None:
-    if _libc.prctl(option, arg, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), f"prctl({option}) failed")
-
-
-def _unshare(flags: int) -> bool:
-    return _libc.unshare(flags) == 0
-
-
-def _mount(source: bytes, target: bytes, fstype: bytes | None, flags: int, data: bytes | None) -> bool:
-    return _libc.mount(source, target, fstype, flags, data) == 0
-
-
-def _isolate(config: dict[str, Any]) -> dict[str, Any]:
-    """Enter namespaces and hide the host's writable temp folders; report what held."""
-    info: dict[str, Any] = {"root": os.geteuid() == 0, "network": False, "tmpfs": False}
-    if os.geteuid() == 0:
-        if _unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS):
-            info["network"] = True
-            if _mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None):
-                ok = True
-                for path in (b"/tmp", b"/var/tmp", b"/dev/shm"):
-                    if os.path.isdir(path):
-                        size = f"size={config['scratch_mb']}m,mode=1777".encode()
-                        ok &= _mount(b"tmpfs", path, b"tmpfs", MS_NOSUID | MS_NODEV, size)
-                info["tmpfs"] = ok
-    elif _unshare(CLONE_NEWUSER | CLONE_NEWNET):
-        info["network"] = True
-    return info
-
-
-def _drop_privileges(uid: int) -> bool:
-    if os.geteuid() != 0:
-        return False
-    os.setgroups([])
-    os.setgid(uid)
-    os.setuid(uid)
-    return True
-
-
-def _set_limit(which: int, soft: int, hard: int | None = None) -> None:
-    _cur_soft, cur_hard = resource.getrlimit(which)
-    hard = soft if hard is None else hard
-    if cur_hard != resource.RLIM_INFINITY:
-        hard = min(hard, cur_hard)
-        soft = min(soft, hard)
-    resource.setrlimit(which, (soft, hard))
-
-
-def _count_tasks_of(uid: int) -> int:
-    count = 0
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if os.stat(f"/proc/{entry}").st_uid == uid:
-                    count += len(os.listdir(f"/proc/{entry}/task"))
-            except OSError:
-                continue
-    return count
-
-
-class CpuLimitExceeded(BaseException):
-    """Raised in the session child on SIGXCPU; a BaseException so model code cannot swallow it."""
-
-
-def _on_sigxcpu(signum: int, frame: Any) -> None:
-    raise CpuLimitExceeded()
-
-
-_SENSITIVE_ATTRIBUTES = frozenset(
-    {"__code__", "__class__", "__bases__", "__globals__", "__builtins__", "__dict__", "__closure__"}
+_FRAME = struct.Struct("!I")
+_STATUS_LIMIT = 1 << 20  # bytes of one status frame from the runner; more is a broken runner
+_DRAIN_LIMIT = 1 << 26  # bytes read after the status frame, at most (a writer that never stops)
+_WEAK_FIX = (
+    "run start-tui as root, or allow unprivileged user namespaces "
+    "(sysctl kernel.unprivileged_userns_clone=1 or kernel.apparmor_restrict_unprivileged_userns=0), "
+    "or accept a weaker sandbox without namespaces with START_TUI_SANDBOX=weak"
 )
 
 
-def _install_audit_hook(permits: dict[str, int]) -> None:
-    """Fail closed: after this, only the events ordinary computation raises are let through."""
-    quiet = frozenset({"sys._getframe", "object.__getattr__", "builtins.id", "time.sleep", "sys._getframemodulename"})
-    trusted_code_callers = frozenset({"collections"})
-
-    def hook(event: str, args: tuple[Any, ...]) -> None:
-        if event in quiet:
-            return
-        if event in ("compile", "exec"):
-            # compiling is allowed while the runner compiles (a parse and a compile); exec once
-            if permits[event] > 0:
-                if event == "exec":
-                    permits[event] -= 1
-                return
-            caller = sys._getframe(1).f_globals.get("__name__")
-            if caller in trusted_code_callers:
-                return
-            raise PermissionError("the sandbox does not allow turning strings into code (eval/exec/compile)")
-        # raised by libraries building classes and functions (namedtuple); the names that would
-        # rewire code or classes stay closed
-        if event in ("object.__setattr__", "object.__delattr__") and args[1] not in _SENSITIVE_ATTRIBUTES:
-            return
-        if event == "open":
-            raise PermissionError("the sandbox has no file access")
-        if event == "import":
-            raise PermissionError(f"module '{args[0]}' is not available in the sandbox")
-        raise PermissionError(f"the sandbox does not allow '{event}'")
-
-    sys.addaudithook(hook)
-
-
-def _format_error(exc: BaseException, cells: set[str]) -> str:
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in cells]
-    lines = ["Traceback (most recent call last):"]
-    for f in frames[-3:]:
-        lines.append(f'  File "{f.filename}", line {f.lineno}, in {f.name}')
-        if f.line:
-            lines.append(f"    {f.line}")
-    lines.extend(traceback.format_exception_only(type(exc), exc))
-    return "\n".join(line.rstrip("\n") for line in lines)
-
-
-class Session:
-    """The state of one notebook: a namespace and its output buffer, in the session child."""
-
-    def __init__(self, modules: dict[str, Any], config: dict[str, Any], permits: dict[str, int]) -> None:
-        from start_tui.sandbox import policy
-
-        self.policy = policy
-        self.modules = modules
-        self.config = config
-        self.permits = permits
-        self.output = policy.OutputBuffer(config["output_limit"])
-        self.namespace = policy.new_namespace(modules, self.output)
-        self.cells: set[str] = set()
-
-    def run(self, code: str, stdin: str | None = None) -> dict[str, Any]:
-        if stdin is not None:
-            self.policy.attach_stdin(self.namespace, self.output, stdin)
-        name = f"<cell {len(self.cells) + 1}>"
-        self.cells.add(name)
-        linecache.cache[name] = (len(code), None, code.splitlines(True), name)
-        start = time.monotonic()
-        error: str | None = None
-        timed_out = False
-        budget = self.config["cpu_s"]
-        used = resource.getrusage(resource.RUSAGE_SELF)
-        used_s = int(used.ru_utime + used.ru_stime) + 1
-        with contextlib.suppress(ValueError, OSError):
-            _set_limit(resource.RLIMIT_CPU, used_s + budget, used_s + budget + 1)
-        try:
-            self.permits["compile"] += 1
-            try:
-                compiled = self.policy.compile_code(code, name)
-            finally:
-                self.permits["compile"] = 0
-            self.permits["exec"] += 1
-            exec(compiled, self.namespace)
-        except self.policy.CompileError as exc:
-            error = f"SyntaxError: {exc}"
-        except CpuLimitExceeded:
-            timed_out = True
-            error = f"TimeoutError: the code used more than {budget} s of CPU time"
-        except SystemExit as exc:  # sys.exit() in a program: a non-zero code is a failure
-            if exc.code not in (0, None):
-                error = f"SystemExit: {exc.code}"
-        except RecursionError as exc:
-            error = _format_error(exc, self.cells)
-        except MemoryError:
-            error = "MemoryError: the code ran out of memory (sandbox memory limit)"
-        except BaseException as exc:
-            error = _format_error(exc, self.cells)
-        finally:
-            self.permits["exec"] = 0
-        stdout, dropped = self.output.take()
-        return {
-            "ok": error is None,
-            "stdout": stdout,
-            "error": error,
-            "timed_out": timed_out,
-            "duration_s": time.monotonic() - start,
-            "truncated_chars": dropped,
-        }
-
-
-def _serve_session(sock: socket.socket, modules: dict[str, Any], config: dict[str, Any]) -> None:
-    permits = {"compile": 0, "exec": 0}
-    signal.signal(signal.SIGXCPU, _on_sigxcpu)
-    _set_limit(resource.RLIMIT_AS, config["memory_mb"] * 1024 * 1024)
-    sys.setrecursionlimit(3000)
-    session = Session(modules, config, permits)
-    _install_audit_hook(permits)
-    while True:
-        try:
-            msg = recv_msg(sock)
-        except (EOFError, OSError):
-            return
-        if msg.get("op") == "exec":
-            send_msg(sock, session.run(msg["code"], msg.get("stdin")))
-        elif msg.get("op") == "reset":
-            session = Session(modules, config, permits)
-            send_msg(sock, {"ok": True})
-        else:
-            return
-
-
-def _fork_session(control: socket.socket, modules: dict[str, Any], config: dict[str, Any]) -> None:
-    parent_end, child_end = socket.socketpair()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            control.close()
-            parent_end.close()
-            os.setpgid(0, 0)
-            _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-            _serve_session(child_end, modules, config)
-        finally:
-            os._exit(0)
-    child_end.close()
-    socket.send_fds(control, [json.dumps({"pid": pid}).encode()], [parent_end.fileno()])
-    parent_end.close()
+def _confine_zygote(config: dict[str, Any], packages: list[str]) -> dict[str, Any]:
+    if config["mode"] == "weak":
+        return {"mode": "weak"}
+    root = os.geteuid() == 0
+    try:
+        confine.enter_namespaces(user=not root)
+        confine.build_root("/tmp", packages)
+        confine.seccomp_filter()  # this architecture has one
+    except OSError as exc:
+        raise RuntimeError(f"the sandbox cannot confine model code here ({exc}): {_WEAK_FIX}") from None
+    return {"mode": "full", "user_namespace": not root}
 
 
 def main() -> None:
@@ -262,46 +63,320 @@ def main() -> None:
     control = socket.socket(fileno=config["control_fd"])
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        # Import everything while the files are visible: the tmpfs mounted over /tmp next would hide
-        # a checkout or a virtual environment that lives there.
-        from start_tui.sandbox import policy
+        # Everything the sessions run is imported here, while the host's files are visible.
+        from start_tui.sandbox import policy, runner
 
         modules = policy.preload_modules()
-        info = _isolate(config)
-        scratch = "/tmp/start-tui-sandbox"
-        os.makedirs(scratch, exist_ok=True)
-        # Ignoring SIGCHLD makes the kernel reap session children that end.
-        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-        uid = config["uid"]
-        if os.geteuid() == 0:
-            os.chown(scratch, uid, uid)
-        os.chdir(scratch)
-        _set_limit(resource.RLIMIT_FSIZE, config["file_size_mb"] * 1024 * 1024)
-        _set_limit(resource.RLIMIT_NOFILE, 256)
-        _set_limit(resource.RLIMIT_CORE, 0)
-        dropped = _drop_privileges(uid)
-        own_tasks = 0 if dropped else _count_tasks_of(os.getuid())
-        _set_limit(resource.RLIMIT_NPROC, own_tasks + config["max_processes"])
-        _prctl(PR_SET_DUMPABLE, 0)
-        _prctl(PR_SET_NO_NEW_PRIVS, 1)
-        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        runner.prepare()
+        info = _confine_zygote(config, list(policy.ALLOWED_PACKAGES))
+        confine.prctl(confine.PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != config["parent_pid"]:
-            return  # the parent died while we were starting
-        os.environ.clear()
-        info.update(uid=os.getuid(), dropped_privileges=dropped, modules=len(modules))
+            return  # the host died while we were starting
+        confine.prctl(confine.PR_SET_DUMPABLE, 0)
+        # Ignoring SIGCHLD makes the kernel reap supervisors that end.
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+        info["modules"] = len(modules)
         send_msg(control, {"ready": True, "isolation": info})
     except Exception as exc:
-        send_msg(control, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
+        send_msg(control, {"ready": False, "error": str(exc) if isinstance(exc, RuntimeError) else repr(exc)})
         return
     while True:
         try:
             msg = recv_msg(control)
         except (EOFError, OSError):
             return
-        if msg.get("op") == "session":
-            _fork_session(control, modules, config)
-        else:
+        if msg.get("op") != "session":
             return
+        _fork_session(control, config, info, modules)
+
+
+def _fork_session(control: socket.socket, config: dict[str, Any], info: dict[str, Any], modules: Any) -> None:
+    host_end, session_end = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            control.close()
+            host_end.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            confine.prctl(confine.PR_SET_PDEATHSIG, signal.SIGKILL)
+            Supervisor(session_end, config, info, modules).serve()
+        finally:
+            os._exit(0)
+    session_end.close()
+    socket.send_fds(control, [json.dumps({"pid": pid}).encode()], [host_end.fileno()])
+    host_end.close()
+
+
+class Supervisor:
+    """One session, seen from outside it: starts the runner, relays calls, builds the replies."""
+
+    def __init__(self, sock: socket.socket, config: dict[str, Any], info: dict[str, Any], modules: Any) -> None:
+        self.sock = sock
+        self.config = config
+        self.full = info["mode"] == "full"
+        self.user_namespace = bool(info.get("user_namespace"))
+        self.modules = modules
+        self.calls = 0
+        self.pid: int | None = None  # the session's init (full mode) or the runner (weak mode)
+
+    def serve(self) -> None:
+        error = None
+        try:
+            self._start_runner()
+        except OSError as exc:
+            error = f"SandboxError: the session could not start ({exc})"
+        try:
+            send_msg(self.sock, {"runner": self.pid, "error": error})
+            while error is None:
+                try:
+                    msg = recv_msg(self.sock)
+                except (EOFError, OSError, ValueError):
+                    break
+                if msg.get("op") != "exec":
+                    break
+                reply = self._call(str(msg.get("code", "")), msg.get("stdin"))
+                send_msg(self.sock, reply)
+                if reply["ended"]:
+                    break
+        finally:
+            self._end_runner()
+
+    def _start_runner(self) -> None:
+        from start_tui.sandbox import runner
+
+        uid = 1000 if self.user_namespace else 100000 + secrets.randbelow(2**30)
+        pipes = {name: os.pipe() for name in ("cmd", "status", "out", "err")}
+        if self.full:
+            confine.unshare(confine.CLONE_NEWPID)
+        pid = os.fork()
+        if pid == 0:  # the session's init (and from it the runner), or in weak mode the runner: never returns
+            code = 1
+            try:
+                self.sock.close()
+                for name, (r, w) in pipes.items():
+                    os.close(w if name == "cmd" else r)
+                fds = (pipes["cmd"][0], pipes["status"][1], pipes["out"][1], pipes["err"][1])
+                if self.full:
+                    code = runner.init(self.config, self.modules, fds, uid=uid, user_ns=self.user_namespace)
+                else:
+                    runner.serve(self.config, self.modules, fds, uid=uid, full=False, user_namespace=False)
+                    code = 0
+            except BaseException:
+                traceback.print_exc()  # to the worker's stderr: shown with START_TUI_SANDBOX_DEBUG=1
+            finally:
+                os._exit(code)
+        self.pid = pid
+        for name, (r, w) in pipes.items():
+            os.close(r if name == "cmd" else w)
+        self.cmd = pipes["cmd"][1]
+        self.status, self.out, self.err = pipes["status"][0], pipes["out"][0], pipes["err"][0]
+        for fd in (self.status, self.out, self.err):
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+
+    def _call(self, code: str, stdin: Any) -> dict[str, Any]:
+        self.calls += 1
+        start = time.monotonic()
+        stale = _read(self.status)
+        if stale is not None:
+            # the previous call went on writing to the report channel after its report (or the runner
+            # is gone): nothing it says can be told from what the runner would say; the notebook ends
+            how = self._end_runner()
+            why = (
+                "the previous call kept running and wrote to the sandbox's report channel; the session was ended"
+                if stale
+                else f"the code's process died ({how})"
+            )
+            return _ended_reply(f"SandboxError: {why}", start)
+        deadline = start + float(self.config["timeout_s"])
+        limit = int(self.config["output_limit"])
+        streams = {self.out: bytearray(), self.err: bytearray()}
+        dropped = {self.out: 0, self.err: 0}
+        status = bytearray()
+        frame = json.dumps({"call": self.calls, "code": code, "stdin": stdin if isinstance(stdin, str) else None})
+        pending = memoryview(_FRAME.pack(len(frame.encode())) + frame.encode())
+        reply: dict[str, Any] | None = None
+        ended: str | None = None
+        timed_out = False
+        open_fds = {self.status, self.out, self.err}
+
+        def take(fd: int, data: bytes) -> None:
+            buf = streams[fd]
+            room = max(0, limit - len(buf))
+            buf += data[:room]
+            dropped[fd] += len(data) - min(len(data), room)
+
+        while reply is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                break
+            poller = select.poll()
+            for fd in open_fds:
+                poller.register(fd, select.POLLIN)
+            if pending:
+                poller.register(self.cmd, select.POLLOUT)
+            events = poller.poll(max(1, int(left * 1000)))
+            for fd, _event in events:
+                if fd == self.cmd:
+                    try:
+                        pending = pending[os.write(self.cmd, pending[: 1 << 16]) :]
+                    except BlockingIOError:
+                        pass
+                    except OSError:
+                        pending = memoryview(b"")
+                    continue
+                data = _read(fd)
+                if data is None:
+                    continue
+                if not data:
+                    open_fds.discard(fd)
+                    continue
+                if fd == self.status:
+                    status += data
+                    if len(status) > _STATUS_LIMIT:
+                        break
+                    reply = _parse_status(status, self.calls)
+                else:
+                    take(fd, data)
+            if self.status not in open_fds and reply is None:
+                break  # the runner died (or closed its status pipe)
+            if len(status) > _STATUS_LIMIT:
+                break
+        if reply is not None and (status or _read(self.status) is not None):
+            ended = "the code wrote to the sandbox's report channel"
+        if reply is not None:
+            # what was printed before the status frame is already in the pipes
+            for fd in (self.out, self.err):
+                total = 0
+                while total < _DRAIN_LIMIT and (data := _read(fd)):
+                    take(fd, data)
+                    total += len(data)
+            ended = ended or self._leftovers()
+        elif timed_out:
+            self._end_runner()
+            reply = {
+                "ok": False,
+                "error": (
+                    f"TimeoutError: the code did not finish within {self.config['timeout_s']:g} s and was stopped"
+                ),
+            }
+            ended = "timeout"
+        else:
+            how = self._end_runner()
+            reply = {"ok": False, "error": f"SandboxError: the code's process died ({how})"}
+            ended = "died"
+        return {
+            "ok": bool(reply["ok"]),
+            "stdout": bytes(streams[self.out]).decode("utf-8", "replace"),
+            "stderr": bytes(streams[self.err]).decode("utf-8", "replace"),
+            "error": reply["error"],
+            "timed_out": timed_out,
+            "duration_s": time.monotonic() - start,
+            "truncated_chars": dropped[self.out],
+            "ended": ended,
+        }
+
+    def _leftovers(self) -> str | None:
+        """Why the session must end after this call: threads or processes the code left running.
+
+        In full mode `self.pid` is the session's init: its only live child must be the runner (an
+        orphan of the code would be another), and the runner must have one thread and no live child.
+        """
+        proc = f"{confine.OLD_ROOT}/proc" if self.full else "/proc"
+        if self.pid is None:
+            return "the session has ended"
+        try:
+            runner = self.pid
+            if self.full:
+                children = _live_children(proc, runner)
+                if len(children) != 1:
+                    return "the code left processes running"
+                runner = children[0]
+            with open(f"{proc}/{runner}/status") as f:
+                threads = next(int(line.split()[1]) for line in f if line.startswith("Threads:"))
+            if threads > 1 or _live_children(proc, runner):
+                return "the code left threads or processes running"
+        except (OSError, StopIteration, ValueError):
+            return "the session's state could not be checked"
+        return None
+
+    def _end_runner(self) -> str:
+        pid, self.pid = self.pid, None
+        if pid is None:
+            return "not started"
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        # the runner is PID 1 of its namespace: when this wait returns, everything in it is gone
+        while True:
+            try:
+                _pid, status = os.waitpid(pid, 0)
+                break
+            except InterruptedError:
+                continue
+            except ChildProcessError:
+                return "gone"
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+            return f"killed by {name}: it hit a sandbox limit" if sig != signal.SIGKILL else "it hit a sandbox limit"
+        return f"exit status {os.WEXITSTATUS(status)}"
+
+
+def _ended_reply(error: str, start: float) -> dict[str, Any]:
+    return {
+        "ok": False,
+        "stdout": "",
+        "stderr": "",
+        "error": error,
+        "timed_out": False,
+        "duration_s": time.monotonic() - start,
+        "truncated_chars": 0,
+        "ended": "forged",
+    }
+
+
+def _live_children(proc: str, pid: int) -> list[int]:
+    with open(f"{proc}/{pid}/task/{pid}/children") as f:
+        children = [int(p) for p in f.read().split()]
+    alive = []
+    for child in children:
+        try:
+            with open(f"{proc}/{child}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in ("Z", "X"):
+            alive.append(child)
+    return alive
+
+
+def _read(fd: int) -> bytes | None:
+    """What the pipe holds now (b"" at its end, None when it is merely empty)."""
+    try:
+        return os.read(fd, 1 << 16)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError:
+        return b""
+
+
+def _parse_status(buf: bytearray, call: int) -> dict[str, Any] | None:
+    """The runner's report of this call, once a whole frame for it has arrived; frames of other calls are dropped."""
+    while len(buf) >= _FRAME.size:
+        (n,) = _FRAME.unpack_from(buf)
+        if len(buf) < _FRAME.size + n:
+            return None
+        raw = bytes(buf[_FRAME.size : _FRAME.size + n])
+        del buf[: _FRAME.size + n]
+        try:
+            msg = json.loads(raw)
+        except ValueError:
+            continue
+        if not isinstance(msg, dict) or msg.get("call") != call:
+            continue
+        error = msg.get("error")
+        return {"ok": msg.get("ok") is True and error is None, "error": str(error)[:20000] if error else None}
+    return None
 
 
 if __name__ == "__main__":

@@ -1,0 +1,216 @@
+"""The runner: the process that runs the model's code, confined before the first cell.
+
+It starts as PID 1 of a new PID namespace (forked by the supervisor, see `worker.py`) and, still
+trusted, gives itself new mount, IPC, UTS and network namespaces, its own `/proc` and a scratch
+`/tmp`, detaches the host's root, takes the session's uid, lowers its limits and installs the
+seccomp filter. Then it runs cells: with the language layer (RestrictedPython, `policy.py`) by
+default, or as plain Python. Printed output goes to its stdout and stderr pipes; after each cell
+it writes one status frame (did the cell raise, and its traceback) to the status pipe.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import io
+import json
+import linecache
+import os
+import resource
+import signal
+import struct
+import sys
+import traceback
+from typing import Any
+
+from start_tui.sandbox import confine
+
+_FRAME = struct.Struct("!I")
+CMD_FD, STATUS_FD = 3, 4
+
+
+def prepare() -> None:
+    """Import in the zygote what a runner needs later, while the host's files are visible."""
+    import codecs
+    import encodings.utf_8  # noqa: F401
+
+    codecs.lookup("utf-8")
+    traceback.format_exception_only(ValueError, ValueError("x"))
+
+
+def _set_limit(which: int, value: int) -> None:
+    _soft, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(which, (value, value))
+
+
+def init(config: dict[str, Any], modules: Any, fds: tuple[int, int, int, int], *, uid: int, user_ns: bool) -> int:
+    """PID 1 of a session: give it its own mounts and /proc, start the runner, reap until the runner ends.
+
+    When this process ends, the kernel kills everything left in the session's PID namespace.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    confine.unshare(confine.CLONE_NEWNS | confine.CLONE_NEWIPC | confine.CLONE_NEWUTS | confine.CLONE_NEWNET)
+    confine.limit_ipc(int(config["scratch_mb"]))
+    confine.enter_session_root(int(config["scratch_mb"]), owner=0 if user_ns else uid)
+    confine.prctl(confine.PR_SET_DUMPABLE, 0)
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            serve(config, modules, fds, uid=uid, full=True, user_namespace=user_ns)
+            code = 0
+        except BaseException:
+            traceback.print_exc()  # to the worker's stderr: shown with START_TUI_SANDBOX_DEBUG=1
+        finally:
+            os._exit(code)
+    confine.close_fds_except(())
+    while True:
+        try:
+            child, status = os.wait()
+        except ChildProcessError:
+            return 0
+        except InterruptedError:
+            continue
+        if child == pid:
+            return os.waitstatus_to_exitcode(status)
+
+
+def _confine(config: dict[str, Any], fds: tuple[int, int, int, int], uid: int, full: bool, user_ns: bool) -> None:
+    cmd, status, out, err = fds
+    null = os.open("/dev/null", os.O_RDONLY)
+    # move the pipes to 0-4 (through high numbers, so that no dup2 overwrites a pipe not yet moved)
+    high = [os.dup(fd) for fd in (null, out, err, cmd, status)]
+    for target, fd in enumerate(high):
+        os.dup2(fd, target)
+    confine.close_fds_except(range(5))
+    _set_limit(resource.RLIMIT_AS, int(config["memory_mb"]) << 20)
+    _set_limit(resource.RLIMIT_FSIZE, int(config["file_size_mb"]) << 20)
+    _set_limit(resource.RLIMIT_NOFILE, 256)
+    _set_limit(resource.RLIMIT_CORE, 0)
+    _set_limit(resource.RLIMIT_NPROC, int(config["max_processes"]))
+    _set_limit(resource.RLIMIT_MSGQUEUE, 1 << 20)
+    if full and user_ns:
+        # the uid maps are written through /proc/self, which a non-dumpable process (like its init) does not own
+        confine.prctl(confine.PR_SET_DUMPABLE, 1)
+        confine.map_user(uid)
+    elif os.geteuid() == 0:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    if full:
+        confine.drop_capabilities()
+    # the parent-death signal is cleared by the uid change: set it now
+    confine.prctl(confine.PR_SET_PDEATHSIG, signal.SIGKILL)
+    confine.prctl(confine.PR_SET_DUMPABLE, 0)
+    if full:
+        confine.install_seccomp()
+    else:
+        confine.prctl(confine.PR_SET_NO_NEW_PRIVS, 1)
+        os.makedirs("/tmp/start-tui-sandbox", exist_ok=True)
+        os.chdir("/tmp/start-tui-sandbox")
+    os.environ.clear()
+    os.environ.update({"HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"})
+
+
+def serve(
+    config: dict[str, Any], modules: Any, fds: tuple[int, int, int, int], *, uid: int, full: bool, user_namespace: bool
+) -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    _confine(config, fds, uid, full, user_namespace)
+    sys.stdin = io.StringIO("")
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="backslashreplace")
+    sys.stderr = io.TextIOWrapper(
+        io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace", line_buffering=True
+    )
+    notebook = Notebook(modules, config)
+    commands = io.FileIO(CMD_FD, "r", closefd=False)
+    while True:
+        header = _read_exact(commands, _FRAME.size)
+        if header is None:
+            return
+        body = _read_exact(commands, _FRAME.unpack(header)[0])
+        if body is None:
+            return
+        msg = json.loads(body)
+        ok, error = notebook.run(msg["code"], msg.get("stdin"))
+        _flush()
+        frame = json.dumps({"call": msg["call"], "ok": ok, "error": error}).encode()
+        os.write(STATUS_FD, _FRAME.pack(len(frame)) + frame)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()
+
+
+def _read_exact(f: io.FileIO, n: int) -> bytes | None:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = f.read(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return bytes(buf)
+
+
+def _format_error(exc: BaseException, cells: set[str]) -> str:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in cells]
+    lines = ["Traceback (most recent call last):"]
+    for f in frames[-3:]:
+        lines.append(f'  File "{f.filename}", line {f.lineno}, in {f.name}')
+        if f.line:
+            lines.append(f"    {f.line}")
+    lines.extend(traceback.format_exception_only(type(exc), exc))
+    return "\n".join(line.rstrip("\n") for line in lines)
+
+
+class Notebook:
+    """The cells of one session: one namespace that persists across calls (unless persistence is off)."""
+
+    def __init__(self, modules: Any, config: dict[str, Any]) -> None:
+        self.modules = modules
+        self.language_layer = bool(config.get("language_layer", True))
+        self.cells: set[str] = set()
+        if self.language_layer:
+            from start_tui.sandbox import policy
+
+            self.policy = policy
+            self.namespace = policy.new_namespace(modules)
+            policy.install_audit_hook()
+        else:
+            self.namespace = {"__name__": "__main__", "__builtins__": builtins}
+
+    def run(self, code: str, stdin: str | None) -> tuple[bool, str | None]:
+        name = f"<cell {len(self.cells) + 1}>"
+        self.cells.add(name)
+        linecache.cache[name] = (len(code), None, code.splitlines(True), name)
+        reader = io.StringIO(stdin or "")
+        sys.stdin = reader
+        error: str | None = None
+        try:
+            if self.language_layer:
+                self.policy.attach_stdin(self.namespace, reader)
+                compiled = self.policy.compile_code(code, name)
+            else:
+                compiled = compile(code, name, "exec")
+            exec(compiled, self.namespace)
+        except SyntaxError as exc:
+            error = "".join(traceback.format_exception_only(type(exc), exc)).rstrip()
+        except SystemExit as exc:  # sys.exit() in a program: a non-zero code is a failure
+            if exc.code not in (0, None):
+                error = f"SystemExit: {exc.code}"
+        except MemoryError:
+            error = "MemoryError: the code ran out of memory (sandbox memory limit)"
+        except BaseException as exc:
+            if self.language_layer and isinstance(exc, self.policy.CompileError):
+                error = f"SyntaxError: {exc}"
+            else:
+                error = _format_error(exc, self.cells)
+        return error is None, error
+
+
+__all__ = ["Notebook", "init", "prepare", "serve"]

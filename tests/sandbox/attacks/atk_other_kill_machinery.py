@@ -1,0 +1,58 @@
+# Aims at the sandbox machinery and other sessions: SIGKILL every visible process whose command line
+# names start_tui or the sandbox (the warm worker, other sessions, the host CLI). ESCAPED only when a
+# killed process is really gone (a PID namespace's init ignores the signal, which is not a kill).
+import os
+import signal
+import time
+
+
+def ppid_of(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("PPid:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+me = os.getpid()
+ancestors, p = [], me
+while p > 0 and len(ancestors) < 64:
+    p = ppid_of(p)
+    if p > 0:
+        ancestors.append(p)
+targets = []
+for d in os.listdir("/proc"):
+    if not d.isdigit() or int(d) == me:
+        continue
+    try:
+        with open(f"/proc/{d}/cmdline", "rb") as f:
+            cmd = f.read()
+    except OSError:
+        continue
+    if any(s in cmd for s in (b"start_tui", b"start-tui", b"sandbox")):
+        targets.append((int(d), cmd.replace(b"\0", b" ")[:60]))
+print("ancestors:", ancestors, "targets:", [t[0] for t in targets])
+# others first; our own ancestors last (killing them may end this process before it can report)
+targets.sort(key=lambda t: t[0] in ancestors)
+for pid, cmd in targets:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError as e:
+        print("kill", pid, "refused:", e.strerror)
+        continue
+    time.sleep(0.3)
+    if not alive(pid):
+        print(f"ESCAPED: killed sandbox process {pid} ({cmd!r})", flush=True)
+    else:
+        print("kill", pid, "returned but it is still alive")

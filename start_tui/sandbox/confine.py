@@ -14,6 +14,7 @@ Everything here is a thin wrapper over a system call (through libc, as Python 3.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -280,6 +281,77 @@ def enter_session_root(scratch_mb: int, owner: int) -> None:
     mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_mb}m,mode=0700,uid={owner},gid={owner}")
     umount(OLD_ROOT)
     os.chdir("/tmp")
+
+
+# --- cgroups ---------------------------------------------------------------------------------
+
+
+class SessionCgroup:
+    """A memory and pids cgroup for one session (v1 or v2), where the host lets us make one.
+
+    The limits count what rlimits cannot: the memory of all the session's processes together,
+    shared memory and tmpfs pages included, and its processes. Made by the supervisor, which puts
+    itself in, forks the session's init (which inherits it), and steps back out.
+    """
+
+    def __init__(self, dirs: list[str], leave_to: list[str]) -> None:
+        self.dirs = dirs
+        self.leave_to = leave_to
+
+    @classmethod
+    def create(cls, name: str, memory_mb: int, max_pids: int, host: str = OLD_ROOT) -> SessionCgroup | None:
+        try:
+            with open(f"{host}/proc/self/cgroup") as f:
+                lines = [line.rstrip("\n").split(":", 2) for line in f]
+        except OSError:
+            return None
+        base = f"{host}/sys/fs/cgroup"
+        v1 = {ctrl: path for _n, ctrls, path in lines for ctrl in ctrls.split(",") if ctrl in ("memory", "pids")}
+        limit = memory_mb << 20
+        made: list[str] = []
+        try:
+            if len(v1) == 2:
+                parents = [f"{base}/memory{v1['memory']}".rstrip("/"), f"{base}/pids{v1['pids']}".rstrip("/")]
+                for parent in parents:
+                    os.mkdir(f"{parent}/{name}")
+                    made.append(f"{parent}/{name}")
+                _write(f"{made[0]}/memory.limit_in_bytes", str(limit))
+                if os.path.exists(f"{made[0]}/memory.memsw.limit_in_bytes"):
+                    _write(f"{made[0]}/memory.memsw.limit_in_bytes", str(limit))
+                _write(f"{made[1]}/pids.max", str(max_pids))
+                return cls(made, parents)
+            unified = next((path for _n, ctrls, path in lines if ctrls == ""), None)
+            parent = f"{base}{unified}".rstrip("/") if unified is not None else ""
+            with open(f"{parent}/cgroup.subtree_control") as f:
+                delegated = f.read().split()
+            if {"memory", "pids"} - set(delegated):
+                return None
+            os.mkdir(f"{parent}/{name}")
+            made.append(f"{parent}/{name}")
+            _write(f"{made[0]}/memory.max", str(limit))
+            if os.path.exists(f"{made[0]}/memory.swap.max"):
+                _write(f"{made[0]}/memory.swap.max", "0")
+            _write(f"{made[0]}/pids.max", str(max_pids))
+            return cls(made, [parent])
+        except OSError:
+            for d in made:
+                with contextlib.suppress(OSError):
+                    os.rmdir(d)
+            return None
+
+    def enter(self) -> None:
+        for d in self.dirs:
+            _write(f"{d}/cgroup.procs", str(os.getpid()))
+
+    def leave(self) -> None:
+        for d in self.leave_to:
+            with contextlib.suppress(OSError):
+                _write(f"{d}/cgroup.procs", str(os.getpid()))
+
+    def remove(self) -> None:
+        for d in self.dirs:
+            with contextlib.suppress(OSError):
+                os.rmdir(d)
 
 
 # --- seccomp ---------------------------------------------------------------------------------

@@ -46,12 +46,18 @@ def _set_limit(which: int, value: int) -> None:
 
 
 def init(config: dict[str, Any], modules: Any, fds: tuple[int, int, int, int], *, uid: int, user_ns: bool) -> int:
-    """PID 1 of a session: give it its own mounts and /proc, start the runner, reap until the runner ends.
+    """PID 1 of a session: give it its own namespaces, mounts and /proc, start the runner, reap until it ends.
 
     When this process ends, the kernel kills everything left in the session's PID namespace.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    confine.unshare(confine.CLONE_NEWNS | confine.CLONE_NEWIPC | confine.CLONE_NEWUTS | confine.CLONE_NEWNET)
+    confine.unshare(
+        confine.CLONE_NEWNS
+        | confine.CLONE_NEWIPC
+        | confine.CLONE_NEWUTS
+        | confine.CLONE_NEWNET
+        | confine.CLONE_NEWCGROUP
+    )
     confine.limit_ipc(int(config["scratch_mb"]))
     confine.enter_session_root(int(config["scratch_mb"]), owner=0 if user_ns else uid)
     confine.prctl(confine.PR_SET_DUMPABLE, 0)

@@ -118,6 +118,7 @@ class Supervisor:
         self.modules = modules
         self.calls = 0
         self.pid: int | None = None  # the session's init (full mode) or the runner (weak mode)
+        self.cgroup: confine.SessionCgroup | None = None
 
     def serve(self) -> None:
         error = None
@@ -126,7 +127,7 @@ class Supervisor:
         except OSError as exc:
             error = f"SandboxError: the session could not start ({exc})"
         try:
-            send_msg(self.sock, {"runner": self.pid, "error": error})
+            send_msg(self.sock, {"runner": self.pid, "error": error, "cgroup": self.cgroup is not None})
             while error is None:
                 try:
                     msg = recv_msg(self.sock)
@@ -140,6 +141,8 @@ class Supervisor:
                     break
         finally:
             self._end_runner()
+            if self.cgroup is not None:
+                self.cgroup.remove()
 
     def _start_runner(self) -> None:
         from start_tui.sandbox import runner
@@ -148,6 +151,12 @@ class Supervisor:
         pipes = {name: os.pipe() for name in ("cmd", "status", "out", "err")}
         if self.full:
             confine.unshare(confine.CLONE_NEWPID)
+            if not self.user_namespace:
+                name = f"start-tui-{os.getpid()}"
+                processes = int(self.config["max_processes"]) + 2  # the init and the runner come first
+                self.cgroup = confine.SessionCgroup.create(name, int(self.config["memory_mb"]), processes)
+            if self.cgroup is not None:
+                self.cgroup.enter()  # the init forked next is born in it
         pid = os.fork()
         if pid == 0:  # the session's init (and from it the runner), or in weak mode the runner: never returns
             code = 1
@@ -166,6 +175,8 @@ class Supervisor:
             finally:
                 os._exit(code)
         self.pid = pid
+        if self.cgroup is not None:
+            self.cgroup.leave()
         for name, (r, w) in pipes.items():
             os.close(r if name == "cmd" else w)
         self.cmd = pipes["cmd"][1]

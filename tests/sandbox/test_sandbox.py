@@ -102,6 +102,28 @@ def test_the_host_tmp_is_not_the_sandbox_tmp(sandbox: Sandbox):
     assert not Path("/tmp/start-tui-test.npy").exists()
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="session cgroups are made as root (a user namespace has none)")
+def test_the_processes_of_a_session_share_one_memory_limit():
+    # each child is within the per-process limit; together they are past the session's 2 GiB
+    code = (
+        "import os, time\nkids = []\n"
+        "for _ in range(6):\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        try:\n"
+        "            b = bytearray(600 << 20)\n            b[::4096] = b'1' * ((600 << 20) // 4096)\n"
+        "            time.sleep(2)\n"
+        "        finally:\n            os._exit(0)\n"
+        "    kids.append(pid)\n"
+        "print(sum(os.waitpid(pid, 0)[1] == 0 for pid in kids))\n"
+    )
+    with Sandbox(SandboxConfig(language_layer=False, memory_mb=2048, timeout_s=30)) as sb:
+        result = sb.run(code)
+    assert result.ok, result.error
+    # children that held their 600 MiB to the end; the others were ended by the session's memory limit
+    assert 1 <= int(result.stdout) <= 3, result.stdout
+
+
 def test_a_call_that_leaves_a_thread_running_ends_its_session():
     with Sandbox(SandboxConfig(language_layer=False)) as sb:
         session = sb.session()

@@ -1,7 +1,6 @@
-# Aims at the sandbox machinery and later calls: write forged replies (length-prefixed JSON, the
-# worker protocol's framing) into every inherited socket and pipe that is not stdin/stdout/stderr,
-# three times over, so this call and the next ones read our reply. The forged stdout carries an
-# ESCAPED line that this program never prints itself: the checker sees it only if the forgery is believed.
+# Aims at the sandbox machinery and later calls: write forged length-prefixed JSON replies (the worker's
+# framing), three times over, into every inherited socket and pipe beyond 0/1/2. The forged stdout has an
+# ESCAPED line this program never prints itself: the checker sees it only if the forgery is believed.
 import json
 import os
 import stat

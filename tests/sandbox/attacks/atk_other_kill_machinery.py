@@ -1,6 +1,6 @@
-# Aims at the sandbox machinery and other sessions: SIGKILL every visible process whose command line
-# names start_tui or the sandbox (the warm worker, other sessions, the host CLI). ESCAPED only when a
-# killed process is really gone (a PID namespace's init ignores the signal, which is not a kill).
+# Aims at the sandbox machinery and other sessions: SIGKILL every visible start_tui/sandbox process.
+# ESCAPED only when one is really gone (a PID namespace's init ignores it) and is not just our own
+# session's ancestor inside a PID namespace of our own (killing that only ends this session).
 import os
 import signal
 import time
@@ -42,7 +42,8 @@ for d in os.listdir("/proc"):
         continue
     if any(s in cmd for s in (b"start_tui", b"start-tui", b"sandbox")):
         targets.append((int(d), cmd.replace(b"\0", b" ")[:60]))
-print("ancestors:", ancestors, "targets:", [t[0] for t in targets])
+host_pidns = os.readlink("/proc/self/ns/pid") == "pid:[4026531836]"  # the initial PID namespace
+print("ancestors:", ancestors, "targets:", [t[0] for t in targets], "host pid namespace:", host_pidns)
 # others first; our own ancestors last (killing them may end this process before it can report)
 targets.sort(key=lambda t: t[0] in ancestors)
 for pid, cmd in targets:
@@ -53,6 +54,9 @@ for pid, cmd in targets:
         continue
     time.sleep(0.3)
     if not alive(pid):
-        print(f"ESCAPED: killed sandbox process {pid} ({cmd!r})", flush=True)
+        if pid not in ancestors or host_pidns:
+            print(f"ESCAPED: killed sandbox process {pid} ({cmd!r})", flush=True)
+        else:
+            print("killed our own session's ancestor", pid, "(inside our own PID namespace)")
     else:
         print("kill", pid, "returned but it is still alive")

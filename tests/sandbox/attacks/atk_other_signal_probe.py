@@ -10,6 +10,8 @@ NR = {"x86_64": (434, 424), "aarch64": (434, 424)}.get(platform.machine(), (434,
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
 me, my_uid = os.getpid(), os.getuid()
+with open("/proc/self/cmdline", "rb") as f:
+    own_cmd = f.read().replace(b"\0", b" ")  # processes forked from our own parent look like us
 for d in sorted((d for d in os.listdir("/proc") if d.isdigit()), key=int):
     pid = int(d)
     if pid == me:
@@ -21,7 +23,7 @@ for d in sorted((d for d in os.listdir("/proc") if d.isdigit()), key=int):
             cmd = f.read().replace(b"\0", b" ")
     except (OSError, StopIteration):
         continue
-    foreign = uid != my_uid or any(s in cmd for s in HOST_SIGNS)
+    foreign = uid != my_uid or (cmd != own_cmd and any(s in cmd for s in HOST_SIGNS))
     try:
         os.kill(pid, 0)
         ok = True

@@ -18,6 +18,8 @@ HOST_SIGNS = (
     b"start-tui exec",
 )
 me = os.getpid()
+with open("/proc/self/cmdline", "rb") as f:
+    own_cmd = f.read().replace(b"\0", b" ").strip()  # a process forked from our own parent looks like us
 seen = []
 for p in sorted((d for d in os.listdir("/proc") if d.isdigit()), key=int):
     try:
@@ -27,7 +29,7 @@ for p in sorted((d for d in os.listdir("/proc") if d.isdigit()), key=int):
         print("cmdline of", p, "refused:", e)
         continue
     seen.append(p)
-    if int(p) != me and any(s in cmd for s in HOST_SIGNS):
+    if int(p) != me and cmd != own_cmd and any(s in cmd for s in HOST_SIGNS):
         print(f"ESCAPED: host process visible: pid {p}: {cmd[:80]!r}")
     try:
         with open(f"/proc/{p}/environ", "rb") as f:

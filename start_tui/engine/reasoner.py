@@ -58,8 +58,8 @@ class RunConfig:
 
 
 def format_output(result: ExecResult, limit: int, error_lines: int) -> str:
-    """The output block appended after a code block: printed text, then the useful end of an error."""
-    out = result.stdout
+    """The output block appended after a code block: printed text (and warnings), then the useful end of an error."""
+    out = result.stdout + result.stderr
     dropped = result.truncated_chars
     if len(out) > limit:
         head, tail = out[: limit // 2], out[-(limit // 2) :]

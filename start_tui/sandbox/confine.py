@@ -422,6 +422,12 @@ _TABLE = {
     "process_madvise": (440, 440),
     "mount_setattr": (442, 442),
     "memfd_create": (319, 279),
+    # shared inodes of the read-only binds: no watching or locking what the host or another session opens
+    "inotify_init": (253, -1),
+    "inotify_init1": (294, 26),
+    "inotify_add_watch": (254, 27),
+    "flock": (73, 32),
+    "fcntl": (72, 25),
 }
 _ARCH_INDEX = {"x86_64": 0, "aarch64": 1}
 _MACHINE = platform.machine()
@@ -429,9 +435,12 @@ _SYSCALLS = {name: nrs[_ARCH_INDEX.get(_MACHINE, 0)] for name, nrs in _TABLE.ite
 
 # Refused outright (EPERM). `clone` is refused only with a namespace flag, `clone3` answers ENOSYS
 # (so that the C library falls back to `clone`, whose flags the filter can read), `ioctl` only for
-# terminal input injection, `socket` and `socketpair` always (no network, no channel to another session).
-DENIED = tuple(n for n in _TABLE if n not in ("clone", "clone3", "ioctl"))
+# terminal input injection, `fcntl` only for locks and leases, `socket` and `socketpair` always (no
+# network, no channel to another session).
+DENIED = tuple(n for n in _TABLE if n not in ("clone", "clone3", "ioctl", "fcntl"))
 TIOCSTI, TIOCLINUX = 0x5412, 0x541C
+# fcntl commands that take or lease a lock: F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW, F_SETLEASE
+LOCK_COMMANDS = (6, 7, 37, 38, 1024)
 
 _RET_ALLOW = 0x7FFF0000
 _RET_KILL = 0x80000000
@@ -487,6 +496,11 @@ def seccomp_filter() -> bytes:
         _ins(_RET, eperm),
         _ins(_RET, _RET_ALLOW),
     ]
+    # fcntl(fd, cmd): the command is args[1]
+    prog += [_ins(_JEQ, _SYSCALLS["fcntl"], 0, 2 + 2 * len(LOCK_COMMANDS)), _ins(_LD, 24)]
+    for cmd in LOCK_COMMANDS:
+        prog += [_ins(_JEQ, cmd, 0, 1), _ins(_RET, eperm)]
+    prog += [_ins(_RET, _RET_ALLOW)]
     prog.append(_ins(_RET, _RET_ALLOW))
     return b"".join(prog)
 

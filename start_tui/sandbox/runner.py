@@ -95,13 +95,15 @@ def _confine(config: dict[str, Any], fds: tuple[int, int, int, int], uid: int, f
     _set_limit(resource.RLIMIT_FSIZE, int(config["file_size_mb"]) << 20)
     _set_limit(resource.RLIMIT_NOFILE, 256)
     _set_limit(resource.RLIMIT_CORE, 0)
-    _set_limit(resource.RLIMIT_NPROC, int(config["max_processes"]))
     _set_limit(resource.RLIMIT_MSGQUEUE, 1 << 20)
     if full and user_ns:
         # the uid maps are written through /proc/self, which a non-dumpable process (like its init) does not own
         confine.prctl(confine.PR_SET_DUMPABLE, 1)
         confine.map_user(uid)
-    elif os.geteuid() == 0:
+    # after the user namespace: a limit set before it would also cap, one level up, the processes
+    # of every session of this worker together
+    _set_limit(resource.RLIMIT_NPROC, int(config["max_processes"]))
+    if not (full and user_ns) and os.geteuid() == 0:
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)

@@ -13,7 +13,8 @@
 The runner reports only whether a call raised (and its traceback) on a pipe; its printed output
 comes through two more pipes that the supervisor reads and caps. When the runner dies, its PID
 namespace dies with it, every process the code started included, before the supervisor's wait
-returns. A call that leaves a thread or a process running ends the session after its reply.
+returns. Between calls the runner is stopped (SIGSTOP); a call that leaves a thread or a process
+running ends the session after its reply.
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ class Supervisor:
         self.calls = 0
         self.pid: int | None = None  # the session's init (full mode) or the runner (weak mode)
         self.cgroup: confine.SessionCgroup | None = None
+        self.runner: int | None = None  # the runner's pid while it is stopped between calls
 
     def serve(self) -> None:
         error = None
@@ -157,6 +159,9 @@ class Supervisor:
                 self.cgroup = confine.SessionCgroup.create(name, int(self.config["memory_mb"]), processes)
             if self.cgroup is not None:
                 self.cgroup.enter()  # the init forked next is born in it
+            else:
+                # without a cgroup only rlimits bound memory, per process: keep the processes few
+                self.config = dict(self.config, max_processes=min(int(self.config["max_processes"]), 2))
         pid = os.fork()
         if pid == 0:  # the session's init (and from it the runner), or in weak mode the runner: never returns
             code = 1
@@ -198,12 +203,18 @@ class Supervisor:
                 else f"the code's process died ({how})"
             )
             return _ended_reply(f"SandboxError: {why}", start)
+        if self.runner is not None:
+            os.kill(self.runner, signal.SIGCONT)
+            self.runner = None
         deadline = start + float(self.config["timeout_s"])
         limit = int(self.config["output_limit"])
         streams = {self.out: bytearray(), self.err: bytearray()}
         dropped = {self.out: 0, self.err: 0}
         status = bytearray()
-        frame = json.dumps({"call": self.calls, "code": code, "stdin": stdin if isinstance(stdin, str) else None})
+        seen: list[bool] = []  # frames that were not this call's report
+        # the report must carry this call's nonce: frames written ahead of time for later calls are not taken
+        call_id = f"{self.calls}-{secrets.token_hex(8)}"
+        frame = json.dumps({"call": call_id, "code": code, "stdin": stdin if isinstance(stdin, str) else None})
         pending = memoryview(_FRAME.pack(len(frame.encode())) + frame.encode())
         reply: dict[str, Any] | None = None
         ended: str | None = None
@@ -246,14 +257,14 @@ class Supervisor:
                     status += data
                     if len(status) > _STATUS_LIMIT:
                         break
-                    reply = _parse_status(status, self.calls)
+                    reply = _parse_status(status, call_id, seen)
                 else:
                     take(fd, data)
             if self.status not in open_fds and reply is None:
                 break  # the runner died (or closed its status pipe)
             if len(status) > _STATUS_LIMIT:
                 break
-        if reply is not None and (status or _read(self.status) is not None):
+        if reply is not None and (seen or status or _read(self.status) is not None):
             ended = "the code wrote to the sandbox's report channel"
         if reply is not None:
             # what was printed before the status frame is already in the pipes
@@ -262,7 +273,7 @@ class Supervisor:
                 while total < _DRAIN_LIMIT and (data := _read(fd)):
                     take(fd, data)
                     total += len(data)
-            ended = ended or self._leftovers()
+            ended = ended or self._pause()
         elif timed_out:
             self._end_runner()
             reply = {
@@ -287,11 +298,12 @@ class Supervisor:
             "ended": ended,
         }
 
-    def _leftovers(self) -> str | None:
-        """Why the session must end after this call: threads or processes the code left running.
+    def _pause(self) -> str | None:
+        """Stop the runner until the next call, and say why the session must end instead, if it must.
 
-        In full mode `self.pid` is the session's init: its only live child must be the runner (an
-        orphan of the code would be another), and the runner must have one thread and no live child.
+        Between calls nothing of the session may run: the runner is stopped (SIGSTOP), so code that
+        reported its end and went on cannot compute past its deadline, and a thread or a process
+        left behind (an orphan is a second child of the init) ends the session.
         """
         proc = f"{confine.OLD_ROOT}/proc" if self.full else "/proc"
         if self.pid is None:
@@ -303,16 +315,25 @@ class Supervisor:
                 if len(children) != 1:
                     return "the code left processes running"
                 runner = children[0]
+            os.kill(runner, signal.SIGSTOP)
+            deadline = time.monotonic() + 1.0
+            while _state(proc, runner) != "T":
+                if time.monotonic() > deadline:
+                    return "the session's runner could not be paused"
+                time.sleep(0.0005)
+            self.runner = runner
             with open(f"{proc}/{runner}/status") as f:
                 threads = next(int(line.split()[1]) for line in f if line.startswith("Threads:"))
             if threads > 1 or _live_children(proc, runner):
                 return "the code left threads or processes running"
+            if self.full and len(_live_children(proc, self.pid)) != 1:
+                return "the code left processes running"
         except (OSError, StopIteration, ValueError):
             return "the session's state could not be checked"
         return None
 
     def _end_runner(self) -> str:
-        pid, self.pid = self.pid, None
+        pid, self.pid, self.runner = self.pid, None, None
         if pid is None:
             return "not started"
         with contextlib.suppress(ProcessLookupError):
@@ -346,19 +367,19 @@ def _ended_reply(error: str, start: float) -> dict[str, Any]:
     }
 
 
+def _state(proc: str, pid: int) -> str:
+    """The process's state letter (R, S, T, Z...), or X when it is gone."""
+    try:
+        with open(f"{proc}/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "X"
+
+
 def _live_children(proc: str, pid: int) -> list[int]:
     with open(f"{proc}/{pid}/task/{pid}/children") as f:
         children = [int(p) for p in f.read().split()]
-    alive = []
-    for child in children:
-        try:
-            with open(f"{proc}/{child}/stat") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if state not in ("Z", "X"):
-            alive.append(child)
-    return alive
+    return [child for child in children if _state(proc, child) not in ("Z", "X")]
 
 
 def _read(fd: int) -> bytes | None:
@@ -371,8 +392,8 @@ def _read(fd: int) -> bytes | None:
         return b""
 
 
-def _parse_status(buf: bytearray, call: int) -> dict[str, Any] | None:
-    """The runner's report of this call, once a whole frame for it has arrived; frames of other calls are dropped."""
+def _parse_status(buf: bytearray, call_id: str, seen: list[bool]) -> dict[str, Any] | None:
+    """The runner's report of this call, once a whole frame for it has arrived; other frames are noted and dropped."""
     while len(buf) >= _FRAME.size:
         (n,) = _FRAME.unpack_from(buf)
         if len(buf) < _FRAME.size + n:
@@ -382,8 +403,9 @@ def _parse_status(buf: bytearray, call: int) -> dict[str, Any] | None:
         try:
             msg = json.loads(raw)
         except ValueError:
-            continue
-        if not isinstance(msg, dict) or msg.get("call") != call:
+            msg = None
+        if not isinstance(msg, dict) or msg.get("call") != call_id:
+            seen.append(True)
             continue
         error = msg.get("error")
         return {"ok": msg.get("ok") is True and error is None, "error": str(error)[:20000] if error else None}

@@ -184,6 +184,8 @@ def test_format_output_truncates_the_middle_and_reduces_errors():
         "ZeroDivisionError: division by zero",
     )
     assert format_output(err, 100, 2) == "\n```output\npartial\n    x = 1/0\nZeroDivisionError: division by zero\n```\n"
+    warned = ExecResult(ok=True, stdout="1\n", error=None, timed_out=False, duration_s=0.0, stderr="Warning: w\n")
+    assert format_output(warned, 100, 2) == "\n```output\n1\nWarning: w\n```\n"
     empty = ExecResult(ok=True, stdout="", error=None, timed_out=False, duration_s=0.0)
     assert format_output(empty, 100, 2) == "\n```output\n(no output)\n```\n"
 

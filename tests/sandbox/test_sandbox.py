@@ -185,12 +185,12 @@ def _start_tui() -> str:
 
 
 def _boundary(*dirs: Path, env: dict[str, str] | None = None, user: str | None = None) -> str:
+    # raw cases (plain Python) go through the process layer alone
+    env_: dict[str, str] = {"SANDBOX_RAW_CMD": f"{_start_tui()} exec --json --no-language-layer", **(env or {})}
     cmd = [str(SHARED / "checks" / "sandbox-boundary"), *map(str, dirs)]
     if user:
-        cmd = ["runuser", "-u", user, "--", "env", *(f"{k}={v}" for k, v in (env or {}).items()), *cmd]
-    proc = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=1800, env=dict(os.environ, **(env or {})), cwd="/tmp"
-    )
+        cmd = ["runuser", "-u", user, "--", "env", *(f"{k}={v}" for k, v in env_.items()), *cmd]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, env=dict(os.environ, **env_), cwd="/tmp")
     short = [line for line in proc.stdout.splitlines() if line.startswith("FALLS SHORT")]
     assert proc.returncode == 0 and not short, "\n".join(short) or proc.stdout[-3000:] + proc.stderr[-2000:]
     assert proc.stdout.strip().endswith(" 0 failed")

@@ -27,7 +27,7 @@ def test_exec_json_prints_one_object(tmp_path: Path):
     obj = json.loads(proc.stdout)
     assert proc.returncode == 0
     assert obj["ok"] and obj["stdout"] == "3628800\n" and obj["error"] is None and not obj["timed_out"]
-    assert set(obj) == {"ok", "stdout", "error", "timed_out", "duration_s"}
+    assert set(obj) == {"ok", "stdout", "stderr", "error", "timed_out", "duration_s"}
 
 
 def test_exec_reads_standard_input_and_reports_errors():

@@ -54,6 +54,10 @@ SECCOMP_MODE_FILTER = 2
 
 OLD_ROOT = "/.old"
 """Where the worker keeps the host's root after `build_root`; sessions detach it."""
+SCRATCH = "/tmp"
+"""Each session's own writable folder (a size-capped tmpfs), also its working directory."""
+_RUNTIME: list[list[str]] = []
+"""(directories, site folders) that `build_root` bound, for sessions to bind again over their scratch."""
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
@@ -212,23 +216,8 @@ def build_root(staging: str, packages: Iterable[str]) -> None:
         elif os.path.isdir(src):
             os.makedirs(f"/{rel}", exist_ok=True)
             _bind(src, f"/{rel}")
-    bound: list[str] = []
-    for path in sorted(dirs, key=len):
-        if any(_is_under(path, b) for b in bound):
-            continue
-        _mount_point(path, os.path.isdir(host + path))
-        _bind(host + path, path)
-        bound.append(path)
-    # a site folder inside a bound folder (site-packages of a non-venv Python is inside the stdlib):
-    # covered by an empty tmpfs, then only the allowed packages are bound into it
-    for site in sites:
-        inside = [d for d in dirs if _is_under(d, site) and d != site]
-        if any(_is_under(site, b) for b in bound if b != site) and os.path.isdir(site):
-            mount("tmpfs", site, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
-            for d in inside:
-                _mount_point(d, os.path.isdir(host + d))
-                _bind(host + d, d)
-            mount("none", site, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    _bind_runtime(dirs, sites, host)
+    _RUNTIME[:] = [dirs, sites]
     os.mkdir("/dev")
     for dev in ("null", "zero", "full", "random", "urandom"):
         _mount_point(f"/dev/{dev}", False)
@@ -237,8 +226,32 @@ def build_root(staging: str, packages: Iterable[str]) -> None:
         os.symlink(f"/proc/self/fd/{fd}", f"/dev/{name}")
     os.symlink("/proc/self/fd", "/dev/fd")
     os.mkdir("/proc")
-    os.mkdir("/tmp")
+    os.makedirs(SCRATCH, exist_ok=True)  # it exists already when the runtime lives under it
     mount("none", "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def _bind_runtime(dirs: list[str], sites: list[str], host: str, within: str = "/") -> None:
+    """Bind the runtime folders under `within` read-only from `host`, with site folders covered.
+
+    A site folder inside a bound folder (site-packages of a non-venv Python is inside the stdlib)
+    is covered by an empty tmpfs, and only the allowed packages are bound into it.
+    """
+    dirs = [d for d in dirs if _is_under(d, within)]
+    bound: list[str] = []
+    for path in sorted(dirs, key=len):
+        if any(_is_under(path, b) for b in bound):
+            continue
+        _mount_point(path, os.path.isdir(host + path))
+        _bind(host + path, path)
+        bound.append(path)
+    for site in sites:
+        inside = [d for d in dirs if _is_under(d, site) and d != site]
+        if any(_is_under(site, b) for b in bound if b != site) and os.path.isdir(site):
+            mount("tmpfs", site, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
+            for d in inside:
+                _mount_point(d, os.path.isdir(host + d))
+                _bind(host + d, d)
+            mount("none", site, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
 def _mount_point(path: str, is_dir: bool) -> None:
@@ -278,9 +291,12 @@ def enter_session_root(scratch_mb: int, owner: int) -> None:
     is root and not dumpable, is invisible to the code.
     """
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible,subset=pid")
-    mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_mb}m,mode=0700,uid={owner},gid={owner}")
+    mount("tmpfs", SCRATCH, "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_mb}m,mode=0700,uid={owner},gid={owner}")
+    # a runtime that lives under /tmp (a virtual environment made there) is bound again over the scratch
+    dirs, sites = _RUNTIME or ([], [])
+    _bind_runtime(dirs, sites, OLD_ROOT, within=SCRATCH)
     umount(OLD_ROOT)
-    os.chdir("/tmp")
+    os.chdir(SCRATCH)
 
 
 # --- cgroups ---------------------------------------------------------------------------------

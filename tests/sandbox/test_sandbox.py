@@ -276,6 +276,70 @@ def test_the_sandbox_works_when_the_code_lives_under_tmp(tmp_path: Path):
     assert proc.stdout.strip() == "42"
 
 
+def _link_or_copy(source: Path, target: Path) -> None:
+    import shutil
+
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    if source.is_dir():
+        shutil.copytree(source, target, copy_function=link, ignore=shutil.ignore_patterns("__pycache__"))
+    else:
+        link(str(source), str(target))
+
+
+def test_the_sandbox_works_when_the_virtual_environment_lives_under_tmp():
+    """A venv made under /tmp (as fresh-clone and many users do): its packages are bound again over
+    each session's scratch /tmp, read-only, and the scratch stays writable and private."""
+    import importlib.util
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="start-tui-venv-", dir="/tmp"))
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")], check=True)
+        site = next((root / "venv" / "lib").glob("python3*/site-packages"))
+        for name in ("numpy", "sympy", "mpmath", "RestrictedPython"):
+            spec = importlib.util.find_spec(name)
+            assert spec is not None and spec.origin
+            package = Path(spec.origin).resolve().parent
+            _link_or_copy(package, site / name)
+            for extra in package.parent.glob(f"{name}.libs"):
+                _link_or_copy(extra, site / extra.name)
+        code = (
+            "from start_tui.sandbox import Sandbox, SandboxConfig\n"
+            "probe = '''import numpy, sympy, os\n"
+            "print(numpy.__file__.startswith('/tmp/'), numpy.arange(4).sum(), sympy.sqrt(8))\n"
+            "open('/tmp/mine', 'w').write('x')\n"
+            "try:\n"
+            "    open(os.path.join(os.path.dirname(numpy.__file__), 'planted.py'), 'w')\n"
+            "except OSError as exc:\n"
+            "    print('read-only', exc.errno)\n"
+            "'''\n"
+            "with Sandbox(SandboxConfig(language_layer=False)) as sb:\n"
+            "    r = sb.run(probe)\n"
+            "    print(r.stdout, r.error)\n"
+        )
+        proc = subprocess.run(
+            [str(root / "venv" / "bin" / "python"), "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        lines = proc.stdout.splitlines()
+        assert lines[0] == "True 6 2*sqrt(2)", proc.stdout
+        assert lines[1] == "read-only 30", proc.stdout  # EROFS
+        assert not (site / "numpy" / "planted.py").exists() and not Path("/tmp/mine").exists()
+    finally:
+        import shutil
+
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def test_a_program_reads_standard_input(sandbox):
     program = (
         "import sys\n"

@@ -131,7 +131,7 @@ def load_problems(source: str, limit: int | None = None, ids: Sequence[str] | No
 
 
 def add_batch_parser(sub: Any) -> None:
-    from start_tui.solve import add_model_options
+    from start_tui.options import add_options
 
     p = sub.add_parser("batch", help="solve many problems at once (bounded concurrency against a served backend)")
     p.add_argument("source", help="a benchmark name (math500, aime24...), a JSONL file, or a .txt file of problems")
@@ -140,17 +140,17 @@ def add_batch_parser(sub: Any) -> None:
     p.add_argument("--concurrency", "-j", type=int, default=1, help="problems in flight at once (default 1)")
     p.add_argument("--traces", help="append every run's trace to this JSONL file")
     p.add_argument("--out", help="write one JSON line per problem (id, answer, gold, tokens, time, error) here")
-    add_model_options(p)
+    add_options(p, "batch")
     p.set_defaults(func=run_batch)
 
 
 def run_batch(args: argparse.Namespace) -> int:
-    from start_tui.solve import options_from_args
+    from start_tui.options import options_from_args
 
     problems = load_problems(args.source, args.limit, args.ids.split(",") if args.ids else None)
     if not problems:
         raise StartTuiError(f"{args.source} has no problems to solve.")
-    opts = options_from_args(args)
+    opts = options_from_args(args, "batch")
     console = Console(stderr=True)
     out = open(args.out, "a", encoding="utf-8") if args.out else None  # noqa: SIM115
     tokens = [0]

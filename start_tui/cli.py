@@ -17,7 +17,9 @@ def _cmd_exec(args: argparse.Namespace) -> int:
     from start_tui.sandbox import Sandbox, SandboxConfig
 
     code = read_user_text(args.file, "code file")
-    config = SandboxConfig(timeout_s=args.timeout, memory_mb=args.memory_mb, language_layer=not args.no_language_layer)
+    config = SandboxConfig(
+        timeout_s=args.timeout_s, memory_mb=args.memory_mb, language_layer=not args.no_language_layer
+    )
     with Sandbox(config) as sandbox:
         result = sandbox.run(code)
     if args.json:
@@ -50,7 +52,9 @@ def _cmd_tui(args: argparse.Namespace) -> int:
 
 
 def _add_sandbox_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--timeout", type=float, default=10.0, help="wall-clock seconds per code call (default 10)")
+    from start_tui.options import add_options
+
+    add_options(p, "exec")
     p.add_argument("--memory-mb", type=int, default=2048, help="memory limit of the sandbox in MiB (default 2048)")
 
 

@@ -1,45 +1,222 @@
-"""Engine options shared by every front end (solve, the TUI): one place builds backend, sandbox, reasoner."""
+"""Engine options, declared once: every front end derives its flags, fields and keys from here.
+
+Each option is a dataclass field made with `option()`: its default, type, help, its command-line
+flag, which front ends show it and what a change of it rebuilds in a running app. From these come
+
+- the command-line flags of `solve`, `batch`, `eval` and `exec` (`add_options`, `options_from_args`),
+- the TUI's settings screen, its help and its config file (`start_tui.tui.settings`),
+- the training recipe's `[generate]` table (`training.config`).
+
+Adding an engine option is one field here plus the code that uses it. A front end that cannot
+honour an option leaves it out of `fronts`, so it never offers a flag it would ignore.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import argparse
+import types
+import typing
+from dataclasses import Field, dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from start_tui.backends import SamplingParams, open_backend
-from start_tui.engine import HintLibrary, HintPolicy, Reasoner, RunConfig, get_profile, select_profile
 from start_tui.errors import StartTuiError
-from start_tui.sandbox import Sandbox, SandboxConfig
+
+if TYPE_CHECKING:
+    from start_tui.backends import Backend
+    from start_tui.engine import HintLibrary, HintPolicy, Reasoner
+    from start_tui.sandbox import Sandbox
+
+Front = Literal["solve", "batch", "eval", "exec", "tui", "recipe"]
+"""Where an option can be set: the commands that run a model, the app, and the training recipe."""
+RUNNING: tuple[Front, ...] = ("solve", "batch", "eval", "tui", "recipe")
+"""Every front end that runs a model."""
+
+Rebuild = Literal["model", "sandbox", "reasoner"]
+"""What a change of an option rebuilds in a running app: the backend (reloads the model), the
+sandbox, or only the reasoner (the next run uses it; runs already started keep theirs)."""
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    help: str
+    flag: str
+    fronts: tuple[Front, ...]
+    rebuild: Rebuild
+    choices: tuple[str, ...] | None = None
+    minimum: float | None = None
+    above: float | None = None
+    """The value must be strictly greater than this."""
+    defaults: tuple[tuple[Front, Any], ...] = ()
+    """Another default for some front end, e.g. a longer token limit in training recipes."""
+    off_help: str | None = None
+    """The help of a flag that turns a default-on switch off (`--no-hints`)."""
+
+    def default_for(self, front: Front, default: Any) -> Any:
+        return dict(self.defaults).get(front, default)
+
+
+def option(
+    default: Any,
+    help: str,
+    *,
+    flag: str,
+    fronts: tuple[Front, ...] = RUNNING,
+    rebuild: Rebuild = "reasoner",
+    choices: tuple[str, ...] | None = None,
+    minimum: float | None = None,
+    above: float | None = None,
+    defaults: dict[Front, Any] | None = None,
+    off_help: str | None = None,
+) -> Any:
+    spec = OptionSpec(help, flag, fronts, rebuild, choices, minimum, above, tuple((defaults or {}).items()), off_help)
+    return field(default=default, metadata={"option": spec})
 
 
 @dataclass
-class EngineOptions:
-    model: str | None = None
-    """A .gguf path (llama), a model folder (hf) or a served model name (openai); None: the embedded model."""
-    backend: str = "llama"
-    base_url: str | None = None
-    """The OpenAI-compatible server, for backend 'openai'."""
-    api_key_env: str | None = None
-    """The environment variable holding the server's API key (default OPENAI_API_KEY)."""
-    device: str | None = None
-    dtype: str | None = None
-    profile: str | None = None
-    prompt_file: str | None = None
-    """A plain-text prompt with a `{problem}` slot that replaces the profile's (few-shot prompts for base models)."""
-    n_ctx: int = 8192
-    max_tokens: int = 2048
-    temperature: float | None = None
-    top_p: float | None = None
-    seed: int = 0
-    hints_enabled: bool = True
-    domain: str = "math"
-    conjunctions: tuple[str, ...] = ("Wait", "Alternatively")
-    rounds: int = 1
-    max_tool_calls: int = 6
-    fixed_category: str | None = None
-    hints_dir: str | None = None
-    timeout_s: float = 10.0
-    persist: bool = True
+class ModelOptions:
+    """Which model runs, and where."""
+
+    title: ClassVar[str] = "model"
+
+    backend: str = option(
+        "llama",
+        "llama: a GGUF file in this process; hf: a transformers folder; "
+        "openai: an OpenAI-compatible server (vLLM, SGLang, llama.cpp server)",
+        flag="--backend",
+        choices=("llama", "hf", "openai"),
+        rebuild="model",
+    )
+    model: str | None = option(
+        None,
+        "llama: a .gguf file (default: the embedded Gemma 3 270M); hf: a model folder; "
+        "openai: the served model name (default: the server's first)",
+        flag="--model",
+        rebuild="model",
+    )
+    base_url: str | None = option(
+        None, "openai: the server, e.g. http://127.0.0.1:8000/v1", flag="--base-url", rebuild="model"
+    )
+    api_key_env: str = option(
+        "OPENAI_API_KEY", "openai: the environment variable holding the API key", flag="--api-key-env", rebuild="model"
+    )
+    device: str | None = option(
+        None, "hf: cuda, cuda:1, cpu... (default: cuda when present)", flag="--device", rebuild="model"
+    )
+    dtype: str | None = option(
+        None,
+        "hf: bfloat16, float16, float32 (default: bf16 on CUDA, float32 on CPU)",
+        flag="--dtype",
+        rebuild="model",
+    )
+    profile: str | None = option(
+        None,
+        "model profile: gemma3-base, gemma3-it, qwq, deepseek-r1, qwen3 (default: chosen from the model's metadata)",
+        flag="--profile",
+        rebuild="model",
+    )
+    prompt_file: str | None = option(
+        None,
+        "a plain-text prompt with a {problem} slot instead of the profile's (a few-shot prompt for a base model)",
+        flag="--prompt-file",
+    )
+    n_ctx: int = option(8192, "context length in tokens", flag="--n-ctx", rebuild="model", minimum=1)
+
+
+@dataclass
+class GenerationOptions:
+    """How much and how randomly the model writes."""
+
+    title: ClassVar[str] = "generation"
+
+    max_tokens: int = option(
+        2048, "most tokens generated per problem", flag="--max-tokens", minimum=1, defaults={"recipe": 16384}
+    )
+    temperature: float | None = option(
+        None,
+        "sampling temperature (default: the profile's; 0 is greedy)",
+        flag="--temperature",
+        fronts=("solve", "batch", "eval", "tui"),
+        minimum=0,
+    )
+    top_p: float | None = option(
+        None,
+        "nucleus sampling (default: the profile's)",
+        flag="--top-p",
+        fronts=("solve", "batch", "eval", "tui"),
+        above=0,
+    )
+    seed: int = option(0, "seed of sampling and of the hint choice", flag="--seed")
+
+
+@dataclass
+class HintOptions:
+    """Where hints go and which ones (Hint-infer)."""
+
+    title: ClassVar[str] = "hints"
+
+    hints_enabled: bool = option(
+        True,
+        "insert hints (Hint-infer); off: the plain baseline",
+        flag="--no-hints",
+        off_help="plain baseline: insert no hint (model-written code still runs)",
+        fronts=("solve", "batch", "tui"),  # eval compares on and off itself; a recipe runs both
+    )
+    domain: str = option("math", "hint library domain", flag="--domain", choices=("math", "code"))
+    conjunctions: tuple[str, ...] = option(
+        ("Wait", "Alternatively"),
+        "comma-separated words after which a hint may go ('' for none)",
+        flag="--conjunctions",
+    )
+    rounds: int = option(
+        1,
+        "hints inserted before the end of thinking",
+        flag="--rounds",
+        fronts=("solve", "batch", "tui", "recipe"),  # eval takes a list of round counts
+        minimum=0,
+    )
+    max_tool_calls: int = option(6, "code executions per problem", flag="--max-tool-calls", minimum=0)
+    fixed_category: str | None = option(
+        None, "always use this hint category (default: a seeded random choice)", flag="--hint"
+    )
+    hints_dir: str | None = option(
+        None, "a folder of hint TOML files (default: the shipped library)", flag="--hints-dir"
+    )
+
+
+@dataclass
+class SandboxOptions:
+    """How model-written code runs."""
+
+    title: ClassVar[str] = "sandbox"
+
+    timeout_s: float = option(
+        10.0,
+        "wall-clock seconds per code execution",
+        flag="--timeout",
+        fronts=(*RUNNING, "exec"),
+        rebuild="sandbox",
+        above=0,
+    )
+    persist: bool = option(
+        True,
+        "keep variables from one code block to the next",
+        flag="--no-persist",
+        off_help="fresh variables for every code block",
+        rebuild="sandbox",
+    )
+
+
+GROUPS: tuple[type, ...] = (ModelOptions, GenerationOptions, HintOptions, SandboxOptions)
+"""The option groups, in the order the front ends show them."""
+
+
+@dataclass
+class EngineOptions(SandboxOptions, HintOptions, GenerationOptions, ModelOptions):
+    """Every engine option in one flat object (fields in the order of `GROUPS`)."""
 
     def policy(self) -> HintPolicy:
+        from start_tui.engine import HintPolicy
+
         return HintPolicy(
             enabled=self.hints_enabled,
             domain=self.domain,
@@ -50,9 +227,173 @@ class EngineOptions:
             seed=self.seed,
         )
 
+    def changed(self, other: EngineOptions) -> set[str]:
+        """Names of the options whose value differs in `other`."""
+        return {f.name for f in fields(self) if getattr(self, f.name) != getattr(other, f.name)}
+
+    def rebuilds(self, other: EngineOptions) -> set[Rebuild]:
+        """What a running app rebuilds when its options change from these to `other`."""
+        return {spec(f).rebuild for f in option_fields() if f.name in self.changed(other)}
+
+
+# --- the declarations, read --------------------------------------------------------------------
+
+
+def spec(f: Field[Any]) -> OptionSpec:
+    return f.metadata["option"]
+
+
+def option_fields(front: Front | None = None, cls: type = EngineOptions) -> list[Field[Any]]:
+    """The options a front end shows (all of them for None), in the order of `GROUPS`."""
+    return [f for f in fields(cls) if "option" in f.metadata and (front is None or front in spec(f).fronts)]
+
+
+def group_of(name: str) -> type:
+    return next(g for g in GROUPS if name in {f.name for f in fields(g)})
+
+
+_HINTS = typing.get_type_hints(EngineOptions)
+
+
+def value_type(name: str) -> tuple[type, bool]:
+    """(the base type, whether None is allowed) of the option `name`."""
+    hint = _HINTS[name]
+    args = typing.get_args(hint)
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        base = next(a for a in args if a is not type(None))
+        return base, True
+    return (typing.get_origin(hint) or hint), False
+
 
 def parse_conjunctions(text: str) -> tuple[str, ...]:
     return tuple(w.strip() for w in text.split(",") if w.strip())
+
+
+def coerce(name: str, value: Any, where: str) -> Any:
+    """`value` (from TOML or YAML) checked and converted for the option `name`, or one sentence why not."""
+    return _coerce(name, value, f"{name} in {where}")
+
+
+def _coerce(name: str, value: Any, label: str) -> Any:
+    base, optional = value_type(name)
+    if value is None:
+        if optional:
+            return None
+        raise StartTuiError(f"{label} needs a value.")
+    if base is tuple:
+        if isinstance(value, str):
+            value = parse_conjunctions(value)
+        elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+            value = tuple(value)
+        else:
+            raise StartTuiError(f"{label} must be a list of words, not {type(value).__name__}.")
+    elif base is bool:
+        if not isinstance(value, bool):
+            raise StartTuiError(f"{label} must be true or false, not {value!r}.")
+    elif base is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    elif not isinstance(value, base) or isinstance(value, bool):
+        raise StartTuiError(f"{label} must be a {base.__name__}, not {type(value).__name__}.")
+    _check(spec(_field(name)), value, label)
+    return value
+
+
+def _field(name: str) -> Field[Any]:
+    return next(f for f in option_fields() if f.name == name)
+
+
+def _check(s: OptionSpec, value: Any, label: str) -> None:
+    if value is None:
+        return
+    if s.choices and value not in s.choices:
+        raise StartTuiError(f"{label} must be one of {', '.join(s.choices)}, not {value!r}.")
+    if s.minimum is not None and value < s.minimum:
+        raise StartTuiError(f"{label} must be {s.minimum:g} or more, not {value!r}.")
+    if s.above is not None and value <= s.above:
+        raise StartTuiError(f"{label} must be more than {s.above:g}, not {value!r}.")
+
+
+def parse_text(name: str, text: str, label: str) -> Any:
+    """A value typed as text (a flag, a settings field) for the option `name`: '' is None where None is allowed."""
+    base, optional = value_type(name)
+    text = text.strip()
+    if base is tuple or base is str:
+        return _coerce(name, None if optional and text == "" else text, label)
+    if optional and text == "":
+        return None
+    try:
+        return _coerce(name, base(text), label)
+    except ValueError:
+        raise StartTuiError(f"{label} must be a {base.__name__}, not {text!r}.") from None
+
+
+def show_value(value: Any) -> str:
+    """A value as a person types it (the inverse of `parse_text`)."""
+    if value is None:
+        return ""
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return str(value)
+
+
+def options_from_dict(
+    data: dict[str, Any], where: str, front: Front, base: EngineOptions | None = None
+) -> EngineOptions:
+    """Options from a table (config file, recipe) of the front end `front`: unknown keys are refused."""
+    known = [f.name for f in option_fields(front)]
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise StartTuiError(f"Unknown keys in {where}: {', '.join(unknown)} (known: {', '.join(known)}).")
+    values = {key: coerce(key, value, where) for key, value in data.items()}
+    return replace(base or front_defaults(front), **values)
+
+
+def front_defaults(front: Front) -> EngineOptions:
+    """The options with the defaults of the front end `front`."""
+    return EngineOptions(**{f.name: spec(f).default_for(front, f.default) for f in option_fields(front)})
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+def add_options(parser: argparse.ArgumentParser, front: Front) -> None:
+    """The flags of every option `front` shows, in one argument group per option group."""
+    for group in GROUPS:
+        shown = [f for f in fields(group) if front in spec(f).fronts]
+        if not shown:
+            continue
+        g = parser.add_argument_group(group.title, (group.__doc__ or "").strip())  # type: ignore[attr-defined]
+        for f in shown:
+            _add_flag(g, f, front)
+
+
+def _add_flag(g: Any, f: Field[Any], front: Front) -> None:
+    s = spec(f)
+    base, _ = value_type(f.name)
+    default = s.default_for(front, f.default)
+    if base is bool:
+        action = "store_false" if default else "store_true"
+        g.add_argument(s.flag, dest=f.name, action=action, default=default, help=s.off_help or s.help)
+        return
+    help = s.help if default is None else f"{s.help} (default {show_value(default) or '(none)'})"
+
+    def parse(text: str) -> Any:
+        try:
+            return parse_text(f.name, text, "the value")
+        except StartTuiError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = base.__name__  # argparse names the type in its error message
+    g.add_argument(s.flag, dest=f.name, type=parse, default=default, help=help, choices=s.choices)
+
+
+def options_from_args(args: argparse.Namespace, front: Front, **fixed: Any) -> EngineOptions:
+    """The options a command's flags set; `fixed` gives the ones the command sets itself."""
+    values = {f.name: getattr(args, f.name) for f in option_fields(front)}
+    return replace(front_defaults(front), **{**values, **fixed})
+
+
+# --- the engine, built from options ----------------------------------------------------------------
 
 
 def read_prompt_file(path: str) -> str:
@@ -67,17 +408,25 @@ def read_prompt_file(path: str) -> str:
     return text
 
 
-def build_reasoner(opts: EngineOptions) -> tuple[Reasoner, Sandbox]:
-    """Backend, sandbox and reasoner for the options; the caller closes the sandbox (and the backend)."""
-    if opts.max_tokens <= 0:
-        raise StartTuiError("The token limit (--max-tokens) must be a positive number.")
+def check_options(opts: EngineOptions) -> HintLibrary:
+    """Everything that can be refused before a model is loaded; the hint library the options name."""
+    from start_tui.engine import HintLibrary, get_profile
+
+    for f in option_fields():
+        _check(spec(f), getattr(opts, f.name), f"{f.name} ({spec(f).flag})")
     library = HintLibrary.load(opts.hints_dir)
-    policy = opts.policy()
-    policy.validate(library)
+    opts.policy().validate(library)
     if opts.profile:
-        get_profile(opts.profile)  # fail before loading a model
-    prompt = read_prompt_file(opts.prompt_file) if opts.prompt_file else None
-    backend = open_backend(
+        get_profile(opts.profile)
+    if opts.prompt_file:
+        read_prompt_file(opts.prompt_file)
+    return library
+
+
+def open_model(opts: EngineOptions) -> Backend:
+    from start_tui.backends import open_backend
+
+    return open_backend(
         opts.model,
         n_ctx=opts.n_ctx,
         seed=opts.seed,
@@ -87,9 +436,22 @@ def build_reasoner(opts: EngineOptions) -> tuple[Reasoner, Sandbox]:
         device=opts.device,
         dtype=opts.dtype,
     )
+
+
+def open_sandbox(opts: EngineOptions) -> Sandbox:
+    from start_tui.sandbox import Sandbox, SandboxConfig
+
+    return Sandbox(SandboxConfig(timeout_s=opts.timeout_s, persist=opts.persist))
+
+
+def make_reasoner(opts: EngineOptions, backend: Backend, sandbox: Sandbox, library: HintLibrary) -> Reasoner:
+    """A reasoner for the options on a backend and sandbox that are already open."""
+    from start_tui.backends import SamplingParams
+    from start_tui.engine import Reasoner, RunConfig, get_profile, select_profile
+
     profile = get_profile(opts.profile) if opts.profile else select_profile(backend.metadata())
-    if prompt is not None:
-        profile = replace(profile, few_shot=prompt)
+    if opts.prompt_file:
+        profile = replace(profile, few_shot=read_prompt_file(opts.prompt_file))
     sampling = SamplingParams(
         max_tokens=opts.max_tokens,
         temperature=profile.temperature if opts.temperature is None else opts.temperature,
@@ -98,6 +460,18 @@ def build_reasoner(opts: EngineOptions) -> tuple[Reasoner, Sandbox]:
         repeat_penalty=profile.repeat_penalty,
         seed=opts.seed,
     )
-    sandbox = Sandbox(SandboxConfig(timeout_s=opts.timeout_s, persist=opts.persist))
     config = RunConfig(max_tokens=opts.max_tokens, sampling=sampling)
-    return Reasoner(backend, sandbox, profile, policy, config, library), sandbox
+    return Reasoner(backend, sandbox, profile, opts.policy(), config, library)
+
+
+def build_reasoner(opts: EngineOptions) -> tuple[Reasoner, Sandbox]:
+    """Backend, sandbox and reasoner for the options; the caller closes the sandbox (and the backend)."""
+    library = check_options(opts)  # fail before loading a model
+    backend = open_model(opts)
+    sandbox = open_sandbox(opts)
+    try:
+        return make_reasoner(opts, backend, sandbox, library), sandbox
+    except BaseException:
+        sandbox.close()
+        backend.close()
+        raise

@@ -14,6 +14,16 @@ from start_tui.sandbox import Sandbox, SandboxConfig
 from tests.servers import LlamaServer
 from tests.tiny_lm import build_tiny_lm
 
+MODEL_FIXTURES = frozenset({"model_path", "backend", "fresh_backend", "server", "tiny_dir"})
+"""A test that uses one of these runs a real model: it belongs to the slow layer (the `model` marker)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("slow") or MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)
+
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SUM_OF_SQUARES = "What is the sum of the squares of the integers from 1 to 50?"
 DATA = Path(__file__).resolve().parent / "data"

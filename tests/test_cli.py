@@ -35,6 +35,7 @@ def test_exec_reads_standard_input_and_reports_errors():
     assert proc.returncode == 1 and "ZeroDivisionError" in proc.stderr
 
 
+@pytest.mark.model
 def test_solve_shows_a_hint_an_execution_and_an_answer_and_writes_the_trace(tmp_path: Path):
     trace_path = tmp_path / "t.jsonl"
     proc = cli("solve", SUM_OF_SQUARES, "--trace", str(trace_path))
@@ -50,6 +51,7 @@ def test_solve_shows_a_hint_an_execution_and_an_answer_and_writes_the_trace(tmp_
     assert trace.to_json() == raw
 
 
+@pytest.mark.model
 def test_a_prompt_file_replaces_the_profile_prompt(tmp_path: Path):
     prompt = tmp_path / "few-shot.txt"
     prompt.write_text("Answer each question.\n\nQuestion: What is 2 + 2?\nAnswer: 4\n\nQuestion: {problem}\nAnswer:\n")
@@ -108,6 +110,7 @@ def test_user_errors_are_one_sentence_without_a_traceback(tmp_path: Path, model_
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.model
 def test_a_killed_run_leaves_a_readable_trace(tmp_path: Path):
     trace_path = tmp_path / "t.jsonl"
     proc = subprocess.Popen(

@@ -7,11 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from start_tui.benchmarks import load_benchmark
 from start_tui.eval.code import _kwargs, passes_samples, sample_tests
 from start_tui.eval.runner import pass_at_k, settings_from
 
 
+@pytest.mark.model
 def test_eval_end_to_end_with_and_without_hints_then_resume(tmp_path: Path):
     out = tmp_path / "eval"
     cmd = [sys.executable, "-m", "start_tui", "eval", "--benchmark", "math500", "--limit", "3"]

@@ -29,6 +29,7 @@ def add_train_parser(sub: Any) -> None:
     g.add_argument("--holdout", type=int, default=60, help="held-out problems (default 60)")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--out-dir", default="runs/micro", help="writes train.jsonl and heldout.jsonl here")
+    stages.add_parser("schema", help="print every recipe table and key with its default and help (a TOML recipe)")
     for name, text in helps.items():
         s = stages.add_parser(name, help=text)
         s.add_argument("--recipe", required=True, help="a TOML or YAML recipe (see training/recipes/)")
@@ -56,6 +57,11 @@ def run_train(args: argparse.Namespace) -> int:
         for name, part in (("train.jsonl", rows[: args.n]), ("heldout.jsonl", rows[args.n :])):
             (out / name).write_text("".join(json.dumps(r) + "\n" for r in part), encoding="utf-8")
         print(f"{args.n} training and {args.holdout} held-out problems in {out}", file=sys.stderr)
+        return 0
+    if args.stage == "schema":
+        from training.config import recipe_schema
+
+        sys.stdout.write(recipe_schema())
         return 0
     try:
         from training.config import load_recipe

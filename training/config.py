@@ -7,11 +7,12 @@ sentence, so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, make_dataclass
 from pathlib import Path
 from typing import Any
 
 from start_tui.errors import StartTuiError
+from start_tui.options import coerce
 
 STAGES = ("hint-infer", "hint-rft", "sft", "rft", "sft-start")
 """The pipeline's stages, in order; each writes `workdir/STAGE/`."""
@@ -27,25 +28,24 @@ class DataConfig:
     """The last N problems of each source are kept out of training (for a before/after score)."""
 
 
-@dataclass
-class GenerateConfig:
-    """Hint-infer data generation (stage 1): the backend runs greedy and Hint-infer on every problem."""
+def _generate_config() -> type:
+    """The `[generate]` table: every engine option a recipe can honour (declared in `start_tui.options`,
+    with the recipe's own defaults), plus how many runs go at once."""
+    from start_tui.options import option_fields, spec
 
-    backend: str = "llama"
-    model: str | None = None
-    """A .gguf (llama), a folder (hf) or a served name (openai); None: the embedded model."""
-    base_url: str | None = None
-    prompt_file: str | None = None
-    """A plain-text prompt with a `{problem}` slot instead of the model profile's (base models); RFT uses it too."""
-    concurrency: int = 1
-    max_tokens: int = 16384
-    rounds: int = 1
-    """Hint rounds before the end of thinking."""
-    max_tool_calls: int = 6
-    conjunctions: list[str] = field(default_factory=lambda: ["Wait", "Alternatively"])
-    seed: int = 0
-    """Seeds the hint choice (random, as in the paper) and sampling."""
-    timeout_s: float = 10.0
+    specs: list[tuple[str, Any, Any]] = [
+        (f.name, f.type, field(default=spec(f).default_for("recipe", f.default), metadata=f.metadata))
+        for f in option_fields("recipe")
+    ]
+    specs.append(("concurrency", "int", field(default=1, metadata={"help": "runs in flight (a served backend)"})))
+    doc = (
+        "Hint-infer data generation (stage 1): greedy and Hint-infer on every problem; "
+        "sampling is greedy (temperature 0) and both runs are made, so there is no temperature or hints switch."
+    )
+    return make_dataclass("GenerateConfig", specs, namespace={"__doc__": doc})
+
+
+GenerateConfig: Any = _generate_config()
 
 
 @dataclass
@@ -141,7 +141,8 @@ class Recipe:
     name: str = "recipe"
     workdir: str = "runs/recipe"
     data: DataConfig = field(default_factory=DataConfig)
-    generate: GenerateConfig = field(default_factory=GenerateConfig)
+    generate: Any = field(default_factory=GenerateConfig)
+    """A `GenerateConfig`."""
     filter: FilterConfig = field(default_factory=FilterConfig)
     sft: SFTConfig = field(default_factory=SFTConfig)
     launch: LaunchConfig = field(default_factory=LaunchConfig)
@@ -151,6 +152,80 @@ class Recipe:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+TABLES: dict[str, type] = {
+    "data": DataConfig,
+    "generate": GenerateConfig,
+    "filter": FilterConfig,
+    "sft": SFTConfig,
+    "launch": LaunchConfig,
+    "rft": RFTConfig,
+    "second_sft": SFTConfig,
+}
+"""The recipe's tables and the dataclass each is read into."""
+
+
+def _field_docs(cls: type) -> dict[str, str]:
+    """The docstrings written under a dataclass's fields (attribute docstrings), by field name."""
+    import ast
+    import inspect
+    import itertools
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    except (OSError, TypeError):
+        return {}
+    docs: dict[str, str] = {}
+    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+    for node, after in itertools.pairwise(body):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+        ):
+            docs[node.target.id] = " ".join(after.value.value.split())
+    return docs
+
+
+def _toml_value(value: Any) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
+
+
+def recipe_schema() -> str:
+    """Every table and key a recipe takes, with its default and help, as a commented TOML recipe."""
+    lines = [f"# start-tui training recipe: every key with its default. Stages: {', '.join(STAGES)}."]
+    top = _field_docs(Recipe)
+    for f in fields(Recipe):
+        if f.name not in TABLES:
+            lines.append(f"{f.name} = {_toml_value(f.default)}" + (f"  # {top[f.name]}" if f.name in top else ""))
+    for name, cls in TABLES.items():
+        if name == "second_sft":
+            lines += ["", "# [second_sft]: optional, the keys of [sft] for the last stage (absent: [sft] is used)"]
+            continue
+        lines += ["", f"[{name}]"]
+        doc = " ".join((cls.__doc__ or "").split())
+        if doc and not doc.startswith(cls.__name__ + "("):
+            lines.append(f"# {doc}")
+        docs = _field_docs(cls)
+        instance = cls()
+        for f in fields(cls):
+            help = f.metadata["option"].help if "option" in f.metadata else f.metadata.get("help", docs.get(f.name, ""))
+            value = getattr(instance, f.name)
+            line = f"{f.name} = {_toml_value(value)}" if value is not None else f"# {f.name} = (unset)"
+            lines.append(line + (f"  # {help}" if help else ""))
+    return "\n".join(lines) + "\n"
 
 
 def _build(cls: type, data: Any, where: str) -> Any:
@@ -164,10 +239,11 @@ def _build(cls: type, data: Any, where: str) -> Any:
     defaults = cls()
     for key, value in data.items():
         default = getattr(defaults, key)
-        sub = {"data": DataConfig, "generate": GenerateConfig, "filter": FilterConfig, "sft": SFTConfig}
-        sub |= {"launch": LaunchConfig, "rft": RFTConfig, "second_sft": SFTConfig}
-        if cls is Recipe and key in sub:
-            values[key] = _build(sub[key], value, f"[{key}]")
+        if cls is GenerateConfig and "option" in known[key].metadata:
+            values[key] = coerce(key, value, where)
+            continue
+        if cls is Recipe and key in TABLES:
+            values[key] = _build(TABLES[key], value, f"[{key}]")
             continue
         if is_dataclass(default):
             values[key] = _build(type(default), value, f"{where}.{key}")

@@ -20,7 +20,7 @@ from start_tui.engine import Trace
 from start_tui.engine.events import Span
 from start_tui.errors import StartTuiError
 from start_tui.eval.runner import grade, kind_of
-from start_tui.options import EngineOptions
+from start_tui.options import EngineOptions, front_defaults, option_fields
 from start_tui.sandbox import Sandbox
 from training.config import STAGES, Recipe, SFTConfig
 
@@ -128,19 +128,10 @@ def sample_runs(
 
 
 def engine_options(recipe: Recipe) -> EngineOptions:
+    """The engine options of the recipe's `[generate]` table; Hint-infer data is generated greedily."""
     g = recipe.generate
-    return EngineOptions(
-        model=g.model,
-        backend=g.backend,
-        base_url=g.base_url,
-        prompt_file=g.prompt_file,
-        max_tokens=g.max_tokens,
-        rounds=g.rounds,
-        max_tool_calls=g.max_tool_calls,
-        conjunctions=tuple(g.conjunctions),
-        seed=g.seed,
-        timeout_s=g.timeout_s,
-        temperature=0.0,
+    return replace(
+        front_defaults("recipe"), **{f.name: getattr(g, f.name) for f in option_fields("recipe")}, temperature=0.0
     )
 
 

@@ -317,7 +317,7 @@ def run_eval(
 
 
 def add_eval_parser(sub: Any) -> None:
-    from start_tui.solve import add_model_options
+    from start_tui.options import add_options
 
     p = sub.add_parser("eval", help="pass@k on math500, aime24/25, amc23, gpqa, livecodebench or your JSONL")
     p.add_argument(
@@ -334,22 +334,21 @@ def add_eval_parser(sub: Any) -> None:
     )
     p.add_argument("--out", default="eval-out", help="output folder; rerunning with it resumes (default eval-out)")
     p.add_argument("--concurrency", "-j", type=int, default=1, help="runs in flight (served backend; default 1)")
-    add_model_options(p, rounds_list=True)
+    p.add_argument("--rounds", default="0,1,2,4", help="hint rounds before the end of thinking (default 0,1,2,4)")
+    add_options(p, "eval")
     p.set_defaults(func=_cmd_eval)
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from start_tui.solve import options_from_args
+    from start_tui.options import options_from_args
 
     if args.samples < 1:
         raise StartTuiError("--samples must be at least 1.")
-    rounds = args.rounds
-    args.rounds, args.no_hints = 0, False
-    opts = options_from_args(args)
+    opts = options_from_args(args, "eval")
     run_eval(
         args.benchmark,
         opts,
-        settings_from(args.hints, rounds),
+        settings_from(args.hints, args.rounds),
         Path(args.out),
         samples=args.samples,
         limit=args.limit,

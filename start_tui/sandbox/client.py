@@ -98,6 +98,11 @@ class Sandbox:
         self.close()
 
     @property
+    def running(self) -> bool:
+        """Whether the worker process is up (after `start` or the first call, until `close`)."""
+        return self._worker is not None
+
+    @property
     def isolation(self) -> dict[str, Any]:
         return dict(self._worker.isolation) if self._worker else {}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -21,12 +21,13 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, TextArea
 
+from start_tui.backends import Backend
 from start_tui.benchmarks import available_benchmarks, load_benchmark
 from start_tui.engine import Reasoner, Run, TextDelta, Trace, load_traces
 from start_tui.engine.trace import save_traces
 from start_tui.errors import StartTuiError
 from start_tui.export import trace_to_markdown
-from start_tui.options import EngineOptions, build_reasoner, parse_conjunctions
+from start_tui.options import EngineOptions, check_options, make_reasoner, open_model, open_sandbox
 from start_tui.sandbox import Sandbox
 from start_tui.tui.messages import EngineEvents, EngineFailed, EngineReady, RunSettled
 from start_tui.tui.screens.choose import ChooseScreen
@@ -34,14 +35,13 @@ from start_tui.tui.screens.help import HelpScreen
 from start_tui.tui.screens.hint import HintScreen
 from start_tui.tui.screens.prompt import PromptScreen
 from start_tui.tui.screens.settings import SettingsScreen
-from start_tui.tui.settings import Settings, load_settings, save_settings, sessions_dir
+from start_tui.tui.settings import default_settings, load_settings, save_settings, sessions_dir
 from start_tui.tui.widgets.conversation import Conversation
 from start_tui.tui.widgets.segments import ExecutionPanel
 from start_tui.tui.widgets.status import RunFacts, StatusLine
 
 BATCH_TOKENS = 32
 BATCH_SECONDS = 0.05
-MODEL_KEYS = ("backend", "model", "base_url", "api_key_env", "profile", "prompt_file", "n_ctx", "timeout_s", "seed")
 
 
 @dataclass
@@ -53,27 +53,6 @@ class Branch:
     parent: int | None = None
     label: str = ""
     started: float = field(default_factory=time.monotonic)
-
-
-def options_from_settings(s: Settings) -> EngineOptions:
-    return EngineOptions(
-        model=s.model or None,
-        backend=s.backend,
-        base_url=s.base_url or None,
-        api_key_env=s.api_key_env or None,
-        profile=s.profile or None,
-        prompt_file=s.prompt_file or None,
-        n_ctx=s.n_ctx,
-        max_tokens=s.max_tokens,
-        temperature=None if s.temperature < 0 else s.temperature,
-        seed=s.seed,
-        hints_enabled=s.hints_enabled,
-        domain=s.domain,
-        conjunctions=parse_conjunctions(s.conjunctions),
-        rounds=s.rounds,
-        max_tool_calls=s.max_tool_calls,
-        timeout_s=s.timeout_s,
-    )
 
 
 class StartApp(App[None]):
@@ -102,7 +81,7 @@ class StartApp(App[None]):
 
     def __init__(
         self,
-        settings: Settings | None = None,
+        settings: EngineOptions | None = None,
         open_path: str | Path | None = None,
         problem: str = "",
         load_engine: bool = True,
@@ -115,7 +94,7 @@ class StartApp(App[None]):
                 settings = load_settings()
             except StartTuiError as exc:
                 self._settings_error = str(exc)
-                settings = Settings()
+                settings = default_settings()
         self.settings = settings
         self.open_path = open_path
         self.initial_problem = problem
@@ -129,6 +108,9 @@ class StartApp(App[None]):
         self._driving: set[Run] = set()
         self._resume_after_settle: set[Run] = set()
         self._start_when_ready = False
+        self._loading = False
+        self._retired: list[Backend | Sandbox] = []
+        """Backends and sandboxes replaced by a change of settings, closed once no run uses them."""
         self._status_at = 0.0
         self.facts = RunFacts(model=settings.model or "Gemma 3 270M (embedded)")
 
@@ -166,24 +148,46 @@ class StartApp(App[None]):
         self._refresh_status()
 
     # -- the engine ----------------------------------------------------------------------------
+    def _reload(self, settings: EngineOptions, backend: Backend | None = None) -> None:
+        """Open a new engine for `settings` off the UI thread (a new model unless `backend` is given)."""
+        self._loading = True
+        self.facts.state = "loading model…" if backend is None else "restarting the sandbox…"
+        self._refresh_status()
+        self._load_engine(settings, backend)
+
     @work(thread=True, exclusive=True, group="load")
-    def _load_engine(self, settings: Settings) -> None:
+    def _load_engine(self, settings: EngineOptions, backend: Backend | None = None) -> None:
+        """Open what the settings need, in a worker thread; the UI thread swaps it in (`on_engine_ready`)."""
+        opened: Backend | None = None
+        sandbox: Sandbox | None = None
+        done = False
         try:
-            reasoner, sandbox = build_reasoner(options_from_settings(settings))
+            library = check_options(settings)
+            if backend is None:
+                backend = opened = open_model(settings)
+            sandbox = open_sandbox(settings)
             sandbox.start()
+            reasoner = make_reasoner(settings, backend, sandbox, library)
+            done = True
         except StartTuiError as exc:
             self.post_message(EngineFailed(str(exc)))
             return
-        old_sandbox, old_reasoner = self.sandbox, self.reasoner
-        self.reasoner, self.sandbox = reasoner, sandbox
-        if old_sandbox is not None:
-            old_sandbox.close()
-        if old_reasoner is not None and old_reasoner.backend is not reasoner.backend:
-            old_reasoner.backend.close()
-        self.post_message(EngineReady())
+        finally:
+            if not done:
+                if sandbox is not None:
+                    sandbox.close()
+                if opened is not None:
+                    opened.close()
+        self.post_message(EngineReady(reasoner, sandbox))
 
     def on_engine_ready(self, message: EngineReady) -> None:
-        assert self.reasoner is not None
+        old_reasoner, old_sandbox = self.reasoner, self.sandbox
+        self.reasoner, self.sandbox = message.reasoner, message.sandbox
+        self._loading = False
+        if old_reasoner is not None and old_reasoner.backend is not message.reasoner.backend:
+            self._retire(old_reasoner.backend)
+        if old_sandbox is not None and old_sandbox is not message.sandbox:
+            self._retire(old_sandbox)
         self.facts.model = self.reasoner.backend.name
         self.facts.state = "ready"
         self.facts.max_tool_calls = self.reasoner.policy.max_tool_calls
@@ -193,8 +197,30 @@ class StartApp(App[None]):
             self._start_when_ready = False
             self.action_start()
 
+    def _uses(self, run: Run, thing: Backend | Sandbox) -> bool:
+        return run.backend is thing or run.reasoner.sandbox is thing
+
+    def _retire(self, thing: Backend | Sandbox) -> None:
+        """Stop the runs that use a replaced backend or sandbox, and close it once they have settled."""
+        self._retired.append(thing)
+        for branch in self.branches:
+            run = branch.run
+            if run is not None and not run.finished and self._uses(run, thing):
+                run.stop()
+                if run not in self._driving:
+                    self._start_drive(run)  # a paused run finishes on its next step
+        self._close_retired()
+
+    def _close_retired(self) -> None:
+        for thing in list(self._retired):
+            if not any(self._uses(run, thing) for run in self._driving):
+                self._retired.remove(thing)
+                thing.close()
+
     def on_engine_failed(self, message: EngineFailed) -> None:
-        self.facts.state = "no model"
+        self._loading = False
+        self._start_when_ready = False
+        self.facts.state = "ready" if self.reasoner is not None else "no model"
         self._refresh_status()
         self.notify(message.message, severity="error", timeout=15)
 
@@ -236,6 +262,7 @@ class StartApp(App[None]):
     def on_run_settled(self, message: RunSettled) -> None:
         run = message.run
         self._driving.discard(run)
+        self._close_retired()
         if message.error:
             self.notify(message.error, severity="error", timeout=15)
         if run in self._resume_after_settle and not run.finished:
@@ -288,7 +315,7 @@ class StartApp(App[None]):
         return sessions_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}.jsonl"
 
     def _engine_ready(self) -> bool:
-        if self.reasoner is None:
+        if self.reasoner is None or self._loading:
             self.notify("The model is still loading…" if self.load_engine else "No model is loaded.", timeout=3)
             return False
         return True
@@ -299,7 +326,7 @@ class StartApp(App[None]):
         if not problem.strip():
             self.notify("Type a problem first (or Ctrl+B for a benchmark problem).", severity="warning")
             return
-        if self.reasoner is None:
+        if self.reasoner is None or self._loading:
             self._start_when_ready = True
             self.notify("The model is still loading; the run starts when it is ready.", timeout=3)
             return
@@ -540,42 +567,41 @@ class StartApp(App[None]):
         self.push_screen(ChooseScreen("Benchmark", names), pick_set)
 
     def action_settings(self) -> None:
-        def saved(settings: Settings | None) -> None:
-            if settings is None:
-                return
-            old = self.settings
-            self.settings = settings
-            try:
-                path = save_settings(settings)
-            except OSError as exc:
-                self.notify(f"The settings cannot be saved ({exc.strerror}).", severity="error")
-            else:
-                self.notify(f"Settings saved to {path}.", timeout=3)
-            if any(getattr(old, k) != getattr(settings, k) for k in MODEL_KEYS) or self.reasoner is None:
-                self.facts.state = "loading model…"
-                self.reasoner = None
-                self._load_engine(settings)
-            else:
-                self._rebuild_reasoner(settings)
+        def saved(settings: EngineOptions | None) -> None:
+            if settings is not None:
+                self.apply_settings(settings)
 
         self.push_screen(SettingsScreen(self.settings), saved)
 
-    def _rebuild_reasoner(self, settings: Settings) -> None:
-        assert self.reasoner is not None
-        old = self.reasoner
-        opts = options_from_settings(settings)
-        policy = opts.policy()
+    def apply_settings(self, settings: EngineOptions) -> None:
+        """Save new settings and rebuild only what they change: the model, the sandbox, or the reasoner."""
+        old, self.settings = self.settings, settings
         try:
-            policy.validate(old.library)
+            path = save_settings(settings)
+        except OSError as exc:
+            self.notify(f"The settings cannot be saved ({exc.strerror}).", severity="error")
+        else:
+            self.notify(f"Settings saved to {path}.", timeout=3)
+        rebuild = old.rebuilds(settings)
+        if self.reasoner is None or "model" in rebuild:
+            self._reload(settings)
+        elif "sandbox" in rebuild:
+            self._reload(settings, backend=self.reasoner.backend)
+        elif rebuild:
+            self._rebuild_reasoner(settings)
+
+    def _rebuild_reasoner(self, settings: EngineOptions) -> None:
+        """A new reasoner on the same model and sandbox: runs already started keep the one they began with."""
+        assert self.reasoner is not None and self.sandbox is not None
+        try:
+            library = check_options(settings)
+            self.reasoner = make_reasoner(settings, self.reasoner.backend, self.sandbox, library)
         except StartTuiError as exc:
             self.notify(str(exc), severity="error")
             return
-        # new objects: runs already started keep the config they began with
-        temperature = old.profile.temperature if opts.temperature is None else opts.temperature
-        sampling = replace(old.config.sampling, max_tokens=settings.max_tokens, temperature=temperature)
-        config = replace(old.config, max_tokens=settings.max_tokens, sampling=sampling)
-        self.reasoner = Reasoner(old.backend, old.sandbox, old.profile, policy, config, old.library)
+        policy = self.reasoner.policy
         self.facts.max_tool_calls, self.facts.max_rounds = policy.max_tool_calls, policy.before_stop_rounds
+        self._refresh_status()
 
     def action_help(self) -> None:
         keys = [(b.key.replace("_", " "), b.description) for b in self.BINDINGS if isinstance(b, Binding)]
@@ -600,3 +626,5 @@ class StartApp(App[None]):
                 branch.run.stop()
         if self.sandbox is not None:
             self.sandbox.close()
+        for thing in self._retired:
+            thing.close()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from start_tui.engine import Event, Run
+from start_tui.engine import Event, Reasoner, Run
+from start_tui.sandbox import Sandbox
 
 
 class EngineEvents(Message):
@@ -26,7 +27,12 @@ class RunSettled(Message):
 
 
 class EngineReady(Message):
-    pass
+    """A new engine was opened in a worker thread; the UI thread swaps it in."""
+
+    def __init__(self, reasoner: Reasoner, sandbox: Sandbox) -> None:
+        super().__init__()
+        self.reasoner = reasoner
+        self.sandbox = sandbox
 
 
 class EngineFailed(Message):

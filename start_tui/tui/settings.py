@@ -1,57 +1,62 @@
-"""TUI settings: model, profile, hint policy and generation limits, from a TOML config file.
+"""The app's settings: the engine options the TUI shows (`start_tui.options`), kept in a TOML config file.
 
 The file is `$START_TUI_CONFIG`, else `~/.config/start-tui/config.toml` (XDG). Unknown keys and
-wrong types are refused with one sentence; the settings screen writes the file back.
+wrong types are refused with one sentence; the settings screen writes the file back, each key
+with its help as a comment. Files written before the options were declared in one place (empty
+strings for unset values, a negative temperature for the profile's, comma-separated conjunctions)
+still load.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from start_tui.errors import StartTuiError
+from start_tui.options import (
+    GROUPS,
+    EngineOptions,
+    front_defaults,
+    option_fields,
+    options_from_dict,
+    spec,
+    value_type,
+)
+
+Settings = EngineOptions
+"""The app's settings are engine options (those with the front end "tui")."""
 
 
-@dataclass
-class Settings:
-    backend: str = "llama"
-    """llama (a GGUF file here), hf (a transformers folder) or openai (an OpenAI-compatible server)."""
-    model: str = ""
-    """llama: a .gguf file (empty: the embedded Gemma 3 270M); hf: a model folder; openai: the served name."""
-    base_url: str = ""
-    """openai: the server, e.g. http://127.0.0.1:8000/v1."""
-    api_key_env: str = "OPENAI_API_KEY"
-    """openai: the environment variable that holds the API key."""
-    profile: str = ""
-    """A model profile name; empty means chosen from the model's metadata."""
-    prompt_file: str = ""
-    """A plain-text prompt with a `{problem}` slot instead of the profile's; empty: the profile's."""
-    temperature: float = -1.0
-    """Sampling temperature; negative means the profile's own."""
-    max_tokens: int = 2048
-    max_tool_calls: int = 6
-    rounds: int = 1
-    """Hints inserted before the end of thinking."""
-    conjunctions: str = "Wait,Alternatively"
-    hints_enabled: bool = True
-    domain: str = "math"
-    seed: int = 0
-    timeout_s: float = 10.0
-    n_ctx: int = 8192
+def default_settings() -> EngineOptions:
+    return front_defaults("tui")
 
-    def to_toml(self) -> str:
-        lines = ["# start-tui settings (written by the settings screen)"]
-        for key, value in asdict(self).items():
-            if isinstance(value, bool):
-                lines.append(f"{key} = {'true' if value else 'false'}")
+
+def settings_to_toml(settings: EngineOptions) -> str:
+    """The config file: every option the app shows, with its help; unset ones as comments."""
+    import json
+
+    lines = ["# start-tui settings (written by the settings screen; every key is optional)"]
+    for group in GROUPS:
+        names = option_fields("tui", group)
+        if not names:
+            continue
+        lines += ["", f"# -- {group.title}: {(group.__doc__ or '').strip()}"]  # type: ignore[attr-defined]
+        for f in names:
+            value = getattr(settings, f.name)
+            lines.append(f"# {spec(f).help}")
+            if value is None:
+                lines.append(f"# {f.name} =")
+            elif isinstance(value, bool):
+                lines.append(f"{f.name} = {'true' if value else 'false'}")
             elif isinstance(value, str):
-                lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")  # a valid TOML basic string
+                lines.append(f"{f.name} = {json.dumps(value, ensure_ascii=False)}")  # a valid TOML basic string
+            elif isinstance(value, tuple):
+                lines.append(f"{f.name} = [{', '.join(json.dumps(v, ensure_ascii=False) for v in value)}]")
             else:
-                lines.append(f"{key} = {value}")
-        return "\n".join(lines) + "\n"
+                lines.append(f"{f.name} = {value!r}")
+    return "\n".join(lines) + "\n"
 
 
 def config_path() -> Path:
@@ -62,10 +67,10 @@ def config_path() -> Path:
     return base / "start-tui" / "config.toml"
 
 
-def load_settings(path: Path | None = None) -> Settings:
+def load_settings(path: Path | None = None) -> EngineOptions:
     path = path or config_path()
     if not path.exists():
-        return Settings()
+        return default_settings()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -75,30 +80,24 @@ def load_settings(path: Path | None = None) -> Settings:
     return settings_from_dict(data, str(path))
 
 
-def settings_from_dict(data: dict[str, object], where: str = "the settings") -> Settings:
-    known = {f.name: f for f in fields(Settings)}
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise StartTuiError(f"Unknown keys in {where}: {', '.join(unknown)} (known: {', '.join(known)}).")
-    defaults = Settings()
-    values = {}
-    for key, value in data.items():
-        expected = type(getattr(defaults, key))
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if type(value) is not expected:
-            raise StartTuiError(f"{key} in {where} must be a {expected.__name__}, not {type(value).__name__}.")
-        values[key] = value
-    backend = values.get("backend", defaults.backend)
-    if backend not in ("llama", "hf", "openai"):
-        raise StartTuiError(f"backend in {where} must be llama, hf or openai, not {backend!r}.")
-    return Settings(**values)  # type: ignore[arg-type]
+def settings_from_dict(data: dict[str, Any], where: str = "the settings") -> EngineOptions:
+    data = dict(data)
+    for f in option_fields("tui"):
+        _, optional = value_type(f.name)
+        value = data.get(f.name)
+        if optional and value == "":
+            data[f.name] = None  # older files wrote unset values as empty strings
+        elif f.name == "temperature" and isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+            data[f.name] = None  # older files: a negative temperature meant the profile's
+    return options_from_dict(data, where, "tui")
 
 
-def save_settings(settings: Settings, path: Path | None = None) -> Path:
+def save_settings(settings: EngineOptions, path: Path | None = None) -> Path:
     path = path or config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(settings.to_toml(), encoding="utf-8")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(settings_to_toml(settings), encoding="utf-8")
+    tmp.replace(path)  # a crash mid-write never leaves half a config file
     return path
 
 

@@ -12,6 +12,7 @@ import pytest
 RECIPE = Path(__file__).resolve().parents[2] / "training" / "recipes" / "cpu-smoke.toml"
 
 pytest.importorskip("deepspeed")
+pytestmark = pytest.mark.model
 
 
 def test_the_cpu_smoke_pipeline_runs_to_the_end_and_then_skips_every_stage(tmp_path: Path):

@@ -6,11 +6,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from start_tui.engine import load_traces
 from start_tui.tui.app import StartApp
 from start_tui.tui.screens.hint import HintScreen
+from start_tui.tui.screens.settings import SettingsScreen
 from start_tui.tui.settings import Settings
 from start_tui.tui.widgets.segments import AnswerPanel, ExecutionPanel, HintPanel, ThinkingSegment
 from tests.conftest import SUM_OF_SQUARES
@@ -44,6 +47,7 @@ def run_of(app: StartApp):
     return run
 
 
+@pytest.mark.model
 async def test_a_problem_streams_with_hint_and_execution_panels_and_an_answer(sessions: Path):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -63,6 +67,7 @@ async def test_a_problem_streams_with_hint_and_execution_panels_and_an_answer(se
         assert saved.text == run_of(app).trace.text
 
 
+@pytest.mark.model
 async def test_a_hint_typed_mid_stream_lands_where_the_stream_was_paused():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -87,8 +92,9 @@ async def test_a_hint_typed_mid_stream_lands_where_the_stream_was_paused():
         )
 
 
+@pytest.mark.model
 async def test_escape_stops_the_run():
-    app = StartApp(Settings(max_tokens=2000, rounds=0, conjunctions=""))
+    app = StartApp(Settings(max_tokens=2000, rounds=0, conjunctions=()))
     async with app.run_test(size=SIZE) as pilot:
         await start(pilot, app, "What is 2**100 mod 7?")  # greedy: a long run of the embedded model
         run = run_of(app)
@@ -99,6 +105,7 @@ async def test_escape_stops_the_run():
         assert run.trace.status == "stopped" and run.trace.meta["finish_reason"] == "stopped"
 
 
+@pytest.mark.model
 async def test_branch_from_an_earlier_segment_keeps_both_branches_and_they_save_and_reopen(tmp_path: Path):
     app = make_app()
     saved = tmp_path / "both.jsonl"
@@ -189,13 +196,33 @@ async def test_keys_toggle_thinking_copy_and_help():
         assert not panel.collapsed
 
 
-async def test_changing_settings_does_not_change_a_run_already_started():
+@pytest.mark.model
+async def test_changing_settings_does_not_change_a_run_already_started(tmp_path, monkeypatch):
+    """Through the settings screen: a change of the token limit makes a new reasoner on the same model
+    and sandbox; a change of the sandbox timeout makes a new sandbox (the old one is closed) on the same
+    model; neither touches a run already started."""
+    monkeypatch.setenv("START_TUI_CONFIG", str(tmp_path / "config.toml"))
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await start(pilot, app)
         run = run_of(app)
         await wait_until(pilot, lambda: run.finished and not app._driving, what="the run to finish")
-        before = (run.config.max_tokens, run.config.sampling.max_tokens)
-        app._rebuild_reasoner(Settings(max_tokens=50, rounds=1))
-        assert (run.config.max_tokens, run.config.sampling.max_tokens) == before == (400, 400)
-        assert app.reasoner is not None and app.reasoner.config.max_tokens == 50
+        backend, sandbox = app.reasoner.backend, app.sandbox
+
+        async def change(key: str, value: str) -> None:
+            await pilot.press("comma")
+            await wait_until(pilot, lambda: isinstance(app.screen, SettingsScreen), what="the settings screen")
+            app.screen.query_one(f"#set-{key}", Input).value = value
+            await pilot.click("#save")
+            await wait_until(pilot, lambda: not isinstance(app.screen, SettingsScreen), what="the screen to close")
+
+        await change("max_tokens", "50")
+        assert (run.config.max_tokens, run.config.sampling.max_tokens) == (400, 400)
+        assert app.reasoner.config.max_tokens == 50
+        assert app.reasoner.backend is backend and app.sandbox is sandbox and not app._loading
+
+        await change("timeout_s", "3")
+        await wait_until(pilot, lambda: not app._loading, what="the new sandbox")
+        assert app.reasoner.backend is backend and app.sandbox is not sandbox
+        assert app.sandbox.config.timeout_s == 3.0 and not sandbox.running
+        assert "max_tokens = 50" in (tmp_path / "config.toml").read_text()

@@ -1,83 +1,91 @@
-"""Edit the settings (model, profile, hint policy, temperature, limits) and save them to the config file."""
+"""Edit the engine options the app shows (model, generation, hints, sandbox) and save them to the config file.
+
+The rows come from the option declarations (`start_tui.options`): every option with the front end
+"tui", grouped as the command-line help groups them, with the same help text.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Switch
+from textual.widgets import Button, Input, Label, Static, Switch
 
 from start_tui.errors import StartTuiError
-from start_tui.tui.settings import Settings, settings_from_dict
-
-HELP = {
-    "backend": "llama, hf or openai",
-    "model": "llama: a .gguf file (empty: the embedded Gemma 3 270M); hf: a folder; openai: the served name",
-    "base_url": "openai: http://host:port/v1",
-    "api_key_env": "openai: the variable holding the API key",
-    "profile": "gemma3-base, gemma3-it, qwq, deepseek-r1, qwen3 (empty: from the GGUF)",
-    "prompt_file": "a prompt with a {problem} slot (empty: the profile's)",
-    "temperature": "negative: the profile's own",
-    "rounds": "hints before the end of thinking",
-    "conjunctions": "comma-separated words after which a hint may go",
-    "domain": "math or code",
-}
+from start_tui.options import GROUPS, EngineOptions, option_fields, parse_text, show_value, spec, value_type
+from start_tui.tui.settings import settings_from_dict
 
 
-class SettingsScreen(ModalScreen[Settings | None]):
+class SettingsScreen(ModalScreen[EngineOptions | None]):
     DEFAULT_CSS = """
     SettingsScreen { align: center middle; }
-    SettingsScreen > Vertical { width: 96; height: 90%; padding: 1 2; border: thick $accent; background: $surface; }
-    SettingsScreen .row { height: auto; margin-bottom: 1; }
+    SettingsScreen > Vertical { width: 100; height: 90%; padding: 1 2; border: thick $accent; background: $surface; }
+    SettingsScreen .group { text-style: bold; margin-top: 1; }
+    SettingsScreen .row { height: auto; }
     SettingsScreen .row Label { width: 18; padding-top: 1; }
     SettingsScreen .row Input { width: 1fr; }
+    SettingsScreen .help { color: $text-muted; padding-left: 18; margin-bottom: 1; }
     SettingsScreen .buttons { height: auto; align-horizontal: right; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: EngineOptions) -> None:
         super().__init__()
         self.settings = settings
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("[b]Settings[/b] (saved to the config file; a model change reloads the model)")
+            yield Label(
+                "[b]Settings[/b] (saved to the config file; a model change reloads the model, "
+                "a sandbox change restarts the sandbox)"
+            )
             with VerticalScroll():
-                for f in fields(Settings):
-                    value = getattr(self.settings, f.name)
-                    with Horizontal(classes="row"):
-                        yield Label(f.name)
-                        if isinstance(value, bool):
-                            yield Switch(value=value, id=f"set-{f.name}")
-                        else:
-                            yield Input(str(value), placeholder=HELP.get(f.name, ""), id=f"set-{f.name}")
+                for group in GROUPS:
+                    shown = option_fields("tui", group)
+                    if not shown:
+                        continue
+                    yield Static(f"{group.title}: {(group.__doc__ or '').strip()}", classes="group")  # type: ignore[attr-defined]
+                    for f in shown:
+                        value = getattr(self.settings, f.name)
+                        with Horizontal(classes="row"):
+                            yield Label(f.name)
+                            if value_type(f.name)[0] is bool:
+                                yield Switch(value=value, id=f"set-{f.name}")
+                            else:
+                                yield Input(show_value(value), placeholder=_placeholder(f), id=f"set-{f.name}")
+                        yield Static(spec(f).help, classes="help", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Save", variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
+
+    def values(self) -> dict[str, Any]:
+        """What the fields hold, parsed; one sentence for the first field that does not parse."""
+        data: dict[str, Any] = {}
+        for f in option_fields("tui"):
+            if value_type(f.name)[0] is bool:
+                data[f.name] = self.query_one(f"#set-{f.name}", Switch).value
+            else:
+                data[f.name] = parse_text(f.name, self.query_one(f"#set-{f.name}", Input).value, f.name)
+        return data
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "cancel":
             self.dismiss(None)
             return
-        data: dict[str, object] = {}
-        for key, default in asdict(Settings()).items():
-            if isinstance(default, bool):
-                data[key] = self.query_one(f"#set-{key}", Switch).value
-                continue
-            raw = self.query_one(f"#set-{key}", Input).value.strip()
-            try:
-                data[key] = type(default)(raw) if not isinstance(default, str) else raw
-            except ValueError:
-                self.notify(f"{key} must be a {type(default).__name__}.", severity="error")
-                return
         try:
-            self.dismiss(settings_from_dict(data))
+            self.dismiss(settings_from_dict(self.values()))
         except StartTuiError as exc:
             self.notify(str(exc), severity="error")
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _placeholder(f: Any) -> str:
+    s = spec(f)
+    if s.choices:
+        return " | ".join(s.choices)
+    return "(unset)" if f.default is None else ""

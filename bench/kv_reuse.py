@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from start_tui.backends import Backend, SamplingParams
 from start_tui.backends.embedded import embedded_model_path
 from start_tui.backends.llama_cpp import LlamaCppBackend
+from start_tui.backends.tokens import HeldTokens
 from start_tui.engine import HintPolicy, Reasoner, RunConfig, select_profile
 from start_tui.sandbox import Sandbox
 
@@ -27,7 +28,7 @@ class NaiveBackend(LlamaCppBackend):
 
     def stream(self, text: str, params: SamplingParams) -> Iterator[str]:
         self.llm.reset()
-        self._tokens, self._ends, self._bytes = [], [], b""
+        self._held = HeldTokens(self.tokenize, self.piece, self.bos)
         yield from super().stream(text, params)
 
 

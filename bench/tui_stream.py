@@ -29,8 +29,9 @@ from start_tui.backends.llama_cpp import LlamaCppBackend
 from start_tui.engine import Event, Finished, TextDelta, Trace, load_traces
 from start_tui.engine.events import Span, Started
 from start_tui.engine.trace import trace_events
-from start_tui.tui.app import BATCH_TOKENS, Branch, StartApp
+from start_tui.tui.app import BATCH_TOKENS, StartApp
 from start_tui.tui.messages import EngineEvents
+from start_tui.tui.session import Branch
 from start_tui.tui.settings import Settings
 
 RECORDED = Path(__file__).resolve().parents[1] / "tests" / "data" / "sum-of-squares.jsonl"
@@ -110,8 +111,8 @@ async def stream(evts: list[Event], press_keys: bool) -> tuple[float, list[float
         len(getattr(e, "text", "") or getattr(e, "output_text", "")) for e in evts[1:]
     )
     async with app.run_test(size=(120, 40)) as pilot:
-        app.branches = [Branch(Trace(id="bench", problem=started.problem), run=None)]
-        app.current = 0
+        app.session.branches = [Branch(Trace(id="bench", problem=started.problem), run=None)]
+        app.session.current = 0
         app.conversation.focus()
         await pilot.pause()
         sent_keys: list[float] = []

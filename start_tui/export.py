@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from start_tui.engine.hints import CODE_FENCE
-from start_tui.engine.scanner import FENCE_OPENERS
-from start_tui.engine.trace import Trace
+from start_tui.engine.events import CodeFinished, CodeOpened, HintInserted, TextDelta
+from start_tui.engine.hints import split_at_fence
+from start_tui.engine.trace import Trace, trace_events
 
 
 def trace_to_markdown(trace: Trace) -> str:
@@ -27,27 +27,18 @@ def trace_to_markdown(trace: Trace) -> str:
         )
     lines += ["", "## Reasoning", ""]
     body: list[str] = []
-    spans = [s for s in trace.spans if s.kind != "prompt"]
-    for i, span in enumerate(spans):
-        text = span.text
-        if span.kind == "model":
-            if i > 0 and spans[i - 1].kind == "code" and text.startswith("```"):
-                text = text[3:]
-            opener = next((f for f in FENCE_OPENERS if text.endswith(f)), "")
-            body.append(text[: len(text) - len(opener)])
-        elif span.kind == "hint":
-            who = "you" if span.meta.get("source") == "user" else f"policy, {span.meta.get('trigger', '')}"
-            shown = text[: text.rfind(CODE_FENCE)] if CODE_FENCE in text else text
-            template = text[text.rfind(CODE_FENCE) + len(CODE_FENCE) :] if CODE_FENCE in text else ""
-            body.append(f"\n\n> **Hint ({who}):** {shown.strip()}\n\n")
-            if span.meta.get("opens_code", True) and CODE_FENCE in text:
-                body.append("```python\n" + template)
-        elif span.kind == "code":
-            if not (i > 0 and spans[i - 1].kind == "hint"):
-                body.append("\n```python\n")
-            body.append(text)
-        elif span.kind == "output":
-            body.append("```" + text)
+    for event in trace_events(trace):
+        if isinstance(event, TextDelta):
+            body.append(event.text)
+        elif isinstance(event, HintInserted):
+            who = "you" if event.source == "user" else f"policy, {event.trigger}"
+            said, _ = split_at_fence(event.text)
+            body.append(f"\n\n> **Hint ({who}):** {said.strip()}\n\n")
+        elif isinstance(event, CodeOpened):
+            body.append(f"\n```{event.language}\n{event.template}")
+        elif isinstance(event, CodeFinished):
+            # the code block closes before its output block opens
+            body.append("```" + event.output_text)
     lines.append("".join(body).strip())
     if trace.answer is not None:
         lines += ["", f"**Final answer:** {trace.answer}"]

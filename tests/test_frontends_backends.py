@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from start_tui.engine import load_traces
 from start_tui.tui.app import StartApp
 from start_tui.tui.settings import Settings
 from start_tui.tui.widgets.segments import ExecutionPanel
@@ -26,15 +27,27 @@ def solve(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_solve_through_the_server(server: LlamaServer, keyed: None, tmp_path: Path):
-    proc = solve("--backend", "openai", "--base-url", server.url, "--api-key-env", "START_TEST_KEY")
+    trace_path = tmp_path / "run.jsonl"
+    proc = solve(
+        "--backend", "openai", "--base-url", server.url, "--api-key-env", "START_TEST_KEY", "--trace", str(trace_path)
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert "python" in proc.stdout and "Final answer" in proc.stdout
+    (trace,) = load_traces(trace_path)
+    # the served model wrote it (the server names its model after the file), and its code ran in the sandbox
+    assert trace.meta["model"] != "" and trace.stats["tokens_generated"] > 0 and trace.status == "finished"
+    ran = [s for s in trace.spans if s.kind == "output" and s.meta["executed"]]
+    assert ran and trace.stats["tool_calls"] == len(ran)
+    assert f" sandbox · run 1 · {'ok' if ran[0].meta['ok'] else 'error'}" in proc.stdout
 
 
-def test_solve_through_transformers(tiny_dir: Path):
-    proc = solve("--backend", "hf", "--model", str(tiny_dir), "--max-tokens", "20")
+def test_solve_through_transformers(tiny_dir: Path, tmp_path: Path):
+    trace_path = tmp_path / "run.jsonl"
+    proc = solve("--backend", "hf", "--model", str(tiny_dir), "--max-tokens", "20", "--trace", str(trace_path))
     assert proc.returncode == 0, proc.stderr
-    assert "20 tokens" in proc.stdout  # a random model: it only has to stream its 20 tokens
+    (trace,) = load_traces(trace_path)
+    # a random model: it only has to stream its 20 tokens, through the transformers backend
+    assert trace.stats["tokens_generated"] == 20 and trace.meta["finish_reason"] == "max_tokens"
+    assert trace.meta["model"] == tiny_dir.name
 
 
 def test_solve_with_a_bad_backend_setup_says_one_sentence(tmp_path: Path):

@@ -134,7 +134,7 @@ def test_settings_survive_a_save_and_a_load(tmp_path: Path):
         temperature=0.25,
         top_p=0.9,
         conjunctions=("Wait", 'Say "hmm"'),
-        fixed_category="verify",
+        fixed_category="general",
         persist=False,
         timeout_s=2.5,
     )

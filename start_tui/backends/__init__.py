@@ -8,11 +8,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 from start_tui.backends.base import Backend, BackendError, BackendStats, SamplingParams
 from start_tui.errors import StartTuiError
 
-__all__ = ["BACKENDS", "Backend", "BackendError", "BackendStats", "SamplingParams", "open_backend"]
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "BackendError",
+    "BackendStats",
+    "Lanes",
+    "SamplingParams",
+    "open_backend",
+    "open_lanes",
+]
 
 BACKENDS = ("llama", "hf", "openai")
 
@@ -49,3 +59,21 @@ def open_backend(
             raise StartTuiError("--backend openai needs --base-url, e.g. http://127.0.0.1:8000/v1.")
         return OpenAIBackend(base_url, str(model) if model else None, api_key_env=api_key_env or DEFAULT_API_KEY_ENV)
     raise StartTuiError(f"There is no backend {kind!r}; choose one of {', '.join(BACKENDS)}.")
+
+
+class Lanes(Protocol):
+    """K backends for K sequences that a backend decodes together; closing it frees what they hold."""
+
+    lanes: list[Backend]
+
+    def close(self) -> None: ...
+
+
+def open_lanes(backend: Backend, k: int) -> Lanes:
+    """`k` lanes on `backend`: one batched context (llama.cpp), one padded batch (transformers), or
+    concurrent requests (a served model). A backend that cannot batch is refused in one sentence."""
+    make = getattr(backend, "batch", None)
+    if make is None:
+        raise StartTuiError(f"The {type(backend).__name__} backend cannot run parallel samples.")
+    lanes: Lanes = make(k)
+    return lanes

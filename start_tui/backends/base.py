@@ -52,6 +52,9 @@ class Backend(Protocol):
 
     name: str
     stats: BackendStats
+    last_finish_reason: str
+    """Why the last stream ended: `eos` (the model's end token), `length` (the call's max_tokens),
+    `context` (the context window is full), `stopped` (the caller closed it), or a server's own word."""
 
     def metadata(self) -> Mapping[str, str]:
         """Model metadata (GGUF keys such as `general.architecture`, `tokenizer.chat_template`)."""

@@ -9,17 +9,21 @@ list with its context, evaluates only those. `stats.tokens_evaluated` counts eve
 
 from __future__ import annotations
 
-import bisect
 import codecs
 import ctypes
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from start_tui.backends.base import BackendStats, SamplingParams
 from start_tui.backends.gguf import read_gguf
+from start_tui.backends.tokens import HeldTokens
 from start_tui.errors import StartTuiError
+
+if TYPE_CHECKING:
+    from start_tui.backends.llama_batch import LlamaBatch
 
 _silenced = False
 
@@ -52,6 +56,7 @@ class LlamaCppBackend:
         seed: int = 0,
     ) -> None:
         info = read_gguf(model_path)
+        self.n_threads = n_threads or max(1, min(os.cpu_count() or 1, 8))
         _silence_llama_logs()
         from llama_cpp import Llama
 
@@ -59,7 +64,7 @@ class LlamaCppBackend:
             self.llm = Llama(
                 model_path=str(info.path),
                 n_ctx=n_ctx,
-                n_threads=n_threads or max(1, min(os.cpu_count() or 1, 8)),
+                n_threads=self.n_threads,
                 n_gpu_layers=n_gpu_layers,
                 seed=seed,
                 verbose=False,
@@ -67,12 +72,13 @@ class LlamaCppBackend:
         except (ValueError, RuntimeError) as exc:
             raise StartTuiError(f"llama.cpp could not load {str(info.path)!r} ({exc}).") from None
         self.path = info.path
-        self.n_ctx = self.llm.n_ctx()
+        # llama.cpp may pad the context (320 -> 512) while llama-cpp-python's token buffer keeps the size asked for
+        self.n_ctx = min(n_ctx, self.llm.n_ctx())
         self.stats = BackendStats()
         self.last_finish_reason = ""
         meta = dict(self.llm.metadata)
-        meta["start_tui.bos_token"] = self._piece(self.llm.token_bos()).decode(errors="replace")
-        meta["start_tui.eos_token"] = self._piece(self.llm.token_eos()).decode(errors="replace")
+        meta["start_tui.bos_token"] = self.piece(self.llm.token_bos()).decode(errors="replace")
+        meta["start_tui.eos_token"] = self.piece(self.llm.token_eos()).decode(errors="replace")
         self._metadata = meta
         self.name = meta.get("general.name") or self.path.stem
         self._eval = self.llm.eval
@@ -81,10 +87,8 @@ class LlamaCppBackend:
 
         vocab = self.llm._model.vocab
         self._is_eog = lambda tok: bool(llama_cpp.llama_vocab_is_eog(vocab, tok))
-        self._bos = self.llm.token_bos()
-        self._tokens: list[int] = []
-        self._ends: list[int] = []  # cumulative byte length of the text after each token
-        self._bytes = b""
+        self.bos = self.llm.token_bos()
+        self._held = HeldTokens(self.tokenize, self.piece, self.bos)
 
     def metadata(self) -> Mapping[str, str]:
         return self._metadata
@@ -93,51 +97,26 @@ class LlamaCppBackend:
         self.stats.tokens_evaluated += len(tokens)
         self._eval(tokens)
 
-    def _piece(self, token: int) -> bytes:
+    def piece(self, token: int) -> bytes:
         return bytes(self.llm.detokenize([token], special=True))
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode(), add_bos=True, special=True))
 
-    def _append(self, tokens: list[int]) -> None:
-        pos = self._ends[-1] if self._ends else 0
-        pieces: list[bytes] = []
-        for tok in tokens:
-            piece = b"" if tok == self._bos and not self._tokens and not pieces else self._piece(tok)
-            pieces.append(piece)
-            pos += len(piece)
-            self._ends.append(pos)
-        self._tokens.extend(tokens)
-        self._bytes += b"".join(pieces)
+    def tokenize(self, data: bytes, add_bos: bool) -> list[int]:
+        return list(self.llm.tokenize(data, add_bos=add_bos, special=True))
 
-    def _sync(self, text: str) -> list[int]:
-        """Token list for `text` that shares the longest possible prefix with the tokens held."""
-        data = text.encode()
-        held = self._bytes
-        if data.startswith(held):
-            common = len(held)
-        else:
-            common = next(
-                (i for i, (a, b) in enumerate(zip(data, held, strict=False)) if a != b), min(len(data), len(held))
-            )
-        k = bisect.bisect_right(self._ends, common)
-        # never cut inside a UTF-8 character: back off to a token boundary on a character start
-        while k > 0 and self._ends[k - 1] < len(data) and data[self._ends[k - 1]] & 0xC0 == 0x80:
-            k -= 1
-        if k == 0:
-            self._tokens, self._ends, self._bytes = [], [], b""
-            self._append(self.llm.tokenize(data, add_bos=True, special=True))
-            return list(self._tokens)
-        keep = self._ends[k - 1]
-        del self._tokens[k:], self._ends[k:]
-        self._bytes = self._bytes[:keep]
-        suffix = data[keep:]
-        if suffix:
-            self._append(self.llm.tokenize(suffix, add_bos=False, special=True))
-        return list(self._tokens)
+    def is_eog(self, token: int) -> bool:
+        return self._is_eog(token)
+
+    def batch(self, k: int) -> LlamaBatch:
+        """`k` lanes decoded together on this model (a second context; the weights are shared)."""
+        from start_tui.backends.llama_batch import LlamaBatch
+
+        return LlamaBatch(self, k)
 
     def stream(self, text: str, params: SamplingParams) -> Iterator[str]:
-        tokens = self._sync(text)
+        tokens = self._held.sync(text)
         budget = min(params.max_tokens, self.n_ctx - len(tokens) - 1)
         if budget <= 0:
             self.last_finish_reason = "context"
@@ -165,7 +144,7 @@ class LlamaCppBackend:
                     return
                 generated.append(tok)
                 self.stats.tokens_generated += 1
-                delta = decoder.decode(self._piece(tok))
+                delta = decoder.decode(self.piece(tok))
                 if delta:
                     yield delta
                 if len(generated) >= budget:
@@ -173,7 +152,7 @@ class LlamaCppBackend:
                     return
         finally:
             gen.close()
-            self._append(generated)
+            self._held.append(generated)
 
     def close(self) -> None:
         self.llm.close()

@@ -45,7 +45,9 @@ class OpenAIBackend:
         connect_timeout_s: float = 10.0,
         retries: int = 3,
         backoff_s: float = 0.5,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
+        """`transport` replaces the network (tests give an `httpx.MockTransport`)."""
         self.base_url = api_url(base_url)
         self.api_key_env = api_key_env
         key = os.environ.get(api_key_env, "")
@@ -53,7 +55,10 @@ class OpenAIBackend:
         self.retries = max(0, retries)
         self.backoff_s = backoff_s
         self._client = httpx.Client(
-            headers=headers, timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s), trust_env=False
+            headers=headers,
+            timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
+            trust_env=False,
+            transport=transport,
         )
         self.stats = BackendStats()
         self.last_finish_reason = ""

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import KW_ONLY, dataclass, field, fields
 from typing import Any, ClassVar, Literal
 
 SpanKind = Literal["prompt", "model", "hint", "code", "output"]
 HintSource = Literal["auto", "user"]
+FinishReason = Literal["stop", "eos", "max_tokens", "context_full", "stopped", "error"]
+"""Why a run ended: the model's stop string (`stop`) or end-of-sequence token (`eos`), the run's token
+limit (`max_tokens`), a full context window (`context_full`), a person (`stopped`), a failed backend (`error`)."""
+RunStatus = Literal["ready", "running", "paused", "finished"]
+"""Where a live run is: not started, streaming, waiting at a pause, or ended."""
+TraceStatus = Literal["running", "finished", "stopped", "error", "incomplete"]
+"""A trace's record of its run: `incomplete` is a journal whose run was killed before it ended."""
 
 
 class Span:
@@ -106,10 +113,33 @@ class HintInserted(Event):
 
     type: ClassVar[str] = "hint"
     text: str
+    _: KW_ONLY
     source: HintSource = "auto"
     category: str = ""
     trigger: str = ""
     opens_code: bool = True
+
+
+@dataclass
+class CodeOpened(Event):
+    """A code block opened. By the model: `text` is the fence it wrote (```` ```python\n ````), part of its
+    thinking. By a hint: the fence ends the hint's text, so `text` is empty and `template` is what the
+    hint wrote after the fence (code the model continues)."""
+
+    type: ClassVar[str] = "code_opened"
+    text: str
+    _: KW_ONLY
+    language: str = "python"
+    by: Literal["model", "hint"] = "model"
+    template: str = ""
+
+
+@dataclass
+class CodeClosed(Event):
+    """The model closed the open code block; `text` is the closing fence (after the code's last newline)."""
+
+    type: ClassVar[str] = "code_closed"
+    text: str = "```"
 
 
 @dataclass
@@ -121,7 +151,7 @@ class CodeStarted(Event):
     code: str
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CodeFinished(Event):
     """The sandbox answered; `output_text` is the output block appended to the trace."""
 
@@ -155,7 +185,7 @@ class Paused(Event):
 @dataclass
 class Finished(Event):
     type: ClassVar[str] = "finished"
-    reason: str
+    reason: FinishReason
     stats: dict[str, Any] = field(default_factory=dict)
 
 
@@ -167,7 +197,19 @@ class Error(Event):
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
-    for cls in (Started, TextDelta, HintInserted, CodeStarted, CodeFinished, AnswerFound, Paused, Finished, Error)
+    for cls in (
+        Started,
+        TextDelta,
+        HintInserted,
+        CodeOpened,
+        CodeClosed,
+        CodeStarted,
+        CodeFinished,
+        AnswerFound,
+        Paused,
+        Finished,
+        Error,
+    )
 }
 
 
@@ -181,16 +223,21 @@ def event_from_json(obj: dict[str, Any]) -> Event:
 
 __all__ = [
     "AnswerFound",
+    "CodeClosed",
     "CodeFinished",
+    "CodeOpened",
     "CodeStarted",
     "Error",
     "Event",
+    "FinishReason",
     "Finished",
     "HintInserted",
     "Paused",
+    "RunStatus",
     "Span",
     "SpanKind",
     "Started",
     "TextDelta",
+    "TraceStatus",
     "event_from_json",
 ]

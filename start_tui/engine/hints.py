@@ -13,10 +13,21 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from start_tui.engine.scanner import FENCE_OPENERS
 from start_tui.errors import StartTuiError
 
 CODE_FENCE = "\n```python\n"
 """What follows a hint's text: an opened python fence, so the model writes code next."""
+
+
+def split_at_fence(text: str) -> tuple[str, str | None]:
+    """(what a hint says, the code it pre-writes after its opening fence), or (text, None) without a fence."""
+    ends = [(text.rfind(f), f) for f in (CODE_FENCE, *FENCE_OPENERS) if f in text]
+    if not ends:
+        return text, None
+    at, fence = max(ends, key=lambda e: (e[0] + len(e[1]), len(e[1])))
+    return text[:at], text[at + len(fence) :]
+
 
 ERROR_CATEGORY = "error_fix"
 
@@ -115,6 +126,8 @@ class HintPolicy:
     """Categories to draw from; empty means every category of the domain except `error_fix`."""
     fixed_category: str | None = None
     """Always use this category instead of a random choice."""
+    cycle_from: int | None = None
+    """Take the categories in turn, starting from this one (parallel samples that explore different tools)."""
     error_hint: bool = True
     """After a failed code block, insert the `error_fix` hint (it opens a new code block)."""
     seed: int = 0
@@ -140,10 +153,14 @@ class HintChooser:
         self.rng = random.Random(policy.seed)
         pool = policy.categories or tuple(c for c in library.categories(policy.domain) if c != ERROR_CATEGORY)
         self.pool = [library.get(policy.domain, c) for c in pool]
+        self.chosen = 0
 
     def choose(self) -> Hint:
         if self.policy.fixed_category:
             return self.library.get(self.policy.domain, self.policy.fixed_category)
+        if self.policy.cycle_from is not None:
+            self.chosen += 1
+            return self.pool[(self.policy.cycle_from + self.chosen - 1) % len(self.pool)]
         return self.rng.choice(self.pool)
 
     def error_hint(self) -> Hint | None:

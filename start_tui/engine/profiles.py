@@ -81,6 +81,9 @@ class ModelProfile:
     top_p: float = 0.95
     top_k: int = 40
     repeat_penalty: float = 1.0
+    sample_temperature: float = 0.6
+    """Temperature of parallel samples after the first (the paper samples at 0.6)."""
+    sample_top_p: float = 0.95
     template_kwargs: Mapping[str, object] = field(default_factory=dict)
 
     def build_prompt(self, problem: str, metadata: Mapping[str, str]) -> str:

@@ -16,30 +16,38 @@ import uuid
 from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from start_tui.backends.base import Backend, BackendError, SamplingParams
 from start_tui.engine.answer import extract_answer
 from start_tui.engine.events import (
     AnswerFound,
+    CodeClosed,
     CodeFinished,
+    CodeOpened,
     CodeStarted,
     Error,
     Event,
     Finished,
+    FinishReason,
     HintInserted,
+    HintSource,
     Paused,
+    RunStatus,
     Span,
     Started,
     TextDelta,
 )
-from start_tui.engine.hints import CODE_FENCE, HintChooser, HintLibrary, HintPolicy
+from start_tui.engine.hints import HintChooser, HintLibrary, HintPolicy, split_at_fence
 from start_tui.engine.profiles import ModelProfile
-from start_tui.engine.scanner import FENCE_OPENERS, Marker, Mode, Scanner
-from start_tui.engine.trace import Trace, TraceWriter
+from start_tui.engine.scanner import Marker, Mode, Scanner, fence_language
+from start_tui.engine.trace import Trace, TraceWriter, trace_events
 from start_tui.errors import StartTuiError
 from start_tui.sandbox import ExecResult, Sandbox
 from start_tui.sandbox.client import Session
+
+MarkerAction = Literal["continue", "restart", "stop"]
+"""What the loop does after a marker: scan on, close the stream and continue after an insertion, or end."""
 
 
 @dataclass
@@ -76,7 +84,17 @@ def format_output(result: ExecResult, limit: int, error_lines: int) -> str:
         body = f"{body}\n{err}" if body else err
     if not body:
         body = "(no output)"
-    return f"\n```output\n{body}\n```\n"
+    return f"{OUTPUT_OPEN}{body}{OUTPUT_CLOSE}"
+
+
+OUTPUT_OPEN, OUTPUT_CLOSE = "\n```output\n", "\n```\n"
+"""The fences around a code block's output in the trace (what the model reads)."""
+
+
+def output_body(output_text: str) -> str:
+    """The printed text inside an output block made by `format_output`."""
+    body = output_text.removeprefix(OUTPUT_OPEN).removesuffix(OUTPUT_CLOSE)
+    return body.strip("\n")
 
 
 @dataclass
@@ -110,12 +128,13 @@ class Reasoner:
         self.library = library or HintLibrary.load()
         self.policy.validate(self.library)
 
-    def start(self, problem: str, trace_path: str | Path | None = None) -> Run:
+    def start(self, problem: str, trace_path: str | Path | None = None, meta: dict[str, Any] | None = None) -> Run:
+        """A new run of `problem`; `meta` goes into its trace's metadata (e.g. the sample set it belongs to)."""
         if not problem or not problem.strip():
             raise StartTuiError("The problem is empty; give the problem text (or --file with a non-empty file).")
         prompt = self.profile.build_prompt(problem, self.backend.metadata())
         spans = [Span("prompt", prompt)]
-        return Run(self, problem, spans, _State(), trace_path, parent=None)
+        return Run(self, problem, spans, _State(), trace_path, parent=None, meta=meta)
 
     def branch(self, trace: Trace, offset: int, trace_path: str | Path | None = None) -> Run:
         """A new run that continues `trace` from character `offset`; `trace` itself is not changed."""
@@ -141,38 +160,37 @@ class Reasoner:
 
 
 def _state_of(spans: list[Span], profile: ModelProfile) -> _State:
-    """Counters and mode at the end of a span list (for branches)."""
+    """Counters and mode at the end of a span list (for branches), read from the events that built it."""
     state = _State()
-    pos = 0
-    code_start = None
-    for span in spans:
-        if span.kind == "hint":
-            if span.meta.get("source") == "user":
+    prompt = Trace(id="", problem="", spans=spans)
+    pos = prompt.prompt_length
+    open_at: int | None = None  # where the code of a block still open starts
+    for event in trace_events(prompt)[1:]:
+        if isinstance(event, TextDelta | HintInserted | CodeOpened | CodeClosed):
+            pos += len(event.text)
+        elif isinstance(event, CodeFinished):
+            pos += len(event.output_text)
+        if isinstance(event, HintInserted):
+            if event.source == "user":
                 state.user_hints += 1
             else:
                 state.auto_hints += 1
-            if span.meta.get("trigger") == "before_stop":
+            if event.trigger == "before_stop":
                 state.rounds_used += 1
-            fence = span.text.rfind(CODE_FENCE)
-            if fence >= 0:
-                code_start = pos + fence + len(CODE_FENCE)
-        elif span.kind == "code" and code_start is None:
-            code_start = pos
-        elif span.kind == "output":
-            state.tool_calls += 1 if span.meta.get("executed", True) else 0
-            state.last_tool_end = pos + len(span.text)
-            code_start = None
-        elif span.kind == "model":
-            if any(span.text.endswith(f) for f in FENCE_OPENERS):
-                code_start = pos + len(span.text)
-            if any(t in span.text for t in profile.think_end):
+        elif isinstance(event, CodeOpened):
+            open_at = pos - len(event.template)
+        elif isinstance(event, CodeClosed):
+            open_at = None
+        elif isinstance(event, CodeFinished):
+            state.tool_calls += 1 if event.executed else 0
+            state.last_tool_end = pos
+            open_at = None
+        elif isinstance(event, TextDelta) and event.kind == "model":
+            open_at = None  # the model writes outside a block
+            if any(t in event.text for t in profile.think_end):
                 state.mode = "answer"
-        pos += len(span.text)
-    last = spans[-1]
-    open_code = last.kind == "code" or (last.kind == "hint" and (CODE_FENCE in last.text or code_start is not None))
-    open_code |= last.kind == "model" and any(last.text.endswith(f) for f in FENCE_OPENERS)
-    if open_code and code_start is not None:
-        state.mode, state.code_start = "code", code_start
+    if open_at is not None:
+        state.mode, state.code_start = "code", open_at
     return state
 
 
@@ -187,6 +205,7 @@ class Run:
         state: _State,
         trace_path: str | Path | None,
         parent: dict[str, Any] | None,
+        meta: dict[str, Any] | None = None,
     ) -> None:
         self.reasoner = reasoner
         self.backend = reasoner.backend
@@ -197,7 +216,7 @@ class Run:
         self.trace = Trace(id="", problem=problem)
         self.chooser = HintChooser(reasoner.library, self.policy)
         self.scanner = Scanner(self.profile.think_end, self.profile.stop, self.policy.conjunctions)
-        self.status = "ready"
+        self.status: RunStatus = "ready"
         self._trace_id = uuid.uuid4().hex[:12]
         self._writer = TraceWriter(trace_path, self._trace_id) if trace_path else None
         self._session: Session | None = None
@@ -208,6 +227,7 @@ class Run:
         self._interrupt = threading.Event()
         self._start_spans = spans
         self._parent = parent
+        self._meta = dict(meta or {})
         self._started_at = 0.0
         self._stats0 = (0, 0, 0.0)
         self._replay: list[str] = []
@@ -242,7 +262,7 @@ class Run:
         if not text:
             raise StartTuiError("A hint cannot be empty.")
         if open_code is None:
-            open_code = text.endswith(CODE_FENCE) or any(text.endswith(f) for f in FENCE_OPENERS)
+            open_code = split_at_fence(text)[1] == ""  # it ends with an opened fence
         with self._lock:
             self._injected.append((text, open_code))
             self._interrupt.set()
@@ -282,7 +302,7 @@ class Run:
                 self._injected = []
                 self._interrupt.clear()
             for text, open_code in injected:
-                yield self._insert_hint(text, "user", "user", "user", open_code)
+                yield from self._insert_hint(text, source="user", category="user", trigger="user", open_code=open_code)
             if stop:
                 yield from self._finish("stopped")
                 return
@@ -319,6 +339,7 @@ class Run:
         }
         if self._parent:
             meta["parent"] = self._parent
+        meta.update(self._meta)
         yield self._emit(Started(self._trace_id, self.trace.problem, self._start_spans, meta))
         if self._replay:
             session = self._get_session()
@@ -338,7 +359,7 @@ class Run:
         if text:
             yield self._emit(TextDelta(text, "code" if kind == "code" else "model"))
 
-    def _generate(self, remaining: int) -> Generator[Event, None, str | None]:
+    def _generate(self, remaining: int) -> Generator[Event, None, FinishReason | None]:
         """One continuation; returns a finish reason, or None when the loop should go on."""
         params = replace(self.config.sampling, max_tokens=remaining)
         stream = self.backend.stream(self.trace.text, params)
@@ -363,8 +384,8 @@ class Run:
                     action = yield from self._on_marker(marker)
                     if action == "restart":
                         return None
-                    if action is not None and action != "continue":
-                        return action
+                    if action == "stop":
+                        return "stop"
                     buf = buf[marker.end :]
                 if self._interrupt.is_set():
                     return None  # held-back text is dropped: it was never shown
@@ -373,7 +394,10 @@ class Run:
             if close is not None:
                 close()
         yield from self._text_event(buf, self.state.mode)
-        return "max_tokens" if self._generated() >= self.config.max_tokens else "eos"
+        if self._generated() >= self.config.max_tokens:
+            return "max_tokens"
+        # the backend says why its stream ended: a full context window is not the model's own end
+        return "context_full" if self.backend.last_finish_reason == "context" else "eos"
 
     def _conjunction_open(self, text_len: int) -> bool:
         p, st = self.policy, self.state
@@ -384,25 +408,25 @@ class Run:
             and text_len - st.last_tool_end >= p.min_chars_between
         )
 
-    def _on_marker(self, marker: Marker) -> Generator[Event, None, str]:
-        """Act on a marker; returns 'continue', 'restart' (stream closed) or a finish reason."""
+    def _on_marker(self, marker: Marker) -> Generator[Event, None, MarkerAction]:
+        """Act on a marker: go on scanning, restart the stream (text was inserted), or stop the run."""
         st, policy = self.state, self.policy
         if marker.kind == "stop":
             return "stop"
         if marker.kind == "fence_open":
-            yield from self._text_event(marker.text, "model")
+            yield self._emit(CodeOpened(marker.text, language=fence_language(marker.text), by="model"))
             st.mode, st.code_start = "code", self.trace.length
             return "continue"
         if marker.kind == "conjunction":
             if self.chooser.take_conjunction():
-                yield self._insert_auto_hint(f"conjunction:{marker.text}")
+                yield from self._insert_auto_hint(f"conjunction:{marker.text}")
                 return "restart"
             yield from self._text_event(marker.text, "model")
             return "continue"
         if marker.kind == "think_end":
             if policy.enabled and st.rounds_used < policy.before_stop_rounds and st.tool_calls < policy.max_tool_calls:
                 st.rounds_used += 1
-                yield self._insert_auto_hint("before_stop")
+                yield from self._insert_auto_hint("before_stop")
                 return "restart"
             yield from self._text_event(marker.text, "model")
             st.mode = "answer"
@@ -410,20 +434,23 @@ class Run:
         # a closing fence: the code is everything since the opener
         code_end = self.trace.length + (1 if marker.text.startswith("\n") else 0)
         yield from self._text_event(marker.text[:1] if marker.text.startswith("\n") else "", "code")
-        yield from self._text_event("```", "model")
+        yield self._emit(CodeClosed(marker.text.lstrip("\n")))
         yield from self._execute(st.code_start, code_end)
         return "restart"
 
-    def _insert_auto_hint(self, trigger: str) -> Event:
+    def _insert_auto_hint(self, trigger: str) -> Iterator[Event]:
         hint = self.chooser.choose()
-        return self._insert_hint(hint.render(), "auto", hint.category, trigger, True)
+        yield from self._insert_hint(
+            hint.render(), source="auto", category=hint.category, trigger=trigger, open_code=True
+        )
 
-    def _insert_hint(self, text: str, source: str, category: str, trigger: str, open_code: bool) -> Event:
+    def _insert_hint(
+        self, text: str, *, source: HintSource, category: str, trigger: str, open_code: bool
+    ) -> Iterator[Event]:
         st = self.state
         if st.mode == "code":
             # inside a code block a hint can only be a comment: the block stays valid Python
-            said = text.split(CODE_FENCE)[0]
-            said = next((said[: said.rfind(f)] for f in FENCE_OPENERS if said.endswith(f)), said)
+            said, _ = split_at_fence(text)
             lines = said.strip().splitlines() or [""]
             text = ("" if self.trace.tail(1) in ("", "\n") else "\n") + "".join(f"# {line}\n" for line in lines)
             open_code = False
@@ -431,11 +458,12 @@ class Run:
             st.user_hints += 1
         else:
             st.auto_hints += 1
-        event = self._emit(HintInserted(text, source, category, trigger, open_code))  # type: ignore[arg-type]
+        yield self._emit(HintInserted(text, source=source, category=category, trigger=trigger, opens_code=open_code))
         if open_code:
-            fence = max((text.rfind(f) + len(f) for f in (*FENCE_OPENERS, CODE_FENCE) if f in text), default=len(text))
-            st.mode, st.code_start = "code", self.trace.length - len(text) + fence
-        return event
+            _, template = split_at_fence(text)
+            # the code starts after the hint's fence (or at its end, when it has none)
+            st.mode, st.code_start = "code", self.trace.length - len(template or "")
+            yield self._emit(CodeOpened("", by="hint", template=template or ""))
 
     def _get_session(self) -> Session:
         if self._session is None:
@@ -460,16 +488,16 @@ class Run:
             executed = True
         output = format_output(result, self.config.output_chars, self.config.error_lines)
         event = CodeFinished(
-            index,
-            result.ok,
-            result.stdout,
-            result.error,
-            result.timed_out,
-            result.duration_s,
-            output,
-            executed,
-            start,
-            end,
+            index=index,
+            ok=result.ok,
+            stdout=result.stdout,
+            error=result.error,
+            timed_out=result.timed_out,
+            duration_s=result.duration_s,
+            output_text=output,
+            executed=executed,
+            code_start=start,
+            code_end=end,
         )
         yield self._emit(event)
         st.last_tool_end = self.trace.length
@@ -482,9 +510,11 @@ class Run:
         ):
             hint = self.chooser.error_hint()
             if hint is not None:
-                yield self._insert_hint(hint.render(), "auto", hint.category, "error", True)
+                yield from self._insert_hint(
+                    hint.render(), source="auto", category=hint.category, trigger="error", open_code=True
+                )
 
-    def _finish(self, reason: str) -> Iterator[Event]:
+    def _finish(self, reason: FinishReason) -> Iterator[Event]:
         said = "".join(s.text for s in self.trace.spans if s.kind == "model")
         answer = extract_answer(said, self.profile.answer_prefixes)
         if answer is not None:

@@ -16,6 +16,14 @@ MarkerKind = Literal["fence_open", "fence_close", "think_end", "stop", "conjunct
 
 FENCE_OPENERS = ("```python\n", "```py\n", "```Python\n", "```python3\n")
 FENCE_CLOSER = "\n```"
+
+
+def fence_language(opener: str) -> str:
+    """The language an opening fence names (```` ```py\n ```` is python)."""
+    name = opener.strip("`\n").lower()
+    return "python" if name in ("py", "python3") else name
+
+
 _SENTENCE_END = set("\n.!?\"'*(")
 
 

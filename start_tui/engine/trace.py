@@ -19,17 +19,23 @@ from typing import Any, ClassVar
 
 from start_tui.engine.events import (
     AnswerFound,
+    CodeClosed,
     CodeFinished,
+    CodeOpened,
+    CodeStarted,
     Error,
     Event,
     Finished,
+    FinishReason,
     HintInserted,
     Span,
     Started,
     TextDelta,
+    TraceStatus,
     event_from_json,
 )
-from start_tui.engine.scanner import FENCE_OPENERS
+from start_tui.engine.hints import split_at_fence
+from start_tui.engine.scanner import FENCE_OPENERS, fence_language
 from start_tui.errors import StartTuiError
 
 FORMAT = "start-tui/trace-v1"
@@ -42,7 +48,7 @@ class Trace:
     spans: list[Span] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     answer: str | None = None
-    status: str = "running"
+    status: TraceStatus = "running"
     stats: dict[str, Any] = field(default_factory=dict)
     _length: int | None = field(default=None, repr=False, compare=False)
 
@@ -87,13 +93,17 @@ class Trace:
             return
         if self._length is None:
             self._length = sum(len(s) for s in self.spans)
-        if isinstance(event, TextDelta):
+        if isinstance(event, TextDelta | CodeOpened | CodeClosed):
+            # a fence the model wrote is part of its thinking; a hint's fence is in the hint
+            kind = event.kind if isinstance(event, TextDelta) else "model"
+            if not event.text:
+                return
             self._length += len(event.text)
             last = self.spans[-1] if self.spans else None
-            if last is not None and last.kind == event.kind:
+            if last is not None and last.kind == kind:
                 last.append(event.text)
             else:
-                self.spans.append(Span(event.kind, event.text))
+                self.spans.append(Span(kind, event.text))
         elif isinstance(event, HintInserted):
             self._length += len(event.text)
             meta = {
@@ -120,7 +130,7 @@ class Trace:
         elif isinstance(event, AnswerFound):
             self.answer = event.answer
         elif isinstance(event, Finished):
-            self.status = {"stopped": "stopped", "error": "error"}.get(event.reason, "finished")
+            self.status = "stopped" if event.reason == "stopped" else "error" if event.reason == "error" else "finished"
             self.meta["finish_reason"] = event.reason
             self.stats = dict(event.stats)
         elif isinstance(event, Error):
@@ -250,57 +260,66 @@ class TraceWriter:
 
 
 def trace_events(trace: Trace) -> list[Event]:
-    """Events that fold back into `trace`: how a saved run is replayed by a front end."""
+    """The events that fold back into `trace`, exactly as the engine emits them (text deltas merged):
+    how a saved run is replayed by a front end, and the one place that reads fences out of a trace."""
     spans = trace.spans
     prefix = 0
     while prefix < len(spans) and spans[prefix].kind == "prompt":
         prefix += 1
     events: list[Event] = [Started(trace.id, trace.problem, list(spans[:prefix]), dict(trace.meta))]
+    text = trace.text if any(s.kind == "output" for s in spans) else ""
     previous = ""
     for span in spans[prefix:]:
         m = span.meta
         if span.kind == "model":
-            # as the engine emits them: a closing fence and an opening fence are deltas of their own
-            text = span.text
-            if previous == "code" and text.startswith("```"):
-                events.append(TextDelta("```"))
-                text = text[3:]
-            opener = next((f for f in FENCE_OPENERS if text.endswith(f)), "")
-            if text[: len(text) - len(opener)]:
-                events.append(TextDelta(text[: len(text) - len(opener)]))
+            body = span.text
+            if previous == "code" and body.startswith("```"):
+                events.append(CodeClosed("```"))
+                body = body[3:]
+            opener = next((f for f in FENCE_OPENERS if body.endswith(f)), "")
+            if body[: len(body) - len(opener)]:
+                events.append(TextDelta(body[: len(body) - len(opener)]))
             if opener:
-                events.append(TextDelta(opener))
+                events.append(CodeOpened(opener, language=fence_language(opener), by="model"))
         elif span.kind == "code":
             events.append(TextDelta(span.text, "code"))
         elif span.kind == "hint":
+            opens_code = m.get("opens_code", True)
             events.append(
                 HintInserted(
                     span.text,
-                    m.get("source", "auto"),
-                    m.get("category", ""),
-                    m.get("trigger", ""),
-                    m.get("opens_code", True),
+                    source=m.get("source", "auto"),
+                    category=m.get("category", ""),
+                    trigger=m.get("trigger", ""),
+                    opens_code=opens_code,
                 )
             )
+            if opens_code:
+                _, template = split_at_fence(span.text)
+                events.append(CodeOpened("", by="hint", template=template or ""))
         elif span.kind == "output":
+            start, end = m.get("code_start", 0), m.get("code_end", 0)
+            events.append(CodeStarted(m.get("index", 0), text[start:end]))
             events.append(
                 CodeFinished(
-                    m.get("index", 0),
-                    m.get("ok", True),
-                    "",
-                    m.get("error"),
-                    m.get("timed_out", False),
-                    m.get("duration_s", 0.0),
-                    span.text,
-                    m.get("executed", True),
-                    m.get("code_start", 0),
-                    m.get("code_end", 0),
+                    index=m.get("index", 0),
+                    ok=m.get("ok", True),
+                    stdout="",
+                    error=m.get("error"),
+                    timed_out=m.get("timed_out", False),
+                    duration_s=m.get("duration_s", 0.0),
+                    output_text=span.text,
+                    executed=m.get("executed", True),
+                    code_start=start,
+                    code_end=end,
                 )
             )
+        previous = span.kind
     if trace.answer is not None:
         events.append(AnswerFound(trace.answer))
     if trace.status in ("finished", "stopped"):
-        events.append(Finished(trace.meta.get("finish_reason", trace.status), dict(trace.stats)))
+        reason: FinishReason = trace.meta.get("finish_reason") or ("stopped" if trace.status == "stopped" else "eos")
+        events.append(Finished(reason, dict(trace.stats)))
     return events
 
 

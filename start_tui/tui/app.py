@@ -7,10 +7,8 @@ controls. Every run is autosaved as a trace while it streams.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -23,11 +21,9 @@ from textual.widgets import Footer, Header, TextArea
 
 from start_tui.backends import Backend
 from start_tui.benchmarks import available_benchmarks, load_benchmark
-from start_tui.engine import Reasoner, Run, TextDelta, Trace, load_traces
-from start_tui.engine.trace import save_traces
+from start_tui.engine import Reasoner, Run, TextDelta
 from start_tui.errors import StartTuiError
-from start_tui.export import trace_to_markdown
-from start_tui.options import EngineOptions, check_options, make_reasoner, open_model, open_sandbox
+from start_tui.options import EngineOptions
 from start_tui.sandbox import Sandbox
 from start_tui.tui.messages import EngineEvents, EngineFailed, EngineReady, RunSettled
 from start_tui.tui.screens.choose import ChooseScreen
@@ -35,6 +31,7 @@ from start_tui.tui.screens.help import HelpScreen
 from start_tui.tui.screens.hint import HintScreen
 from start_tui.tui.screens.prompt import PromptScreen
 from start_tui.tui.screens.settings import SettingsScreen
+from start_tui.tui.session import Branch, SolveSession, open_engine
 from start_tui.tui.settings import default_settings, load_settings, save_settings, sessions_dir
 from start_tui.tui.widgets.conversation import Conversation
 from start_tui.tui.widgets.segments import ExecutionPanel
@@ -42,17 +39,6 @@ from start_tui.tui.widgets.status import RunFacts, StatusLine
 
 BATCH_TOKENS = 32
 BATCH_SECONDS = 0.05
-
-
-@dataclass
-class Branch:
-    """One line of reasoning: a live run, or a trace opened from a file."""
-
-    trace: Trace
-    run: Run | None = None
-    parent: int | None = None
-    label: str = ""
-    started: float = field(default_factory=time.monotonic)
 
 
 class StartApp(App[None]):
@@ -95,24 +81,39 @@ class StartApp(App[None]):
             except StartTuiError as exc:
                 self._settings_error = str(exc)
                 settings = default_settings()
-        self.settings = settings
+        self.session = SolveSession(settings, sessions_dir())
+        """The engine, the branches and the files; this class keeps the widgets and the keys."""
         self.open_path = open_path
         self.initial_problem = problem
         self.load_engine = load_engine
         self.autostart = autostart
-        self.reasoner: Reasoner | None = None
-        self.sandbox: Sandbox | None = None
-        self.branches: list[Branch] = []
-        self.current: int | None = None
-        self.session_file: Path | None = None
         self._driving: set[Run] = set()
         self._resume_after_settle: set[Run] = set()
         self._start_when_ready = False
         self._loading = False
-        self._retired: list[Backend | Sandbox] = []
-        """Backends and sandboxes replaced by a change of settings, closed once no run uses them."""
         self._status_at = 0.0
         self.facts = RunFacts(model=settings.model or "Gemma 3 270M (embedded)")
+
+    # -- the session model, as the rest of the app reads it -----------------------------------------
+    @property
+    def settings(self) -> EngineOptions:
+        return self.session.settings
+
+    @property
+    def reasoner(self) -> Reasoner | None:
+        return self.session.reasoner
+
+    @property
+    def sandbox(self) -> Sandbox | None:
+        return self.session.sandbox
+
+    @property
+    def branches(self) -> list[Branch]:
+        return self.session.branches
+
+    @property
+    def current(self) -> int | None:
+        return self.session.current
 
     # -- layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -158,64 +159,28 @@ class StartApp(App[None]):
     @work(thread=True, exclusive=True, group="load")
     def _load_engine(self, settings: EngineOptions, backend: Backend | None = None) -> None:
         """Open what the settings need, in a worker thread; the UI thread swaps it in (`on_engine_ready`)."""
-        opened: Backend | None = None
-        sandbox: Sandbox | None = None
-        done = False
         try:
-            library = check_options(settings)
-            if backend is None:
-                backend = opened = open_model(settings)
-            sandbox = open_sandbox(settings)
-            sandbox.start()
-            reasoner = make_reasoner(settings, backend, sandbox, library)
-            done = True
+            reasoner, sandbox = open_engine(settings, backend)
         except StartTuiError as exc:
             self.post_message(EngineFailed(str(exc)))
             return
-        finally:
-            if not done:
-                if sandbox is not None:
-                    sandbox.close()
-                if opened is not None:
-                    opened.close()
         self.post_message(EngineReady(reasoner, sandbox))
 
     def on_engine_ready(self, message: EngineReady) -> None:
-        old_reasoner, old_sandbox = self.reasoner, self.sandbox
-        self.reasoner, self.sandbox = message.reasoner, message.sandbox
         self._loading = False
-        if old_reasoner is not None and old_reasoner.backend is not message.reasoner.backend:
-            self._retire(old_reasoner.backend)
-        if old_sandbox is not None and old_sandbox is not message.sandbox:
-            self._retire(old_sandbox)
-        self.facts.model = self.reasoner.backend.name
+        for run in self.session.swap_engine(message.reasoner, message.sandbox):
+            if run not in self._driving:
+                self._start_drive(run)  # a paused run that used the old engine finishes on its next step
+        self.session.close_retired(self._driving)
+        reasoner = message.reasoner
+        self.facts.model = reasoner.backend.name
         self.facts.state = "ready"
-        self.facts.max_tool_calls = self.reasoner.policy.max_tool_calls
-        self.facts.max_rounds = self.reasoner.policy.before_stop_rounds
+        self.facts.max_tool_calls = reasoner.policy.max_tool_calls
+        self.facts.max_rounds = reasoner.policy.before_stop_rounds
         self._refresh_status()
         if self._start_when_ready:
             self._start_when_ready = False
             self.action_start()
-
-    def _uses(self, run: Run, thing: Backend | Sandbox) -> bool:
-        return run.backend is thing or run.reasoner.sandbox is thing
-
-    def _retire(self, thing: Backend | Sandbox) -> None:
-        """Stop the runs that use a replaced backend or sandbox, and close it once they have settled."""
-        self._retired.append(thing)
-        for branch in self.branches:
-            run = branch.run
-            if run is not None and not run.finished and self._uses(run, thing):
-                run.stop()
-                if run not in self._driving:
-                    self._start_drive(run)  # a paused run finishes on its next step
-        self._close_retired()
-
-    def _close_retired(self) -> None:
-        for thing in list(self._retired):
-            if not any(self._uses(run, thing) for run in self._driving):
-                self._retired.remove(thing)
-                thing.close()
 
     def on_engine_failed(self, message: EngineFailed) -> None:
         self._loading = False
@@ -262,7 +227,7 @@ class StartApp(App[None]):
     def on_run_settled(self, message: RunSettled) -> None:
         run = message.run
         self._driving.discard(run)
-        self._close_retired()
+        self.session.close_retired(self._driving)
         if message.error:
             self.notify(message.error, severity="error", timeout=15)
         if run in self._resume_after_settle and not run.finished:
@@ -276,11 +241,10 @@ class StartApp(App[None]):
 
     # -- helpers -------------------------------------------------------------------------------
     def _current_branch(self) -> Branch | None:
-        return self.branches[self.current] if self.current is not None else None
+        return self.session.branch
 
     def _current_run(self) -> Run | None:
-        branch = self._current_branch()
-        return branch.run if branch else None
+        return self.session.run
 
     def _refresh_status(self) -> None:
         branch = self._current_branch()
@@ -310,10 +274,6 @@ class StartApp(App[None]):
         for line in self.query(StatusLine):  # none while the app shuts down
             line.show_facts(f)
 
-    def _new_session_file(self, problem: str) -> Path:
-        slug = re.sub(r"[^a-z0-9]+", "-", problem.lower())[:40].strip("-") or "problem"
-        return sessions_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}.jsonl"
-
     def _engine_ready(self) -> bool:
         if self.reasoner is None or self._loading:
             self.notify("The model is still loading…" if self.load_engine else "No model is loaded.", timeout=3)
@@ -334,14 +294,11 @@ class StartApp(App[None]):
         if running is not None and not running.finished:
             running.stop()
             self._start_drive(running)
-        self.session_file = self._new_session_file(problem)
         try:
-            run = self.reasoner.start(problem, trace_path=self.session_file)
+            run = self.session.start(problem)
         except StartTuiError as exc:
             self.notify(str(exc), severity="error")
             return
-        self.branches = [Branch(run.trace, run, label="main")]
-        self.current = 0
         self.conversation.focus()
         self._start_drive(run)
 
@@ -402,33 +359,17 @@ class StartApp(App[None]):
         self.push_screen(ChooseScreen("Branch after which segment?", labels, highlight=len(labels) - 1), chosen)
 
     def _branch_from(self, offset: int, hint: str | None) -> None:
-        branch = self._current_branch()
-        if branch is None or self.reasoner is None:
-            return
-        trace = branch.run.trace if branch.run else branch.trace
-        if self.session_file is None:
-            self.session_file = self._new_session_file(trace.problem)
         try:
-            run = self.reasoner.branch(trace, offset, trace_path=self.session_file)
+            run = self.session.branch_from(offset, hint)
         except StartTuiError as exc:
             self.notify(str(exc), severity="error")
             return
-        if hint:
-            run.inject_hint(hint)
-        parent = self.current if self.current is not None else 0
-        self.branches.append(Branch(run.trace, run, parent=parent, label=f"from {parent + 1}"))
-        self.current = len(self.branches) - 1
         self._start_drive(run)
 
     def action_branches(self) -> None:
         if not self.branches:
             return
-        labels = []
-        for i, b in enumerate(self.branches):
-            trace = b.run.trace if b.run else b.trace
-            state = b.run.status if b.run else trace.status
-            answer = f" · answer {trace.answer}" if trace.answer else ""
-            labels.append(f"{i + 1}. {b.label or 'opened'} · {state}{answer} · {trace.id}")
+        labels = self.session.labels()
 
         async def show(index: int | None) -> None:
             if index is None or index == self.current:
@@ -437,8 +378,8 @@ class StartApp(App[None]):
             if target.run is not None and target.run in self._driving:
                 self.notify("That branch is streaming; pause it (p) to view it.", timeout=3)
                 return
-            self.current = index
-            await self.conversation.show_trace(target.run.trace if target.run else target.trace)
+            self.session.current = index
+            await self.conversation.show_trace(target.record)
             self._refresh_status()
 
         self.push_screen(ChooseScreen("View branch", labels, highlight=self.current), show)
@@ -446,19 +387,16 @@ class StartApp(App[None]):
     def action_toggle_thinking(self) -> None:
         self.conversation.toggle_thinking()
 
-    def _all_traces(self) -> list[Trace]:
-        return [b.run.trace if b.run else b.trace for b in self.branches]
-
     def action_save(self) -> None:
         if not self.branches:
             self.notify("Nothing to save yet.", timeout=3)
             return
-        default = f"start-tui-{self._all_traces()[0].id}.jsonl"
+        default = f"start-tui-{self.session.traces()[0].id}.jsonl"
 
         def save(path: str | None) -> None:
             if path:
                 try:
-                    written = save_traces(path, self._all_traces())
+                    written = self.session.save(path)
                 except StartTuiError as exc:
                     self.notify(str(exc), severity="error")
                     return
@@ -470,17 +408,17 @@ class StartApp(App[None]):
         branch = self._current_branch()
         if branch is None:
             return
-        trace = branch.run.trace if branch.run else branch.trace
+        trace = branch.record
 
         def export(path: str | None) -> None:
             if not path:
                 return
             try:
-                Path(path).expanduser().write_text(trace_to_markdown(trace), encoding="utf-8")
-            except OSError as exc:
-                self.notify(f"{path} cannot be written ({exc.strerror}).", severity="error")
+                written = self.session.export(path)
+            except StartTuiError as exc:
+                self.notify(str(exc), severity="error")
                 return
-            self.notify(f"Exported to {path}.")
+            self.notify(f"Exported to {written}.")
 
         self.push_screen(PromptScreen("Export this branch as Markdown", f"start-tui-{trace.id}.md"), export)
 
@@ -493,16 +431,10 @@ class StartApp(App[None]):
 
     async def _open_traces(self, path: Path) -> None:
         try:
-            traces = load_traces(path)
+            traces = self.session.open(path)
         except StartTuiError as exc:
             self.notify(str(exc), severity="error")
             return
-        if not traces:
-            self.notify(f"{path} holds no trace.", severity="warning")
-            return
-        self.branches = [Branch(t, None, label="opened") for t in traces]
-        self.current = len(self.branches) - 1
-        self.session_file = path
         self.editor.text = traces[-1].problem
         await self.conversation.show_trace(traces[-1])
         self._refresh_status()
@@ -575,33 +507,26 @@ class StartApp(App[None]):
 
     def apply_settings(self, settings: EngineOptions) -> None:
         """Save new settings and rebuild only what they change: the model, the sandbox, or the reasoner."""
-        old, self.settings = self.settings, settings
+        change = self.session.change_for(settings)
+        self.session.settings = settings
         try:
             path = save_settings(settings)
         except OSError as exc:
             self.notify(f"The settings cannot be saved ({exc.strerror}).", severity="error")
         else:
             self.notify(f"Settings saved to {path}.", timeout=3)
-        rebuild = old.rebuilds(settings)
-        if self.reasoner is None or "model" in rebuild:
+        if change == "model" or self.reasoner is None:
             self._reload(settings)
-        elif "sandbox" in rebuild:
+        elif change == "sandbox":
             self._reload(settings, backend=self.reasoner.backend)
-        elif rebuild:
-            self._rebuild_reasoner(settings)
-
-    def _rebuild_reasoner(self, settings: EngineOptions) -> None:
-        """A new reasoner on the same model and sandbox: runs already started keep the one they began with."""
-        assert self.reasoner is not None and self.sandbox is not None
-        try:
-            library = check_options(settings)
-            self.reasoner = make_reasoner(settings, self.reasoner.backend, self.sandbox, library)
-        except StartTuiError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        policy = self.reasoner.policy
-        self.facts.max_tool_calls, self.facts.max_rounds = policy.max_tool_calls, policy.before_stop_rounds
-        self._refresh_status()
+        elif change == "reasoner":
+            try:
+                policy = self.session.rebuild_reasoner(settings).policy
+            except StartTuiError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self.facts.max_tool_calls, self.facts.max_rounds = policy.max_tool_calls, policy.before_stop_rounds
+            self._refresh_status()
 
     def action_help(self) -> None:
         keys = [(b.key.replace("_", " "), b.description) for b in self.BINDINGS if isinstance(b, Binding)]
@@ -621,10 +546,4 @@ class StartApp(App[None]):
         self.exit()
 
     def on_unmount(self) -> None:
-        for branch in self.branches:
-            if branch.run is not None:
-                branch.run.stop()
-        if self.sandbox is not None:
-            self.sandbox.close()
-        for thing in self._retired:
-            thing.close()
+        self.session.close()

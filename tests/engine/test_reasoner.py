@@ -42,11 +42,27 @@ def test_outputs_come_from_the_sandbox_not_from_the_model(backend, sandbox):
     drain(run)
     spans = run.trace.spans
     text = run.trace.text
-    for span in spans:
-        if span.kind == "output":
-            code = text[span.meta["code_start"] : span.meta["code_end"]]
-            again = sandbox.run(code)
-            assert span.text == format_output(again, 2000, 4)
+    outputs = [s for s in spans if s.kind == "output" and s.meta["executed"]]
+    assert outputs, "no code ran: nothing to check"
+    for span in outputs:
+        code = text[span.meta["code_start"] : span.meta["code_end"]]
+        again = sandbox.run(code)
+        assert span.text == format_output(again, 2000, 4)
+        # the model wrote neither the output's text nor its fence: the span is the engine's
+        assert span.text.startswith("\n```output\n") and span.meta["index"] >= 1
+
+
+def test_a_run_that_fills_the_context_window_says_so(model_path, sandbox):
+    from start_tui.backends.llama_cpp import LlamaCppBackend
+
+    small = LlamaCppBackend(model_path, n_ctx=320)
+    try:
+        run = make_reasoner(small, sandbox, enabled=False, max_tokens=4000).start(SUM_OF_SQUARES)
+        events = drain(run)
+    finally:
+        small.close()
+    assert isinstance(events[-1], Finished) and events[-1].reason == "context_full"
+    assert run.trace.meta["finish_reason"] == "context_full" and run.trace.stats["tokens_generated"] < 4000
 
 
 def test_no_hints_is_the_plain_baseline(backend, sandbox):

@@ -12,7 +12,9 @@ from textual.widgets import Input
 
 from start_tui.engine import load_traces
 from start_tui.tui.app import StartApp
+from start_tui.tui.screens.choose import ChooseScreen
 from start_tui.tui.screens.hint import HintScreen
+from start_tui.tui.screens.prompt import PromptScreen
 from start_tui.tui.screens.settings import SettingsScreen
 from start_tui.tui.settings import Settings
 from start_tui.tui.widgets.segments import AnswerPanel, ExecutionPanel, HintPanel, ThinkingSegment
@@ -54,7 +56,13 @@ async def test_a_problem_streams_with_hint_and_execution_panels_and_an_answer(se
         await start(pilot, app)
         await wait_until(pilot, lambda: bool(app.query(ThinkingSegment)), what="thinking to stream")
         await wait_until(pilot, lambda: run_of(app).finished and not app._driving, what="the run to finish")
-        await pilot.pause(0.2)
+        await wait_until(
+            pilot,
+            lambda: (
+                not app.conversation.folded and bool(app.query(AnswerPanel)) == (run_of(app).trace.answer is not None)
+            ),
+            what="the real panels",
+        )
         hints = list(app.query(HintPanel))
         panels = list(app.query(ExecutionPanel))
         assert hints and "policy" in str(hints[0].title)
@@ -116,7 +124,7 @@ async def test_branch_from_an_earlier_segment_keeps_both_branches_and_they_save_
         original = first.trace.to_json()
         app.conversation.focus()
         await pilot.press("b")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: isinstance(app.screen, ChooseScreen), what="the segment list")
         segments = app.conversation.segments
         index = next(i for i, s in enumerate(segments) if isinstance(s, ExecutionPanel))
         cut = segments[index].end_offset
@@ -132,14 +140,13 @@ async def test_branch_from_an_earlier_segment_keeps_both_branches_and_they_save_
         assert first.trace.to_json() == original
         # both can be viewed
         await pilot.press("v")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: isinstance(app.screen, ChooseScreen), what="the branch list")
         app.screen.dismiss(0)
         await wait_until(pilot, lambda: app.current == 0, what="viewing branch 1")
-        await pilot.pause(0.2)
-        assert app.conversation.answer == first.trace.answer
+        await wait_until(pilot, lambda: app.conversation.answer == first.trace.answer, what="branch 1 shown")
         # and saved
         await pilot.press("s")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen), what="the save prompt")
         app.screen.query_one("#prompt-input").value = str(saved)
         await pilot.press("enter")
         await wait_until(pilot, saved.exists, what="the saved file")
@@ -175,8 +182,7 @@ async def test_keys_toggle_thinking_copy_and_help():
         app.conversation.focus()
         await pilot.press("t")
         assert app.conversation.has_class("-hide-thinking")
-        await pilot.pause(0.05)
-        assert all(not seg.display for seg in app.query(ThinkingSegment))
+        await wait_until(pilot, lambda: all(not seg.display for seg in app.query(ThinkingSegment)), what="hidden")
         await pilot.press("t")
         assert not app.conversation.has_class("-hide-thinking")
         await pilot.press("c")
@@ -184,8 +190,7 @@ async def test_keys_toggle_thinking_copy_and_help():
         await pilot.press("y")
         assert app.clipboard == app.conversation.last_execution.code
         await pilot.press("f1")
-        await pilot.pause(0.1)
-        assert type(app.screen).__name__ == "HelpScreen"
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", what="the help screen")
         await pilot.press("escape")
         # an execution panel collapses and expands from the keyboard
         panel = app.query(ExecutionPanel).first()

@@ -37,7 +37,9 @@ def test_empty(snap_compare):
 def test_streaming_with_panels(snap_compare):
     [trace] = load_traces(RECORDED)
     events = trace_events(trace)
-    cut = max(i for i, e in enumerate(events) if type(e).__name__ == "HintInserted") + 2
+    # up to the first code the model wrote after the last hint: a hint panel and a block being written
+    hint = max(i for i, e in enumerate(events) if type(e).__name__ == "HintInserted")
+    cut = next(i for i, e in enumerate(events) if i > hint and getattr(e, "kind", "") == "code") + 1
 
     async def stream_part(pilot) -> None:
         app = pilot.app

@@ -28,7 +28,9 @@ from textual.widgets._markdown import MarkdownStream
 
 from start_tui.engine.events import (
     AnswerFound,
+    CodeClosed,
     CodeFinished,
+    CodeOpened,
     CodeStarted,
     Event,
     Finished,
@@ -36,8 +38,6 @@ from start_tui.engine.events import (
     Started,
     TextDelta,
 )
-from start_tui.engine.hints import CODE_FENCE
-from start_tui.engine.scanner import FENCE_OPENERS
 from start_tui.engine.trace import Trace, trace_events
 from start_tui.tui.widgets.cached import CachedRenderable
 from start_tui.tui.widgets.segments import (
@@ -243,20 +243,17 @@ class Conversation(VerticalScroll, can_focus=True):
 
         for event in events:
             if isinstance(event, TextDelta) and event.kind == "model":
-                text = event.text
-                if self._exec is not None and self._exec.status == "writing" and text == "```":
-                    self.text_offset += len(text)  # the closing fence: the panel shows the block
-                    self._exec.end_offset = self.text_offset
-                    continue
-                if text in FENCE_OPENERS:
-                    await flush()
-                    self.text_offset += len(text)
-                    await self._open_exec()
-                    continue
-                pending.append(text)
+                pending.append(event.text)
                 continue
             await flush()
-            if isinstance(event, TextDelta):
+            if isinstance(event, CodeOpened):
+                self.text_offset += len(event.text)  # the model's fence: the panel shows the block
+                await self._open_exec(event.template)
+            elif isinstance(event, CodeClosed):
+                self.text_offset += len(event.text)
+                if self._exec is not None:
+                    self._exec.end_offset = self.text_offset
+            elif isinstance(event, TextDelta):
                 panel = self._exec or await self._open_exec()
                 panel.append_code(event.text)
                 self.text_offset += len(event.text)
@@ -269,11 +266,7 @@ class Conversation(VerticalScroll, can_focus=True):
                 self._exec.end_offset = self.text_offset
             elif isinstance(event, HintInserted):
                 await self._mount(HintPanel(event.text, event.source, event.category, event.trigger, self.text_offset))
-                self.text_offset += len(event.text)
-                if event.opens_code:
-                    fence = event.text.rfind(CODE_FENCE)
-                    template = event.text[fence + len(CODE_FENCE) :] if fence >= 0 else ""
-                    await self._open_exec(template)
+                self.text_offset += len(event.text)  # a code block it opens comes as CodeOpened
             elif isinstance(event, CodeStarted):
                 panel = self._exec or await self._open_exec(event.code)
                 panel.set_running(event.index)

@@ -13,7 +13,8 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual.widgets import Collapsible, Markdown, Static
 
-from start_tui.engine.hints import CODE_FENCE
+from start_tui.engine.hints import split_at_fence
+from start_tui.engine.reasoner import output_body
 from start_tui.tui.widgets.cached import CachedRenderable
 
 
@@ -92,7 +93,7 @@ class HintPanel(Collapsible):
         who = "you" if source == "user" else "policy"
         where = trigger.replace("conjunction:", "after ") if trigger and source != "user" else "by hand"
         title = f"hint · {who} · {where}" + (f" · {category}" if category and source != "user" else "")
-        shown = text[: text.rfind(CODE_FENCE)] if CODE_FENCE in text else text
+        shown, _ = split_at_fence(text)
         self.body = CachedRenderable(Text(shown.rstrip()), classes="hint-text")
         super().__init__(self.body, title=title, collapsed=False, classes="-user" if source == "user" else "")
         self.text = text
@@ -171,11 +172,7 @@ class ExecutionPanel(Collapsible):
         self.status = "not run" if not executed else "timeout" if timed_out else "ok" if ok else "error"
         self._set_title(f"python · run {index} · {self.status} · {duration_s * 1000:.0f} ms")
         self.add_class("-ok" if ok else "-error")
-        body = output.strip("\n")
-        if body.startswith("```output"):
-            body = body[len("```output") :].strip("\n")
-        if body.endswith("```"):
-            body = body[:-3].rstrip("\n")
+        body = output_body(output)
         self.output = body
         self.output_view.update(Text(body))
 

@@ -1,0 +1,148 @@
+"""K sequences of one llama.cpp model decoded together: one context, one `llama_decode` per step.
+
+`LlamaBatch(backend, k)` opens a second context on the backend's loaded model (the weights are
+shared) with `n_seq_max = k` and a unified KV cache, and gives `k` lanes (see `batching`). A
+prompt shared by the K samples is evaluated once: a sequence that asks for a text another one
+holds (or is about to decode) takes that prefix with `llama_memory_seq_cp` instead of decoding it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from start_tui.backends.base import BackendError
+from start_tui.backends.batching import BatchedDecoder, Lane, SeqState, Work, common_prefix
+from start_tui.backends.tokens import HeldTokens
+
+if TYPE_CHECKING:
+    from start_tui.backends.llama_cpp import LlamaCppBackend
+
+
+class LlamaBatch(BatchedDecoder):
+    """K lanes over one llama.cpp context; close it to free the context (the model stays loaded)."""
+
+    label = "llama.cpp"
+
+    def __init__(self, backend: LlamaCppBackend, k: int, *, n_ctx: int | None = None, **kw: float) -> None:
+        import llama_cpp
+
+        super().__init__(k, n_ctx or backend.n_ctx, **kw)  # type: ignore[arg-type]
+        self.backend = backend
+        model = backend.llm._model.model
+        params = llama_cpp.llama_context_default_params()
+        params.n_ctx = self.n_ctx * k
+        params.n_batch = params.n_ubatch = self.n_batch
+        params.n_seq_max = k
+        params.kv_unified = True  # cells shared between sequences: a copied prompt is stored once
+        params.n_threads = params.n_threads_batch = backend.n_threads
+        params.no_perf = True
+        ctx = llama_cpp.llama_init_from_model(model, params)
+        if not ctx:
+            raise BackendError(f"llama.cpp could not open a context for {k} sequences of {self.n_ctx} tokens.")
+        self._llama = llama_cpp
+        self._ctx = ctx
+        self._mem = llama_cpp.llama_get_memory(ctx)
+        self._n_vocab = llama_cpp.llama_vocab_n_tokens(backend.llm._model.vocab)
+        self._n_swa = int(llama_cpp.llama_model_n_swa(model))
+        self._batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
+        self._start([self._lane(i) for i in range(k)])
+
+    def _lane(self, seq: int) -> Lane:
+        b = self.backend
+        held = HeldTokens(b.tokenize, b.piece, b.bos)
+
+        def detokenizer(tokens: list[int]) -> Callable[[int], str]:
+            decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            return lambda tok: decoder.decode(b.piece(tok))
+
+        return Lane(
+            self,
+            seq,
+            name=b.name,
+            metadata=b.metadata,
+            count_tokens=b.count_tokens,
+            encode=held.sync,
+            detokenizer=detokenizer,
+            generated=held.append,
+        )
+
+    def is_eog(self, token: int) -> bool:
+        return self.backend.is_eog(token)
+
+    def _reconcile(self, pending: list[SeqState]) -> None:
+        llama, mem = self._llama, self._mem
+        for state in pending:
+            target = state.request
+            assert target is not None
+            own = common_prefix(state.kv, target)
+            best, source = own, state
+            for other in self._seqs:
+                if other is state:
+                    continue
+                # a prefix another sequence is about to decode: wait a step and copy it then
+                if other.request is None and other.active and other.todo and other.kv == target[: len(other.kv)]:
+                    ahead = len(other.kv) + common_prefix(other.todo, target[len(other.kv) :])
+                    if ahead > best:
+                        best, source = ahead, other
+                        continue
+                n = common_prefix(other.kv, target)
+                if n > best and self._window_ok(other, n):
+                    best, source = n, other
+            if source is not state and len(source.kv) < best:
+                continue  # deferred: the source has not decoded that prefix yet
+            keep = min(best, len(target) - 1)  # the last token is decoded again for its logits
+            if source is not state and not self._window_ok(source, keep):
+                source, keep = state, min(own, len(target) - 1)
+            if source is state:
+                if not self._window_ok(state, keep) or not llama.llama_memory_seq_rm(mem, state.seq, keep, -1):
+                    keep = 0
+                    llama.llama_memory_seq_rm(mem, state.seq, -1, -1)
+            else:
+                llama.llama_memory_seq_rm(mem, state.seq, -1, -1)
+                llama.llama_memory_seq_cp(mem, source.seq, state.seq, 0, keep)
+            state.kv = target[:keep]
+            state.todo = target[keep:]
+            state.request = None
+
+    def _window_ok(self, state: SeqState, keep: int) -> bool:
+        """Whether the sequence still holds what a continuation from position `keep` attends to
+        (a sliding-window cache keeps only the last window)."""
+        if keep == 0 or self._n_swa <= 0:
+            return True
+        pos_min = self._llama.llama_memory_seq_pos_min(self._mem, state.seq)
+        return pos_min <= max(0, keep - self._n_swa)
+
+    def _decode(self, work: Work) -> list[np.ndarray]:
+        llama, batch = self._llama, self._batch
+        n = 0
+        rows: list[int] = []
+        for state, _, chunk, sample in work:
+            start = len(state.kv)
+            for j, tok in enumerate(chunk):
+                batch.token[n] = tok
+                batch.pos[n] = start + j
+                batch.n_seq_id[n] = 1
+                batch.seq_id[n][0] = state.seq
+                batch.logits[n] = 0
+                n += 1
+            if sample:
+                batch.logits[n - 1] = 1
+                rows.append(n - 1)
+        batch.n_tokens = n
+        rc = llama.llama_decode(self._ctx, batch)
+        if rc != 0:
+            raise RuntimeError("no room left in the KV cache" if rc == 1 else f"llama_decode returned {rc}")
+        out = []
+        for row in rows:
+            ptr = ctypes.cast(llama.llama_get_logits_ith(self._ctx, row), ctypes.POINTER(ctypes.c_float))
+            out.append(np.ctypeslib.as_array(ptr, shape=(self._n_vocab,)))
+        return out
+
+    def _free(self) -> None:
+        self._llama.llama_batch_free(self._batch)
+        self._llama.llama_free(self._ctx)

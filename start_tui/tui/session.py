@@ -1,0 +1,223 @@
+"""The app's session model, without widgets: the engine, the runs and their branches, the files.
+
+`StartApp` keeps the widgets and the keys and asks this object for everything else, so that the
+logic can be tested fast and without a terminal. Threading rule: `open_engine` blocks (it loads a
+model) and belongs in a worker thread; every other method is called on the UI thread, which is also
+the only thread that swaps an engine in (`swap_engine`) and closes what it replaced.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from start_tui.backends import Backend
+from start_tui.engine import Reasoner, Run, Trace, load_traces
+from start_tui.engine.trace import save_traces
+from start_tui.errors import StartTuiError
+from start_tui.export import trace_to_markdown
+from start_tui.options import EngineOptions, check_options, make_reasoner, open_model, open_sandbox
+from start_tui.sandbox import Sandbox
+
+Change = Literal["model", "sandbox", "reasoner", "nothing"]
+"""What a change of settings needs: a new model (and sandbox), a new sandbox, a new reasoner, or nothing."""
+
+
+@dataclass
+class Branch:
+    """One line of reasoning: a live run, or a trace opened from a file."""
+
+    trace: Trace
+    run: Run | None = None
+    parent: int | None = None
+    label: str = ""
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def record(self) -> Trace:
+        """The trace as it stands (a live run's grows while it streams)."""
+        return self.run.trace if self.run is not None else self.trace
+
+
+def open_engine(settings: EngineOptions, backend: Backend | None = None) -> tuple[Reasoner, Sandbox]:
+    """A reasoner and a started sandbox for `settings`, on `backend` or on a model opened here.
+
+    Blocks while a model loads: call it from a worker thread. What it opened is closed again when it
+    fails, so a failed change of settings leaks nothing.
+    """
+    opened: Backend | None = None
+    sandbox: Sandbox | None = None
+    try:
+        library = check_options(settings)
+        if backend is None:
+            backend = opened = open_model(settings)
+        sandbox = open_sandbox(settings)
+        sandbox.start()
+        return make_reasoner(settings, backend, sandbox, library), sandbox
+    except BaseException:
+        if sandbox is not None:
+            sandbox.close()
+        if opened is not None:
+            opened.close()
+        raise
+
+
+class SolveSession:
+    """The engine, the branches of the problem being solved, autosave, and the trace files."""
+
+    def __init__(self, settings: EngineOptions, sessions_dir: Path) -> None:
+        self.settings = settings
+        self.sessions_dir = sessions_dir
+        self.reasoner: Reasoner | None = None
+        self.sandbox: Sandbox | None = None
+        self.branches: list[Branch] = []
+        self.current: int | None = None
+        self.session_file: Path | None = None
+        """Where the runs of this problem are autosaved as they stream."""
+        self.retired: list[Backend | Sandbox] = []
+        """Backends and sandboxes replaced by a change of settings, closed once no run uses them."""
+
+    # -- the engine ------------------------------------------------------------------------------
+    def change_for(self, settings: EngineOptions) -> Change:
+        if self.reasoner is None:
+            return "model"
+        rebuilds = self.settings.rebuilds(settings)
+        for change in ("model", "sandbox", "reasoner"):
+            if change in rebuilds:
+                return change
+        return "nothing"
+
+    def swap_engine(self, reasoner: Reasoner, sandbox: Sandbox) -> list[Run]:
+        """Use a new engine; returns the runs that used what it replaces (they are stopped: drive
+        them to their end, then call `close_retired`)."""
+        old_reasoner, old_sandbox = self.reasoner, self.sandbox
+        self.reasoner, self.sandbox = reasoner, sandbox
+        replaced: list[Backend | Sandbox] = []
+        if old_reasoner is not None and old_reasoner.backend is not reasoner.backend:
+            replaced.append(old_reasoner.backend)
+        if old_sandbox is not None and old_sandbox is not sandbox:
+            replaced.append(old_sandbox)
+        stopped: list[Run] = []
+        for thing in replaced:
+            self.retired.append(thing)
+            for branch in self.branches:
+                run = branch.run
+                if run is not None and not run.finished and self._uses(run, thing) and run not in stopped:
+                    run.stop()
+                    stopped.append(run)
+        return stopped
+
+    def rebuild_reasoner(self, settings: EngineOptions) -> Reasoner:
+        """A new reasoner on the same model and sandbox; runs already started keep theirs."""
+        if self.reasoner is None or self.sandbox is None:
+            raise StartTuiError("No model is loaded.")
+        library = check_options(settings)
+        self.reasoner = make_reasoner(settings, self.reasoner.backend, self.sandbox, library)
+        return self.reasoner
+
+    @staticmethod
+    def _uses(run: Run, thing: Backend | Sandbox) -> bool:
+        return run.backend is thing or run.reasoner.sandbox is thing
+
+    def close_retired(self, driving: set[Run]) -> None:
+        """Close each replaced backend or sandbox that no run in `driving` still uses."""
+        for thing in list(self.retired):
+            if not any(self._uses(run, thing) for run in driving):
+                self.retired.remove(thing)
+                thing.close()
+
+    def close(self) -> None:
+        """Stop every run and close the sandboxes and the replaced backends (the app is ending)."""
+        for branch in self.branches:
+            if branch.run is not None:
+                branch.run.stop()
+        if self.sandbox is not None:
+            self.sandbox.close()
+        for thing in self.retired:
+            thing.close()
+        self.retired = []
+
+    # -- runs and branches ----------------------------------------------------------------------
+    @property
+    def branch(self) -> Branch | None:
+        return self.branches[self.current] if self.current is not None else None
+
+    @property
+    def run(self) -> Run | None:
+        branch = self.branch
+        return branch.run if branch else None
+
+    def traces(self) -> list[Trace]:
+        return [b.record for b in self.branches]
+
+    def new_session_file(self, problem: str) -> Path:
+        slug = re.sub(r"[^a-z0-9]+", "-", problem.lower())[:40].strip("-") or "problem"
+        return self.sessions_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}.jsonl"
+
+    def start(self, problem: str) -> Run:
+        """A new problem: its first run becomes the only branch, autosaved to a new session file."""
+        if self.reasoner is None:
+            raise StartTuiError("No model is loaded.")
+        session_file = self.new_session_file(problem)
+        run = self.reasoner.start(problem, trace_path=session_file)
+        self.session_file = session_file
+        self.branches = [Branch(run.trace, run, label="main")]
+        self.current = 0
+        return run
+
+    def branch_from(self, offset: int, hint: str | None = None) -> Run:
+        """A new branch of the current one from `offset`, continued with `hint` when given."""
+        branch = self.branch
+        if branch is None or self.reasoner is None:
+            raise StartTuiError("There is no run to branch from.")
+        trace = branch.record
+        if self.session_file is None:
+            self.session_file = self.new_session_file(trace.problem)
+        run = self.reasoner.branch(trace, offset, trace_path=self.session_file)
+        if hint:
+            run.inject_hint(hint)
+        parent = self.current if self.current is not None else 0
+        self.branches.append(Branch(run.trace, run, parent=parent, label=f"from {parent + 1}"))
+        self.current = len(self.branches) - 1
+        return run
+
+    def labels(self) -> list[str]:
+        out = []
+        for i, b in enumerate(self.branches):
+            trace = b.record
+            state = b.run.status if b.run else trace.status
+            answer = f" · answer {trace.answer}" if trace.answer else ""
+            out.append(f"{i + 1}. {b.label or 'opened'} · {state}{answer} · {trace.id}")
+        return out
+
+    # -- files ----------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Every branch as one trace per line (what `open` reads back)."""
+        if not self.branches:
+            raise StartTuiError("Nothing to save yet.")
+        return save_traces(path, self.traces())
+
+    def export(self, path: str | Path) -> Path:
+        """The current branch as Markdown."""
+        branch = self.branch
+        if branch is None:
+            raise StartTuiError("Nothing to export yet.")
+        target = Path(path).expanduser()
+        try:
+            target.write_text(trace_to_markdown(branch.record), encoding="utf-8")
+        except OSError as exc:
+            raise StartTuiError(f"{str(target)!r} cannot be written ({exc.strerror}).") from None
+        return target
+
+    def open(self, path: Path) -> list[Trace]:
+        """Every trace in a file as a branch (the last one current); later runs autosave to that file."""
+        traces = load_traces(path)
+        if not traces:
+            raise StartTuiError(f"{path} holds no trace.")
+        self.branches = [Branch(t, None, label="opened") for t in traces]
+        self.current = len(self.branches) - 1
+        self.session_file = path
+        return traces

@@ -1,0 +1,122 @@
+"""The OpenAI-compatible backend against a scripted server (httpx.MockTransport): retries, refusals,
+mid-stream failures, finish reasons and usage accounting, without a model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from start_tui.backends import BackendError, SamplingParams
+from start_tui.backends.openai import OpenAIBackend
+from start_tui.errors import StartTuiError
+
+URL = "http://scripted:8000/v1"
+MODELS = {"data": [{"id": "m1"}, {"id": "m2"}]}
+
+
+def sse(*chunks: dict | str) -> bytes:
+    lines = [f"data: {c if isinstance(c, str) else json.dumps(c)}\n\n" for c in chunks]
+    return "".join(lines).encode()
+
+
+def text(t: str, finish: str | None = None) -> dict:
+    return {"choices": [{"text": t, "finish_reason": finish}]}
+
+
+class Script:
+    """Answers /models, and each /completions request with the next scripted reply."""
+
+    def __init__(self, *completions: Callable[[httpx.Request], httpx.Response] | httpx.Response) -> None:
+        self.completions = list(completions)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.url.path.endswith("/models"):
+            return httpx.Response(200, json=MODELS)
+        reply = self.completions.pop(0)
+        return reply(request) if callable(reply) else reply
+
+
+def backend(script: Script, **kw) -> OpenAIBackend:
+    return OpenAIBackend(URL, transport=httpx.MockTransport(script), backoff_s=0, **kw)
+
+
+def test_a_stream_is_text_deltas_with_the_finish_reason_and_the_body_asked_for():
+    script = Script(httpx.Response(200, content=sse(text("1 + "), text("1 = 2", "stop"), "[DONE]")))
+    b = backend(script)
+    out = "".join(b.stream("Q: 1+1?", SamplingParams(max_tokens=7, temperature=0.6, top_p=0.9, seed=5)))
+    assert out == "1 + 1 = 2" and b.last_finish_reason == "eos" and b.model == "m1"
+    body = json.loads(script.requests[-1].content)
+    assert body["prompt"] == "Q: 1+1?" and body["max_tokens"] == 7 and body["seed"] == 5 and body["stream"] is True
+    assert (body["temperature"], body["top_p"], body["model"]) == (0.6, 0.9, "m1")
+
+
+def test_length_is_reported_as_length():
+    b = backend(Script(httpx.Response(200, content=sse(text("abc", "length")))))
+    assert "".join(b.stream("x", SamplingParams(max_tokens=3))) == "abc" and b.last_finish_reason == "length"
+
+
+def test_5xx_and_connection_errors_are_retried_then_the_stream_goes_through():
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    script = Script(httpx.Response(503), down, httpx.Response(200, content=sse(text("ok", "stop"))))
+    b = backend(script, retries=3)
+    assert "".join(b.stream("x", SamplingParams())) == "ok"
+    assert sum(r.url.path.endswith("/completions") for r in script.requests) == 3
+
+
+def test_a_server_that_stays_down_is_one_sentence_with_the_tries():
+    b = backend(Script(*[httpx.Response(502)] * 3), retries=2)
+    with pytest.raises(BackendError, match=r"is not reachable \(it answered 502; 3 tries\); is it running\?"):
+        list(b.stream("x", SamplingParams()))
+
+
+def test_a_refused_key_names_the_variable(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("MY_KEY", "secret")
+    script = Script(httpx.Response(401, json={"error": {"message": "bad key"}}))
+    b = backend(script, api_key_env="MY_KEY")
+    with pytest.raises(StartTuiError, match=r"refused the API key \(401\); set \$MY_KEY"):
+        list(b.stream("x", SamplingParams()))
+    assert script.requests[-1].headers["authorization"] == "Bearer secret"
+
+
+def test_an_unknown_model_is_refused_before_any_request():
+    with pytest.raises(StartTuiError, match="serves 'm1', 'm2', not 'm3'"):
+        backend(Script(), model="m3")
+
+
+def test_an_error_chunk_mid_stream_keeps_what_came_before():
+    script = Script(httpx.Response(200, content=sse(text("partial "), {"error": {"message": "out of memory"}})))
+    b = backend(script)
+    got: list[str] = []
+    with pytest.raises(BackendError, match=r"failed mid-stream \(out of memory\); the trace so far is kept"):
+        for delta in b.stream("x", SamplingParams()):
+            got.append(delta)
+    assert got == ["partial "]
+
+
+def test_a_stream_cut_without_a_finish_reason_is_an_error_not_an_answer():
+    b = backend(Script(httpx.Response(200, content=sse(text("The answer is 4")))))
+    with pytest.raises(BackendError, match="without a finish reason"):
+        list(b.stream("x", SamplingParams()))
+
+
+def test_usage_counts_prompt_tokens_not_served_from_the_prefix_cache():
+    usage = {"prompt_tokens": 100, "completion_tokens": 5, "prompt_tokens_details": {"cached_tokens": 90}}
+    chunks = sse(text("a"), text("bc", "stop"), {"choices": [], "usage": usage}, "[DONE]")
+    b = backend(Script(httpx.Response(200, content=chunks)))
+    assert "".join(b.stream("P", SamplingParams())) == "abc"
+    # two chunks arrived but the server counted five tokens; only 10 prompt tokens were evaluated anew
+    assert b.stats.tokens_generated == 5 and b.stats.tokens_evaluated == 100 - 90 + 5
+    assert b.count_tokens("Pabc") == 105  # from the usage report, no tokenizer call
+
+
+def test_close_closes_the_http_client():
+    b = backend(Script())
+    b.close()
+    assert b._client.is_closed

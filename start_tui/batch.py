@@ -20,8 +20,10 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from start_tui.backends import Lanes
 from start_tui.benchmarks import Problem, load_benchmark
 from start_tui.engine import Reasoner, Trace
+from start_tui.engine.samples import SampleSet
 from start_tui.errors import StartTuiError
 from start_tui.options import EngineOptions, build_reasoner
 from start_tui.sandbox import Sandbox
@@ -109,6 +111,101 @@ def solve_many(
             sandbox.close()
             reasoner.backend.close()
     return [r for r in results if r is not None]
+
+
+@dataclass
+class SetOutcome:
+    """The K samples of one problem, decoded together."""
+
+    problem: Problem
+    group: SampleSet
+    seconds: float
+
+
+def solve_sets(
+    items: Sequence[tuple[Problem, EngineOptions]],
+    opts: EngineOptions,
+    concurrency: int = 1,
+    trace_path: str | Path | None = None,
+    on_done: Callable[[int, SetOutcome], None] | None = None,
+    tokens: list[int] | None = None,
+) -> None:
+    """`opts.samples` hint-diverse samples of each problem, decoded together (one batch per set).
+
+    Each item is a problem and the options its samples run with (a setting of hints and rounds);
+    the model, the sandbox and K come from `opts`. `on_done(index, outcome)` is called (from a
+    worker thread) as each set ends. With a served backend `concurrency` sets are in flight at
+    once (K requests each); a local model decodes one set at a time, its K samples together.
+    """
+    from start_tui.backends import open_lanes
+    from start_tui.engine.samples import derive_samples
+    from start_tui.options import check_options, make_reasoner, open_model, open_sandbox
+
+    if concurrency < 1:
+        raise StartTuiError("--concurrency must be at least 1.")
+    if concurrency > 1 and opts.backend != "openai":
+        raise StartTuiError(
+            f"Concurrency above 1 needs a served backend (--backend openai); {opts.backend} decodes one set of "
+            "samples at a time (its samples together)."
+        )
+    library = check_options(opts)  # fail before loading a model
+    todo: queue.Queue[int] = queue.Queue()
+    for i in range(len(items)):
+        todo.put(i)
+    lock = threading.Lock()
+    failed: list[BaseException] = []
+    backend = open_model(opts)
+    try:
+        with open_sandbox(opts) as sandbox:
+
+            def work(lanes: Lanes) -> None:
+                try:
+                    take(lanes)
+                except BaseException as exc:  # raised again on the calling thread
+                    failed.append(exc)
+
+            def take(lanes: Lanes) -> None:
+                while not failed:
+                    try:
+                        i = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    problem, item_opts = items[i]
+                    base = make_reasoner(item_opts, lanes.lanes[0], sandbox, library)
+                    reasoners = derive_samples(
+                        base,
+                        lanes.lanes,
+                        diverse=item_opts.diverse_hints,
+                        temperature=item_opts.temperature,
+                        top_p=item_opts.top_p,
+                    )
+                    t0 = time.monotonic()
+                    group = SampleSet(reasoners, problem.problem, trace_path)
+                    counted = [0] * len(group)
+                    for k, _ in group.events():
+                        if tokens is not None:
+                            now = group.runs[k].tokens_generated
+                            with lock:
+                                tokens[0] += now - counted[k]
+                            counted[k] = now
+                    if on_done is not None:
+                        on_done(i, SetOutcome(problem, group, time.monotonic() - t0))
+
+            lane_sets = [open_lanes(backend, opts.samples) for _ in range(min(concurrency, len(items)) or 1)]
+            try:
+                threads = [threading.Thread(target=work, args=(lanes,), daemon=True) for lanes in lane_sets]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    while t.is_alive():
+                        t.join(0.2)
+            finally:
+                for lanes in lane_sets:
+                    lanes.close()
+    finally:
+        backend.close()
+    if failed:
+        raise failed[0]
 
 
 def load_problems(source: str, limit: int | None = None, ids: Sequence[str] | None = None) -> list[Problem]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from start_tui.errors import StartTuiError
 
 if TYPE_CHECKING:
-    from start_tui.backends import Backend
+    from start_tui.backends import Backend, Lanes
     from start_tui.engine import HintLibrary, HintPolicy, Reasoner
     from start_tui.sandbox import Sandbox
 
@@ -146,6 +146,14 @@ class GenerationOptions:
         above=0,
     )
     seed: int = option(0, "seed of sampling and of the hint choice", flag="--seed")
+    samples: int = option(
+        1,
+        "samples of each problem, decoded together; the answer is their vote (sample i uses seed+i; "
+        "samples after the first at the profile's sampling temperature unless --temperature is given)",
+        flag="--samples",
+        fronts=("solve", "eval", "tui"),
+        minimum=1,
+    )
 
 
 @dataclass
@@ -180,6 +188,13 @@ class HintOptions:
     )
     hints_dir: str | None = option(
         None, "a folder of hint TOML files (default: the shipped library)", flag="--hints-dir"
+    )
+    diverse_hints: bool = option(
+        True,
+        "parallel samples take the hint categories in turn, each sample starting from another one",
+        flag="--diverse-hints",
+        off_help="parallel samples draw their hints at random, each with its own seed",
+        fronts=("solve", "eval", "tui"),
     )
 
 
@@ -372,6 +387,10 @@ def _add_flag(g: Any, f: Field[Any], front: Front) -> None:
     base, _ = value_type(f.name)
     default = s.default_for(front, f.default)
     if base is bool:
+        if not s.flag.startswith("--no-"):  # a switch named for what it turns on: --x / --no-x
+            help = f"{s.help} (default); --no-{s.flag[2:]}: {s.off_help}" if default else s.help
+            g.add_argument(s.flag, dest=f.name, action=argparse.BooleanOptionalAction, default=default, help=help)
+            return
         action = "store_false" if default else "store_true"
         g.add_argument(s.flag, dest=f.name, action=action, default=default, help=s.off_help or s.help)
         return
@@ -462,6 +481,25 @@ def make_reasoner(opts: EngineOptions, backend: Backend, sandbox: Sandbox, libra
     )
     config = RunConfig(max_tokens=opts.max_tokens, sampling=sampling)
     return Reasoner(backend, sandbox, profile, opts.policy(), config, library)
+
+
+def make_samples(
+    opts: EngineOptions, backend: Backend, sandbox: Sandbox, library: HintLibrary
+) -> tuple[list[Reasoner], Lanes]:
+    """`opts.samples` reasoners on lanes of `backend` that decode together; the caller closes the lanes."""
+    from start_tui.backends import open_lanes
+    from start_tui.engine.samples import derive_samples
+
+    lanes = open_lanes(backend, opts.samples)
+    try:
+        base = make_reasoner(opts, lanes.lanes[0], sandbox, library)
+        reasoners = derive_samples(
+            base, lanes.lanes, diverse=opts.diverse_hints, temperature=opts.temperature, top_p=opts.top_p
+        )
+    except BaseException:
+        lanes.close()
+        raise
+    return reasoners, lanes
 
 
 def build_reasoner(opts: EngineOptions) -> tuple[Reasoner, Sandbox]:

@@ -22,7 +22,7 @@ from start_tui.engine.events import (
     TextDelta,
 )
 from start_tui.errors import StartTuiError
-from start_tui.options import add_options, build_reasoner, options_from_args
+from start_tui.options import EngineOptions, add_options, build_reasoner, options_from_args
 from start_tui.userfiles import read_user_text
 
 
@@ -100,7 +100,10 @@ class StreamPrinter:
 def run_solve(args: argparse.Namespace) -> int:
     problem = problem_from_args(args)
     console = Console(highlight=False)
-    reasoner, sandbox = build_reasoner(options_from_args(args, "solve"))
+    opts = options_from_args(args, "solve")
+    if opts.samples > 1:
+        return solve_samples(problem, opts, console, args.trace)
+    reasoner, sandbox = build_reasoner(opts)
     printer = StreamPrinter(console)
     with sandbox:
         run = reasoner.start(problem, trace_path=args.trace)
@@ -129,3 +132,43 @@ def run_solve(args: argparse.Namespace) -> int:
     if args.trace:
         console.print(f"[dim]trace written to {escape(str(args.trace))}[/]")
     return 0
+
+
+def solve_samples(problem: str, opts: EngineOptions, console: Console, trace: str | None) -> int:
+    """K samples decoded together, shown as a live table of K rows, then their vote."""
+    from rich.live import Live
+
+    from start_tui.engine.samples import SampleSet
+    from start_tui.options import check_options, make_samples, open_model, open_sandbox
+    from start_tui.samples_view import SampleBoard, print_vote
+
+    library = check_options(opts)
+    backend = open_model(opts)
+    try:
+        with open_sandbox(opts) as sandbox:
+            reasoners, lanes = make_samples(opts, backend, sandbox, library)
+            try:
+                group = SampleSet(reasoners, problem, trace)
+                board = SampleBoard(group, backend.name)
+                console.print(Text(problem.strip(), style="bold"))
+                with Live(board, console=console, refresh_per_second=8, transient=False) as live:
+                    events = group.events()
+                    while True:
+                        try:
+                            for i, event in events:
+                                board.update(i, event)
+                            break
+                        except KeyboardInterrupt:
+                            group.stop()  # every sample finishes cleanly: traces written, sessions closed
+                            events = group.events()
+                    live.refresh()
+            finally:
+                lanes.close()
+    finally:
+        backend.close()
+    result = print_vote(group, console)
+    for i, exc in sorted(group.errors.items()):
+        console.print(f"[red]sample {i + 1} failed: {escape(str(exc))}[/]")
+    if trace:
+        console.print(f"[dim]{len(group)} traces written to {escape(str(trace))} (siblings: set {group.id})[/]")
+    return 1 if group.errors and result.answer is None else 0

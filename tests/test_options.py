@@ -177,11 +177,13 @@ def test_the_settings_file_is_valid_toml_for_every_default():
         "n_ctx": 8192,
         "max_tokens": 2048,
         "seed": 0,
+        "samples": 1,
         "hints_enabled": True,
         "domain": "math",
         "conjunctions": ["Wait", "Alternatively"],
         "rounds": 1,
         "max_tool_calls": 6,
+        "diverse_hints": True,
         "timeout_s": 10.0,
         "persist": True,
     }

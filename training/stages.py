@@ -14,7 +14,7 @@ from typing import Any
 
 from rich.console import Console
 
-from start_tui.batch import Outcome, solve_many
+from start_tui.batch import Outcome, SetOutcome, solve_many, solve_sets
 from start_tui.benchmarks import Problem, load_benchmark
 from start_tui.engine import Trace
 from start_tui.engine.events import Span
@@ -97,8 +97,15 @@ def sample_runs(
     samples: int = 1,
     console: Console | None = None,
 ) -> None:
-    """Run each problem `samples` times with `opts`, grade, and append rows {id, mode, sample, correct, trace}."""
+    """Run each problem `samples` times with `opts`, grade, and append rows {id, mode, sample, correct, trace}.
+
+    More than one sample goes through the batched path: a problem's samples are decoded together
+    and their rows are written together, so a resumed stage reruns only whole sets.
+    """
     done = {(r["benchmark"], r["id"], r["mode"], r["sample"]) for r in _read(out)}
+    if samples > 1:
+        _sample_sets(problems, opts, mode, out, concurrency, samples, done, console)
+        return
     with Sandbox() as grader:
         for k in range(samples):
             todo = [p for p in problems if (p.benchmark, p.id, mode, k) not in done]
@@ -125,6 +132,50 @@ def sample_runs(
                     console.print(f"  {mode} {o.problem.id} sample {k}: {'right' if ok else 'wrong'}")
 
             solve_many(todo, replace(opts, seed=opts.seed + k), concurrency, on_done=finished)
+
+
+def _sample_sets(
+    problems: list[Problem],
+    opts: EngineOptions,
+    mode: str,
+    out: Path,
+    concurrency: int,
+    samples: int,
+    done: set[tuple[Any, ...]],
+    console: Console | None,
+) -> None:
+    todo = [p for p in problems if any((p.benchmark, p.id, mode, k) not in done for k in range(samples))]
+    if not todo:
+        return
+    set_opts = replace(opts, samples=samples, diverse_hints=opts.hints_enabled)
+    with Sandbox() as grader:
+
+        def finished(i: int, o: SetOutcome) -> None:
+            problem = todo[i]
+            lines = []
+            for k, run in enumerate(o.group.runs):
+                predicted, ok, note = grade(kind_of(problem.benchmark), problem, run.trace, grader)
+                error = o.group.errors.get(k)
+                lines.append(
+                    {
+                        "benchmark": problem.benchmark,
+                        "id": problem.id,
+                        "mode": mode,
+                        "sample": k,
+                        "predicted": predicted if isinstance(predicted, str) else None,
+                        "gold": problem.answer,
+                        "correct": ok,
+                        "note": str(error) if error else note,
+                        "trace": run.trace.to_json(),
+                    }
+                )
+            with out.open("a", encoding="utf-8") as fh:
+                fh.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in lines))
+            if console is not None:
+                right = sum(bool(row["correct"]) for row in lines)
+                console.print(f"  {mode} {problem.id}: {right}/{samples} samples right")
+
+        solve_sets([(p, set_opts) for p in todo], set_opts, concurrency, on_done=finished)
 
 
 def engine_options(recipe: Recipe) -> EngineOptions:

@@ -101,6 +101,8 @@ class SeqState:
     budget: int = 0
     end_code: int = _END_LENGTH
     error: str | None = None
+    prefill_logits: tuple[int, np.ndarray] | None = None
+    """The logits after this sequence's last multi-token decode, and the length they belong to."""
 
 
 Work = list[tuple[SeqState, int, list[int], bool]]
@@ -111,6 +113,10 @@ class BatchedDecoder:
     """K lanes over one model; subclasses hold the model state and implement `_reconcile` and `_decode`."""
 
     label = "batched"
+    separate_prefill = False
+    """Decode insertions in calls of their own (see `_compose`)."""
+    keep_prefill_logits = False
+    """Keep the logits of each insertion, for a sequence that takes the same text by copy."""
 
     def __init__(
         self, k: int, n_ctx: int, *, n_batch: int = 512, lookahead: int = 4, catch_up_s: float = 0.002
@@ -129,6 +135,7 @@ class BatchedDecoder:
         self.steps = 0
         """Model calls made."""
         self._closed = False
+        self._prefilled = False
         self._failed: str | None = None
         self._thread: threading.Thread | None = None
 
@@ -229,25 +236,46 @@ class BatchedDecoder:
                 pending = [s for s in self._seqs if s.request is not None and s.active]
                 if pending:
                     self._reconcile(pending)
-                work: Work = []
-                room = self.n_batch
-                for state in self._seqs:
-                    if not self._ready(state) or state.request is not None or room <= 0:
-                        continue
-                    chunk = state.todo[:room]
-                    room -= len(chunk)
-                    work.append((state, state.epoch, chunk, len(chunk) == len(state.todo)))
+                work = self._compose()
                 if work:
                     return work
                 self._cond.wait(0.01)  # every asking lane waits for a prefix another one decodes
+
+    def _compose(self) -> Work:
+        """The next step. With `separate_prefill`, a sequence's insertion (several tokens) is decoded in
+        a call of its own, taking turns with the calls that decode one token for every other sequence:
+        each row then goes through the same kernels as when its sequence runs alone, so a greedy
+        sample decodes exactly what it decodes alone."""
+        ready = [s for s in self._seqs if self._ready(s) and s.request is None]
+        if self.separate_prefill:
+            prefill = [s for s in ready if len(s.todo) > 1]
+            single = [s for s in ready if len(s.todo) == 1]
+            if prefill and (not single or not self._prefilled):
+                state = prefill[0]
+                chunk = state.todo[: self.n_batch]
+                self._prefilled = True
+                return [(state, state.epoch, chunk, len(chunk) == len(state.todo))]
+            self._prefilled = False
+            ready = single
+        work: Work = []
+        room = self.n_batch
+        for state in ready:
+            if room <= 0:
+                break
+            chunk = state.todo[:room]
+            room -= len(chunk)
+            work.append((state, state.epoch, chunk, len(chunk) == len(state.todo)))
+        return work
 
     def _step(self, work: Work) -> None:
         t0 = time.perf_counter()
         rows = self._decode(work)
         samples: list[tuple[SeqState, int, int]] = []
-        outputs = [(state, epoch) for state, epoch, _, sample in work if sample]
-        for (state, epoch), logits in zip(outputs, rows, strict=True):
+        outputs = [(state, epoch, len(chunk)) for state, epoch, chunk, sample in work if sample]
+        for (state, epoch, n), logits in zip(outputs, rows, strict=True):
             assert state.sampler is not None
+            if n > 1 and self.keep_prefill_logits:  # another sequence asking for this text reuses them
+                state.prefill_logits = (len(state.kv) + n, logits.copy())
             samples.append((state, epoch, state.sampler(logits)))
         seconds = time.perf_counter() - t0
         self.steps += 1
@@ -259,21 +287,25 @@ class BatchedDecoder:
                 stats.tokens_evaluated += len(chunk)
                 stats.decode_seconds += seconds
             for state, epoch, tok in samples:
-                if state.epoch != epoch or not state.active:
-                    continue  # the stream closed meanwhile: the sample is dropped
-                if self.is_eog(tok):
-                    state.queue.append(_END_EOS)
-                    state.active = False
-                    continue
-                state.queue.append(tok)
-                state.budget -= 1
-                self.lanes[state.seq].stats.tokens_generated += 1
-                if state.budget <= 0:
-                    state.queue.append(state.end_code)
-                    state.active = False
-                else:
-                    state.todo = [tok]
+                self._deliver(state, epoch, tok)
             self._cond.notify_all()
+
+    def _deliver(self, state: SeqState, epoch: int, tok: int) -> None:
+        """Hand a sampled token to the stream (called with the condition held)."""
+        if state.epoch != epoch or not state.active:
+            return  # the stream closed meanwhile: the sample is dropped
+        if self.is_eog(tok):
+            state.queue.append(_END_EOS)
+            state.active = False
+            return
+        state.queue.append(tok)
+        state.budget -= 1
+        self.lanes[state.seq].stats.tokens_generated += 1
+        if state.budget <= 0:
+            state.queue.append(state.end_code)
+            state.active = False
+        else:
+            state.todo = [tok]
 
     def close(self) -> None:
         with self._cond:

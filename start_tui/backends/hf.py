@@ -12,10 +12,13 @@ import functools
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from start_tui.backends.base import BackendStats, SamplingParams
 from start_tui.errors import StartTuiError
+
+if TYPE_CHECKING:
+    from start_tui.backends.hf_batch import HFBatch
 
 
 def _pick_device(device: str | None, dtype: str | None) -> tuple[str, Any]:
@@ -216,6 +219,12 @@ class TransformersBackend:
             if produced >= budget:
                 self.last_finish_reason = "length" if budget == params.max_tokens else "context"
                 return
+
+    def batch(self, k: int) -> HFBatch:
+        """`k` lanes decoded together, one forward per step over a padded batch (see `hf_batch`)."""
+        from start_tui.backends.hf_batch import HFBatch
+
+        return HFBatch(self, k)
 
     def close(self) -> None:
         self._cache = None

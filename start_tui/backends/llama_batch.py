@@ -27,6 +27,8 @@ class LlamaBatch(BatchedDecoder):
     """K lanes over one llama.cpp context; close it to free the context (the model stays loaded)."""
 
     label = "llama.cpp"
+    separate_prefill = True
+    keep_prefill_logits = True
 
     def __init__(self, backend: LlamaCppBackend, k: int, *, n_ctx: int | None = None, **kw: float) -> None:
         import llama_cpp
@@ -35,10 +37,12 @@ class LlamaBatch(BatchedDecoder):
         self.backend = backend
         model = backend.llm._model.model
         params = llama_cpp.llama_context_default_params()
+        for name, _ in params._fields_:  # the single context's settings (flash attention, cache types...):
+            setattr(params, name, getattr(backend.llm.context_params, name))  # the same numbers come out
         params.n_ctx = self.n_ctx * k
         params.n_batch = params.n_ubatch = self.n_batch
         params.n_seq_max = k
-        params.kv_unified = True  # cells shared between sequences: a copied prompt is stored once
+        params.kv_unified = False  # a stream of cells per sequence: its attention sees the cells a run alone would
         params.n_threads = params.n_threads_batch = backend.n_threads
         params.no_perf = True
         ctx = llama_cpp.llama_init_from_model(model, params)
@@ -95,19 +99,26 @@ class LlamaBatch(BatchedDecoder):
                     best, source = n, other
             if source is not state and len(source.kv) < best:
                 continue  # deferred: the source has not decoded that prefix yet
-            keep = min(best, len(target) - 1)  # the last token is decoded again for its logits
+            saved = source.prefill_logits if source is not state else None
+            whole = saved is not None and saved[0] == len(target) == best and self._window_ok(source, best)
+            keep = best if whole else min(best, len(target) - 1)  # else the last token is decoded for logits
             if source is not state and not self._window_ok(source, keep):
-                source, keep = state, min(own, len(target) - 1)
+                source, keep, whole = state, min(own, len(target) - 1), False
             if source is state:
                 if not self._window_ok(state, keep) or not llama.llama_memory_seq_rm(mem, state.seq, keep, -1):
                     keep = 0
                     llama.llama_memory_seq_rm(mem, state.seq, -1, -1)
             else:
+                # each sequence has its own stream of cells: copy the source's, then cut it back to `keep`
                 llama.llama_memory_seq_rm(mem, state.seq, -1, -1)
-                llama.llama_memory_seq_cp(mem, source.seq, state.seq, 0, keep)
+                llama.llama_memory_seq_cp(mem, source.seq, state.seq, -1, -1)
+                llama.llama_memory_seq_rm(mem, state.seq, keep, -1)
             state.kv = target[:keep]
             state.todo = target[keep:]
             state.request = None
+            if whole and saved is not None and state.sampler is not None:
+                # the source decoded exactly this text: its logits give this sequence's first token
+                self._deliver(state, state.epoch, state.sampler(saved[1]))
 
     def _window_ok(self, state: SeqState, keep: int) -> bool:
         """Whether the sequence still holds what a continuation from position `keep` attends to

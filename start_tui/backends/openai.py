@@ -9,6 +9,7 @@ arrived raises `BackendError`, and the engine keeps the trace up to there.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import time
@@ -62,6 +63,7 @@ class OpenAIBackend:
         )
         self.stats = BackendStats()
         self.last_finish_reason = ""
+        self._owns_client = True
         served = self._models()
         if model is None:
             if not served:
@@ -233,5 +235,29 @@ class OpenAIBackend:
                 break
         return max(1, len(text.encode()) // 4)
 
+    def lane(self) -> OpenAIBackend:
+        """Another backend on this one's connection pool, with its own counters (one parallel sample)."""
+        other = copy.copy(self)
+        other.stats = BackendStats()
+        other.last_finish_reason = ""
+        other._last_text, other._last_tokens = "", 0
+        other._owns_client = False
+        return other
+
+    def batch(self, k: int) -> ServedLanes:
+        """`k` lanes whose requests go out concurrently; a batching server (vLLM, SGLang) decodes them together."""
+        return ServedLanes([self.lane() for _ in range(k)])
+
     def close(self) -> None:
-        self._client.close()
+        if self._owns_client:
+            self._client.close()
+
+
+class ServedLanes:
+    """Lanes of a served model: each sample's requests are its own; closing leaves the connection pool open."""
+
+    def __init__(self, lanes: list[OpenAIBackend]) -> None:
+        self.lanes: list[Any] = list(lanes)
+
+    def close(self) -> None:
+        """The pool belongs to the backend the lanes came from."""

@@ -77,28 +77,46 @@ def _kwargs(given: str) -> dict[str, object]:
     return out
 
 
-def passes_samples(program: str, tests: SampleTests, sandbox: Sandbox) -> tuple[bool, str]:
-    """Run `program` on every sample; (all passed, a short reason for the first failure)."""
+def sample_outputs(program: str, tests: SampleTests, sandbox: Sandbox) -> tuple[list[str] | None, str]:
+    """What `program` gives on each sample (printed text, or the returned value's repr), or None and
+    why it could not run (the first failing sample)."""
+    outputs: list[str] = []
     for i, sample in enumerate(tests.samples, 1):
         if tests.kind == "stdin":
             result = sandbox.run(program, stdin=sample.input)
             if not result.ok:
-                return False, f"sample {i}: {result.error}"
-            if result.stdout.split() != sample.output.split():
-                return False, f"sample {i}: printed {result.stdout.strip()[:80]!r}, expected {sample.output[:80]!r}"
-        else:
-            try:
-                kwargs, expected = _kwargs(sample.input), _literal(sample.output)
-            except (ValueError, SyntaxError):
-                return False, f"sample {i}: the example could not be read"
-            call = f"\nprint(repr(Solution().{tests.method}(**{kwargs!r})))\n"
-            result = sandbox.run("from typing import *\n" + program + call)
-            if not result.ok:
-                return False, f"sample {i}: {result.error}"
-            try:
-                got = _literal(result.stdout.strip().splitlines()[-1])
-            except (ValueError, SyntaxError, IndexError):
-                return False, f"sample {i}: printed {result.stdout.strip()[:80]!r}"
-            if got != expected:
-                return False, f"sample {i}: returned {got!r:.80}, expected {expected!r:.80}"
+                return None, f"sample {i}: {result.error}"
+            outputs.append(" ".join(result.stdout.split()))
+            continue
+        try:
+            kwargs = _kwargs(sample.input)
+        except (ValueError, SyntaxError):
+            return None, f"sample {i}: the example could not be read"
+        call = f"\nprint(repr(Solution().{tests.method}(**{kwargs!r})))\n"
+        result = sandbox.run("from typing import *\n" + program + call)
+        if not result.ok:
+            return None, f"sample {i}: {result.error}"
+        try:
+            outputs.append(repr(_literal(result.stdout.strip().splitlines()[-1])))
+        except (ValueError, SyntaxError, IndexError):
+            return None, f"sample {i}: printed {result.stdout.strip()[:80]!r}"
+    return outputs, ""
+
+
+def passes_samples(program: str, tests: SampleTests, sandbox: Sandbox) -> tuple[bool, str]:
+    """Run `program` on every sample; (all passed, a short reason for the first failure)."""
+    outputs, why = sample_outputs(program, tests, sandbox)
+    if outputs is None:
+        return False, why
+    for i, (sample, got) in enumerate(zip(tests.samples, outputs, strict=True), 1):
+        if tests.kind == "stdin":
+            if got.split() != sample.output.split():
+                return False, f"sample {i}: printed {got[:80]!r}, expected {sample.output[:80]!r}"
+            continue
+        try:
+            expected = _literal(sample.output)
+        except (ValueError, SyntaxError):
+            return False, f"sample {i}: the example could not be read"
+        if _literal(got) != expected:
+            return False, f"sample {i}: returned {got:.80}, expected {expected!r:.80}"
     return True, ""

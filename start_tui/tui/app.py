@@ -22,6 +22,7 @@ from textual.widgets import Footer, Header, TextArea
 from start_tui.backends import Backend
 from start_tui.benchmarks import available_benchmarks, load_benchmark
 from start_tui.engine import Reasoner, Run, TextDelta
+from start_tui.engine.events import Event
 from start_tui.errors import StartTuiError
 from start_tui.options import EngineOptions
 from start_tui.sandbox import Sandbox
@@ -52,6 +53,8 @@ class StartApp(App[None]):
         Binding("h", "hint", "Hint"),
         Binding("b", "branch", "Branch"),
         Binding("v", "branches", "Branches"),
+        Binding("right_square_bracket", "next_branch", "Next branch", show=False),
+        Binding("left_square_bracket", "previous_branch", "Previous branch", show=False),
         Binding("t", "toggle_thinking", "Thinking"),
         Binding("s", "save", "Save"),
         Binding("e", "export", "Export .md", show=False),
@@ -89,6 +92,8 @@ class StartApp(App[None]):
         self.autostart = autostart
         self._driving: set[Run] = set()
         self._resume_after_settle: set[Run] = set()
+        self._shown: dict[Run, list[Event]] = {}
+        """Every event the UI thread has received, per run (a streaming branch is viewed from it)."""
         self._start_when_ready = False
         self._loading = False
         self._status_at = 0.0
@@ -216,6 +221,7 @@ class StartApp(App[None]):
         self._drive(run)
 
     async def on_engine_events(self, message: EngineEvents) -> None:
+        self._shown.setdefault(message.run, []).extend(message.events)
         branch = self._current_branch()
         if branch is not None and branch.run is message.run:
             await self.conversation.show(message.events, fold=True)
@@ -271,6 +277,13 @@ class StartApp(App[None]):
                 f.max_tool_calls = policy.get("max_tool_calls", f.max_tool_calls)
                 f.max_rounds = policy.get("before_stop_rounds", f.max_rounds)
                 f.tokens_per_s, f.elapsed_s = s.get("decode_tokens_per_s"), s.get("elapsed_s", 0.0)
+        tally = self.session.tally()
+        if tally is not None:
+            groups = " · ".join(f"{g.answer} ×{g.size}" for g in tally.groups[:3]) or "no answer yet"
+            running = sum(1 for b in self.branches if b.samples and b.run is not None and not b.run.finished)
+            f.vote = f"vote {groups}" + (f" · {running} running" if running else "")
+        else:
+            f.vote = ""
         for line in self.query(StatusLine):  # none while the app shuts down
             line.show_facts(f)
 
@@ -290,17 +303,19 @@ class StartApp(App[None]):
             self._start_when_ready = True
             self.notify("The model is still loading; the run starts when it is ready.", timeout=3)
             return
-        running = self._current_run()
-        if running is not None and not running.finished:
-            running.stop()
-            self._start_drive(running)
+        for branch in self.branches:  # a new problem: every run of the old one ends
+            if branch.run is not None and not branch.run.finished:
+                branch.run.stop()
+                self._start_drive(branch.run)
         try:
-            run = self.session.start(problem)
+            runs = self.session.start(problem)
         except StartTuiError as exc:
             self.notify(str(exc), severity="error")
             return
+        self._shown = {}
         self.conversation.focus()
-        self._start_drive(run)
+        for run in runs:
+            self._start_drive(run)  # K samples stream together, each on its own lane
 
     def action_stop(self) -> None:
         run = self._current_run()
@@ -371,18 +386,28 @@ class StartApp(App[None]):
             return
         labels = self.session.labels()
 
-        async def show(index: int | None) -> None:
-            if index is None or index == self.current:
-                return
-            target = self.branches[index]
-            if target.run is not None and target.run in self._driving:
-                self.notify("That branch is streaming; pause it (p) to view it.", timeout=3)
-                return
-            self.session.current = index
-            await self.conversation.show_trace(target.record)
-            self._refresh_status()
+        self.push_screen(ChooseScreen("View branch", labels, highlight=self.current), self._view_branch)
 
-        self.push_screen(ChooseScreen("View branch", labels, highlight=self.current), show)
+    async def _view_branch(self, index: int | None) -> None:
+        """Show branch `index`; a streaming one goes on streaming into the view."""
+        if index is None or index == self.current or not 0 <= index < len(self.branches):
+            return
+        target = self.branches[index]
+        self.session.current = index
+        if target.run is not None:  # what the UI thread received; what arrives later is appended
+            await self.conversation.clear()
+            await self.conversation.show(self._shown.get(target.run, []), fold=target.run in self._driving)
+        else:
+            await self.conversation.show_trace(target.record)
+        self._refresh_status()
+
+    async def action_next_branch(self) -> None:
+        if self.branches and self.current is not None:
+            await self._view_branch((self.current + 1) % len(self.branches))
+
+    async def action_previous_branch(self) -> None:
+        if self.branches and self.current is not None:
+            await self._view_branch((self.current - 1) % len(self.branches))
 
     def action_toggle_thinking(self) -> None:
         self.conversation.toggle_thinking()

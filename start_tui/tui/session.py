@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from start_tui.backends import Backend
+from start_tui.backends import Backend, Lanes, open_lanes
 from start_tui.engine import Reasoner, Run, Trace, load_traces
+from start_tui.engine.samples import derive_samples
 from start_tui.engine.trace import save_traces
+from start_tui.engine.vote import Vote, vote
 from start_tui.errors import StartTuiError
 from start_tui.export import trace_to_markdown
 from start_tui.options import EngineOptions, check_options, make_reasoner, open_model, open_sandbox
 from start_tui.sandbox import Sandbox
+
+Closable = Backend | Sandbox | Lanes
 
 Change = Literal["model", "sandbox", "reasoner", "nothing"]
 """What a change of settings needs: a new model (and sandbox), a new sandbox, a new reasoner, or nothing."""
@@ -35,6 +40,8 @@ class Branch:
     parent: int | None = None
     label: str = ""
     started: float = field(default_factory=time.monotonic)
+    samples: str | None = None
+    """The set of parallel samples this branch is one of (its id)."""
 
     @property
     def record(self) -> Trace:
@@ -77,8 +84,11 @@ class SolveSession:
         self.current: int | None = None
         self.session_file: Path | None = None
         """Where the runs of this problem are autosaved as they stream."""
-        self.retired: list[Backend | Sandbox] = []
-        """Backends and sandboxes replaced by a change of settings, closed once no run uses them."""
+        self.lanes: Lanes | None = None
+        """The lanes of parallel samples (opened on the model at the first run with samples > 1)."""
+        self.retired: list[Closable] = []
+        """Backends, sandboxes and lanes replaced by a change of settings, closed once no run uses them."""
+        self._tally: tuple[tuple[str | None, ...], Vote] | None = None
 
     # -- the engine ------------------------------------------------------------------------------
     def change_for(self, settings: EngineOptions) -> Change:
@@ -95,8 +105,11 @@ class SolveSession:
         them to their end, then call `close_retired`)."""
         old_reasoner, old_sandbox = self.reasoner, self.sandbox
         self.reasoner, self.sandbox = reasoner, sandbox
-        replaced: list[Backend | Sandbox] = []
+        replaced: list[Closable] = []
         if old_reasoner is not None and old_reasoner.backend is not reasoner.backend:
+            if self.lanes is not None:  # lanes on the old model go before it
+                replaced.append(self.lanes)
+                self.lanes = None
             replaced.append(old_reasoner.backend)
         if old_sandbox is not None and old_sandbox is not sandbox:
             replaced.append(old_sandbox)
@@ -119,7 +132,10 @@ class SolveSession:
         return self.reasoner
 
     @staticmethod
-    def _uses(run: Run, thing: Backend | Sandbox) -> bool:
+    def _uses(run: Run, thing: Closable) -> bool:
+        lanes = getattr(thing, "lanes", None)
+        if isinstance(lanes, list) and any(run.backend is lane for lane in lanes):
+            return True
         return run.backend is thing or run.reasoner.sandbox is thing
 
     def close_retired(self, driving: set[Run]) -> None:
@@ -134,6 +150,9 @@ class SolveSession:
         for branch in self.branches:
             if branch.run is not None:
                 branch.run.stop()
+        if self.lanes is not None:
+            self.lanes.close()
+            self.lanes = None
         if self.sandbox is not None:
             self.sandbox.close()
         for thing in self.retired:
@@ -157,16 +176,57 @@ class SolveSession:
         slug = re.sub(r"[^a-z0-9]+", "-", problem.lower())[:40].strip("-") or "problem"
         return self.sessions_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}.jsonl"
 
-    def start(self, problem: str) -> Run:
-        """A new problem: its first run becomes the only branch, autosaved to a new session file."""
-        if self.reasoner is None:
+    def start(self, problem: str) -> list[Run]:
+        """A new problem: its first run (or its K samples, decoded together) become the branches,
+        autosaved to a new session file."""
+        if self.reasoner is None or self.sandbox is None:
             raise StartTuiError("No model is loaded.")
         session_file = self.new_session_file(problem)
-        run = self.reasoner.start(problem, trace_path=session_file)
+        k = self.settings.samples
+        if k > 1:
+            reasoners = derive_samples(
+                make_reasoner(self.settings, self._lanes(k)[0], self.sandbox, self.reasoner.library),
+                self._lanes(k),
+                diverse=self.settings.diverse_hints,
+                temperature=self.settings.temperature,
+                top_p=self.settings.top_p,
+            )
+            set_id = uuid.uuid4().hex[:12]
+            runs = [
+                r.start(problem, trace_path=session_file, meta={"samples": {"set": set_id, "index": i, "of": k}})
+                for i, r in enumerate(reasoners)
+            ]
+            self.branches = [
+                Branch(run.trace, run, label=f"sample {i + 1}/{k}", samples=set_id) for i, run in enumerate(runs)
+            ]
+        else:
+            runs = [self.reasoner.start(problem, trace_path=session_file)]
+            self.branches = [Branch(runs[0].trace, runs[0], label="main")]
         self.session_file = session_file
-        self.branches = [Branch(run.trace, run, label="main")]
         self.current = 0
-        return run
+        self._tally = None
+        return runs
+
+    def _lanes(self, k: int) -> list[Backend]:
+        """K lanes on the loaded model; lanes of another K are retired (closed once their runs end)."""
+        assert self.reasoner is not None
+        if self.lanes is None or len(self.lanes.lanes) != k:
+            if self.lanes is not None:
+                self.retired.append(self.lanes)
+            self.lanes = open_lanes(self.reasoner.backend, k)
+        return self.lanes.lanes
+
+    def tally(self) -> Vote | None:
+        """The vote over the answers the samples of the current problem have found so far."""
+        current = self.branch
+        sets = [b.samples for b in self.branches if b.samples]
+        if not sets:
+            return None
+        wanted = current.samples if current is not None and current.samples else sets[0]
+        answers = tuple(b.record.answer for b in self.branches if b.samples == wanted)
+        if self._tally is None or self._tally[0] != answers:
+            self._tally = (answers, vote(list(answers)))
+        return self._tally[1]
 
     def branch_from(self, offset: int, hint: str | None = None) -> Run:
         """A new branch of the current one from `offset`, continued with `hint` when given."""
@@ -176,7 +236,12 @@ class SolveSession:
         trace = branch.record
         if self.session_file is None:
             self.session_file = self.new_session_file(trace.problem)
-        run = self.reasoner.branch(trace, offset, trace_path=self.session_file)
+        reasoner = self.reasoner
+        if branch.run is not None and branch.run.backend is not reasoner.backend:
+            # a sample's lane carries its own run: the branch continues on the model itself, with the sample's settings
+            own = branch.run.reasoner
+            reasoner = Reasoner(reasoner.backend, reasoner.sandbox, own.profile, own.policy, own.config, own.library)
+        run = reasoner.branch(trace, offset, trace_path=self.session_file)
         if hint:
             run.inject_hint(hint)
         parent = self.current if self.current is not None else 0
@@ -217,7 +282,7 @@ class SolveSession:
         traces = load_traces(path)
         if not traces:
             raise StartTuiError(f"{path} holds no trace.")
-        self.branches = [Branch(t, None, label="opened") for t in traces]
+        self.branches = [Branch(t, None, label="opened", samples=t.meta.get("samples", {}).get("set")) for t in traces]
         self.current = len(self.branches) - 1
         self.session_file = path
         return traces

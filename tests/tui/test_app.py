@@ -231,3 +231,32 @@ async def test_changing_settings_does_not_change_a_run_already_started(tmp_path,
         assert app.reasoner.backend is backend and app.sandbox is not sandbox
         assert app.sandbox.config.timeout_s == 3.0 and not sandbox.running
         assert "max_tokens = 50" in (tmp_path / "config.toml").read_text()
+
+
+@pytest.mark.model
+async def test_samples_stream_together_as_branches_with_a_live_tally(sessions: Path):
+    app = StartApp(Settings(max_tokens=160, rounds=1, samples=3))
+    async with app.run_test(size=SIZE) as pilot:
+        await start(pilot, app)
+        assert [b.label for b in app.branches] == ["sample 1/3", "sample 2/3", "sample 3/3"]
+        await wait_until(pilot, lambda: all(b.run is not None and b.run.tokens_generated > 5 for b in app.branches))
+        assert len(app._driving) == 3  # they stream at the same time, each on its own lane
+        await pilot.press("right_square_bracket")  # view the second sample while it streams
+        assert app.current == 1
+        await wait_until(pilot, lambda: bool(app.query(ThinkingSegment)), what="the second sample's text")
+        paused = app.branches[2].run
+        assert paused is not None
+        paused.pause()
+        await wait_until(
+            pilot, lambda: all(b.run is not None and b.run.finished for b in app.branches[:2]), what="two samples"
+        )
+        assert paused.status == "paused" and not paused.finished  # the others finished without it
+        paused.resume()
+        app._start_drive(paused)
+        await wait_until(pilot, lambda: paused.finished and not app._driving, what="the third sample")
+        await wait_until(pilot, lambda: "vote" in app.facts.vote or app.session.tally() is not None)
+        tally = app.session.tally()
+        assert tally is not None and sum(g.size for g in tally.groups) + len(tally.unanswered) == 3
+        assert app.facts.vote.startswith("vote ")
+        traces = load_traces(next(sessions.glob("*.jsonl")))
+        assert len(traces) == 3 and len({t.meta["samples"]["set"] for t in traces}) == 1

@@ -43,7 +43,7 @@ def test_what_a_change_of_settings_needs(session: SolveSession):
 
 
 def test_a_run_is_autosaved_as_it_streams_and_its_branch_too(session: SolveSession):
-    run = session.start("Sum of the squares of 1 to 3?")
+    (run,) = session.start("Sum of the squares of 1 to 3?")
     drive(run)
     assert run.trace.answer == "14" and session.session_file is not None
     (saved,) = load_traces(session.session_file)
@@ -61,7 +61,7 @@ def test_a_run_is_autosaved_as_it_streams_and_its_branch_too(session: SolveSessi
 
 
 def test_save_open_and_export(session: SolveSession, tmp_path: Path):
-    drive(session.start("Sum of the squares of 1 to 3?"))
+    drive(session.start("Sum of the squares of 1 to 3?")[0])
     saved = session.save(tmp_path / "all.jsonl")
     other = SolveSession(SETTINGS, tmp_path / "sessions")
     traces = other.open(saved)
@@ -77,7 +77,7 @@ def test_save_open_and_export(session: SolveSession, tmp_path: Path):
 
 
 def test_a_sandbox_change_stops_runs_on_the_old_sandbox_and_closes_it_once_they_end(session: SolveSession):
-    run = session.start("Sum of the squares of 1 to 3?")
+    (run,) = session.start("Sum of the squares of 1 to 3?")
     run.pause()
     drive(run)  # started, paused at once
     old_box, backend = session.sandbox, session.reasoner.backend  # type: ignore[union-attr]
@@ -121,7 +121,54 @@ def test_a_failed_engine_opens_nothing_and_keeps_the_old_one(session: SolveSessi
 
 def test_a_reasoner_change_keeps_the_model_and_the_sandbox(session: SolveSession):
     backend, box = session.reasoner.backend, session.sandbox  # type: ignore[union-attr]
-    run = session.start("Sum of the squares of 1 to 3?")
+    (run,) = session.start("Sum of the squares of 1 to 3?")
     reasoner = session.rebuild_reasoner(replace(SETTINGS, max_tokens=50))
     assert reasoner.backend is backend and session.sandbox is box and reasoner.config.max_tokens == 50
     assert run.config.max_tokens == 200  # a run already started keeps its settings
+
+
+def test_samples_start_as_branches_that_vote_and_branch_on_the_model_itself(tmp_path: Path):
+    settings = replace(SETTINGS, samples=3)
+    model = ScriptedBackend(*REPLIES)
+    session = SolveSession(settings, tmp_path / "sessions")
+    session.swap_engine(*open_engine(settings, model))
+    runs = session.start("Sum of the squares of 1 to 3?")
+    assert len(runs) == 3 and session.lanes is not None
+    assert [r.backend for r in runs] == session.lanes.lanes and all(r.backend is not model for r in runs)
+    assert [b.label for b in session.branches] == ["sample 1/3", "sample 2/3", "sample 3/3"]
+    assert len({b.samples for b in session.branches}) == 1
+    assert session.tally() is not None and session.tally().groups == []  # type: ignore[union-attr]
+    for run in runs:
+        drive(run)
+    tally = session.tally()
+    assert tally is not None and tally.answer == "14" and tally.groups[0].members == [0, 1, 2]
+    assert [t.meta["samples"]["index"] for t in load_traces(session.session_file)] == [0, 1, 2]  # type: ignore[arg-type]
+    # a branch of a sample runs on the model itself (the sample's lane is its own), with the sample's settings
+    session.current = 2
+    model.replies = ["Final answer: 14"]
+    branch = session.branch_from(len(runs[2].trace.text) - 2)
+    assert branch.backend is model and branch.config.sampling.seed == runs[2].config.sampling.seed
+    drive(branch)
+    # a change of model retires the lanes before the model, and closes both once no run uses them
+    lanes = session.lanes
+    session.swap_engine(*open_engine(settings, ScriptedBackend()))
+    assert session.lanes is None and session.retired[:2] == [lanes, model]
+    session.close_retired(set())
+    assert lanes.closed and model.closed  # type: ignore[attr-defined]
+    session.close()
+
+
+def test_a_change_of_the_sample_count_opens_new_lanes_at_the_next_run(tmp_path: Path):
+    settings = replace(SETTINGS, samples=2)
+    session = SolveSession(settings, tmp_path / "sessions")
+    session.swap_engine(*open_engine(settings, ScriptedBackend(*REPLIES)))
+    first = session.start("Sum of the squares of 1 to 3?")
+    old = session.lanes
+    assert session.change_for(replace(settings, samples=4)) == "reasoner"
+    session.settings = replace(settings, samples=4)
+    session.rebuild_reasoner(session.settings)
+    second = session.start("Sum of the squares of 1 to 3?")
+    assert len(first) == 2 and len(second) == 4 and session.lanes is not old and old in session.retired
+    session.close_retired(set())
+    assert old.closed  # type: ignore[union-attr]
+    session.close()

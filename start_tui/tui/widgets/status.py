@@ -20,6 +20,8 @@ class RunFacts:
     max_rounds: int = 0
     elapsed_s: float = 0.0
     branch: str = ""
+    vote: str = ""
+    """The live tally of parallel samples, when the run has several."""
 
 
 class StatusLine(Static):
@@ -40,4 +42,6 @@ class StatusLine(Static):
             (f"  rounds {f.rounds}/{f.max_rounds}", ""),
             (f"  {minutes:d}:{seconds:02d}", ""),
         ]
+        if f.vote:
+            parts.append((f"  {f.vote}", "bold green"))
         self.update(Text.assemble(*parts))

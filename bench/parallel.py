@@ -1,0 +1,177 @@
+"""Parallel samples: K hint-diverse samples decoded together, against K sequential runs and the bare loop.
+
+For each K (default 1, 2, 4, 8), on the embedded model with the same threads and the same max
+tokens per sample, side by side in one run:
+
+- bare: the limit. One `llama_decode` of K tokens per step (one per sequence), greedy argmax,
+  `--max-tokens` steps, the prompt evaluated once and copied to every sequence beforehand.
+- batched: `start-tui solve --samples K` as shipped: K hint-diverse samples (samples after the
+  first at the profile's temperature and top-p), hints, tool calls in the sandbox, all of it
+  timed from the start of the set to the end of its last sample.
+- sequential: the same K samples one after another on the single-sequence backend.
+
+Aggregate tokens/s is generated tokens over wall seconds. Goal: batched >= 0.9x bare at K = 4 and
+K = 8. The last line is one JSON object with the figures and ratios.
+
+    python bench/parallel.py [--ks 1,2,4,8] [--max-tokens 128] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import time
+
+import numpy as np
+
+from start_tui.backends.embedded import embedded_model_path
+from start_tui.backends.llama_cpp import LlamaCppBackend
+from start_tui.engine import HintPolicy, Reasoner, RunConfig, select_profile
+from start_tui.engine.samples import SampleSet, derive_samples
+from start_tui.sandbox import Sandbox
+
+PROBLEM = "What is the sum of the squares of the integers from 1 to 50?"
+
+
+def bare(backend: LlamaCppBackend, prompt: list[int], k: int, steps: int) -> dict:
+    """Greedy decoding of k copies of a prompt, one llama_decode of k tokens per step."""
+    import llama_cpp as L
+
+    params = L.llama_context_default_params()
+    for name, _ in params._fields_:  # the same settings as the backend's own context (as LlamaBatch does)
+        setattr(params, name, getattr(backend.llm.context_params, name))
+    params.n_ctx = (len(prompt) + steps + 8) * k
+    params.n_batch = params.n_ubatch = max(512, len(prompt))
+    params.n_seq_max = k
+    params.kv_unified = True
+    params.n_threads = params.n_threads_batch = backend.n_threads
+    params.no_perf = True
+    ctx = L.llama_init_from_model(backend.llm._model.model, params)
+    mem = L.llama_get_memory(ctx)
+    n_vocab = L.llama_vocab_n_tokens(backend.llm._model.vocab)
+    batch = L.llama_batch_init(max(512, len(prompt)), 0, 1)
+
+    def logits(row: int) -> np.ndarray:
+        ptr = ctypes.cast(L.llama_get_logits_ith(ctx, row), ctypes.POINTER(ctypes.c_float))
+        return np.ctypeslib.as_array(ptr, shape=(n_vocab,))
+
+    try:
+        for i, tok in enumerate(prompt):
+            batch.token[i], batch.pos[i], batch.n_seq_id[i], batch.logits[i] = tok, i, 1, 0
+            batch.seq_id[i][0] = 0
+        batch.logits[len(prompt) - 1] = 1
+        batch.n_tokens = len(prompt)
+        assert L.llama_decode(ctx, batch) == 0
+        first = int(np.argmax(logits(len(prompt) - 1)))
+        for s in range(1, k):
+            L.llama_memory_seq_cp(mem, 0, s, -1, -1)  # the whole sequence (also across streams)
+        last = [first] * k
+        t0 = time.perf_counter()
+        for step in range(steps):
+            for s in range(k):
+                batch.token[s], batch.pos[s], batch.n_seq_id[s], batch.logits[s] = last[s], len(prompt) + step, 1, 1
+                batch.seq_id[s][0] = s
+            batch.n_tokens = k
+            assert L.llama_decode(ctx, batch) == 0
+            last = [int(np.argmax(logits(s))) for s in range(k)]
+        seconds = time.perf_counter() - t0
+    finally:
+        L.llama_batch_free(batch)
+        L.llama_free(ctx)
+    return {"tokens": k * steps, "seconds": round(seconds, 3), "tok_s": round(k * steps / seconds, 1)}
+
+
+def reasoners(backend: object, sandbox: Sandbox, lanes: list, max_tokens: int) -> list[Reasoner]:
+    profile = select_profile(lanes[0].metadata())
+    base = Reasoner(lanes[0], sandbox, profile, HintPolicy(before_stop_rounds=2), RunConfig(max_tokens=max_tokens))
+    return derive_samples(base, lanes, diverse=True)
+
+
+def figures(runs: list, seconds: float) -> dict:
+    tokens = sum(r.trace.stats["tokens_generated"] for r in runs)
+    return {
+        "tokens": tokens,
+        "seconds": round(seconds, 3),
+        "tok_s": round(tokens / seconds, 1),
+        "tool_calls": sum(r.trace.stats["tool_calls"] for r in runs),
+        "hints": sum(r.trace.stats["hints_auto"] for r in runs),
+        "max_eval_ratio": max(r.trace.stats["eval_ratio"] for r in runs),
+    }
+
+
+def batched(backend: LlamaCppBackend, sandbox: Sandbox, k: int, max_tokens: int) -> dict:
+    with backend.batch(k) as lanes:
+        samples = reasoners(backend, sandbox, lanes.lanes, max_tokens)
+        t0 = time.perf_counter()
+        group = SampleSet(samples, PROBLEM)
+        for _ in group.events():
+            pass
+        seconds = time.perf_counter() - t0
+    if group.errors:
+        raise RuntimeError(f"samples failed: {group.errors}")
+    return figures(group.runs, seconds)
+
+
+def sequential(backend: LlamaCppBackend, sandbox: Sandbox, k: int, max_tokens: int) -> dict:
+    samples = reasoners(backend, sandbox, [backend] * k, max_tokens)
+    t0 = time.perf_counter()
+    runs = []
+    for reasoner in samples:
+        run = reasoner.start(PROBLEM)
+        for _ in run.events():
+            pass
+        runs.append(run)
+    return figures(runs, time.perf_counter() - t0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ks", default="1,2,4,8")
+    parser.add_argument("--max-tokens", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    ks = [int(k) for k in args.ks.split(",")]
+    backend = LlamaCppBackend(embedded_model_path(), n_ctx=2048, n_threads=args.threads)
+    prompt_text = select_profile(backend.metadata()).build_prompt(PROBLEM, backend.metadata())
+    prompt = backend.tokenize(prompt_text.encode(), True)
+    results: dict[int, dict] = {}
+    print(
+        f"{'K':>2} {'mode':10s} {'tokens':>7s} {'seconds':>8s} {'tok/s':>7s} "
+        f"{'tools':>5s} {'hints':>5s} {'eval/trace':>10s}"
+    )
+    with Sandbox() as sandbox:
+        for k in ks:
+            row = {
+                "bare": bare(backend, prompt, k, args.max_tokens),
+                "batched": batched(backend, sandbox, k, args.max_tokens),
+                "sequential": sequential(backend, sandbox, k, args.max_tokens),
+            }
+            for mode, r in row.items():
+                print(
+                    f"{k:>2} {mode:10s} {r['tokens']:>7d} {r['seconds']:>8.2f} {r['tok_s']:>7.1f} "
+                    f"{r.get('tool_calls', '-'):>5} {r.get('hints', '-'):>5} {r.get('max_eval_ratio', '-'):>10}"
+                )
+            row["batched_vs_bare"] = round(row["batched"]["tok_s"] / row["bare"]["tok_s"], 3)
+            row["batched_vs_sequential"] = round(row["batched"]["tok_s"] / row["sequential"]["tok_s"], 3)
+            print(
+                f"   batched / bare {row['batched_vs_bare']:.3f} · "
+                f"batched / sequential {row['batched_vs_sequential']:.3f}"
+            )
+            results[k] = row
+    backend.close()
+    print(
+        json.dumps(
+            {
+                "max_tokens": args.max_tokens,
+                "threads": args.threads,
+                "batched_vs_bare": {k: r["batched_vs_bare"] for k, r in results.items()},
+                "batched_vs_sequential": {k: r["batched_vs_sequential"] for k, r in results.items()},
+                "tok_s": {k: {m: r[m]["tok_s"] for m in ("bare", "batched", "sequential")} for k, r in results.items()},
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

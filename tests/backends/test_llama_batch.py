@@ -1,0 +1,77 @@
+"""llama.cpp lanes on the embedded model: K sequences in one context decode what one sequence alone decodes."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from start_tui.backends import SamplingParams
+from start_tui.backends.llama_cpp import LlamaCppBackend
+
+PROMPT = "Problem: What is 12 times 13?\nSolution:"
+GREEDY = SamplingParams(max_tokens=24, temperature=0.0)
+
+
+def together(lanes: list, texts: list[str], params: SamplingParams = GREEDY) -> list[str]:
+    outs = [""] * len(texts)
+
+    def go(i: int) -> None:
+        outs[i] = "".join(lanes[i].stream(texts[i], params))
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(len(texts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outs
+
+
+def test_lanes_share_the_prompt_and_decode_what_one_sequence_alone_decodes(model_path: Path):
+    single = LlamaCppBackend(model_path, n_ctx=1024)
+    try:
+        alone = "".join(single.stream(PROMPT, GREEDY))
+        prompt_tokens = single.count_tokens(PROMPT)
+        with single.batch(3) as batch:
+            outs = together(batch.lanes, [PROMPT] * 3)
+            assert outs == [alone] * 3
+            evaluated = [lane.stats.tokens_evaluated for lane in batch.lanes]
+            # the prompt is decoded once; the other sequences copy its cache and sample from its logits
+            fed_back = GREEDY.max_tokens - 1  # every generated token but the last goes through the model
+            assert sorted(evaluated) == [fed_back, fed_back, prompt_tokens + fed_back]
+            assert batch.steps <= GREEDY.max_tokens + 2  # one decode call per step for all three
+            # one sequence gets an insertion, another goes on where it stopped: each as it would alone
+            inserted = PROMPT + alone + "\nWait, let me check: 12 * 13 ="
+            want = "".join(single.stream(inserted, SamplingParams(max_tokens=8)))
+            before = batch.lanes[0].stats.tokens_evaluated
+            got = together(batch.lanes[:1], [inserted], SamplingParams(max_tokens=8))
+            assert got == [want]
+            added = single.count_tokens(inserted) - single.count_tokens(PROMPT + alone)
+            assert batch.lanes[0].stats.tokens_evaluated - before <= added + 2 + 8
+            assert "".join(batch.lanes[1].stream(PROMPT + alone, SamplingParams(max_tokens=4))).strip()
+    finally:
+        single.close()
+
+
+def test_sampled_lanes_differ_by_seed_while_a_greedy_one_stays_exact(model_path: Path):
+    """Sampling draws from each lane's own seeded generator; a greedy lane in the same steps is unaffected.
+    (A sampled lane is reproducible only up to the batch it shares: other rows change the arithmetic
+    of a step by a rounding error, as in any batched engine.)"""
+    single = LlamaCppBackend(model_path, n_ctx=512)
+    try:
+        alone = "".join(single.stream(PROMPT, SamplingParams(max_tokens=16)))
+        params = [SamplingParams(max_tokens=16, temperature=1.0, seed=s) for s in (1, 2)]
+        params.append(SamplingParams(max_tokens=16))
+        with single.batch(3) as batch:
+            outs = [""] * 3
+
+            def go(i: int) -> None:
+                outs[i] = "".join(batch.lanes[i].stream(PROMPT, params[i]))
+
+            threads = [threading.Thread(target=go, args=(i,)) for i in range(3)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        assert outs[0] != outs[1] and outs[2] == alone
+    finally:
+        single.close()

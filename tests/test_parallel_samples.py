@@ -1,0 +1,94 @@
+"""`--samples K` from the command line: solve on each backend, eval with maj@K and the two-axis picture."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from start_tui.engine import load_traces
+from tests.conftest import SUM_OF_SQUARES
+from tests.servers import LlamaServer
+
+pytestmark = pytest.mark.model
+
+
+def start_tui(*args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "start_tui", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def check_siblings(trace_path: Path, k: int) -> None:
+    traces = load_traces(trace_path)
+    assert len(traces) == k
+    sets = {t.meta["samples"]["set"] for t in traces}
+    assert len(sets) == 1 and sorted(t.meta["samples"]["index"] for t in traces) == list(range(k))
+    assert {t.meta["samples"]["of"] for t in traces} == {k}
+
+
+def test_solve_with_four_samples_ends_with_the_vote(tmp_path: Path):
+    trace_path = tmp_path / "samples.jsonl"
+    proc = start_tui("solve", SUM_OF_SQUARES, "--samples", "4", "--max-tokens", "200", "--trace", str(trace_path))
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    assert "Vote over 4 samples" in proc.stdout
+    voted = [line for line in lines if line.startswith("Voted answer: ")]
+    assert voted, proc.stdout[-2000:]
+    check_siblings(trace_path, 4)
+    traces = load_traces(trace_path)
+    hints = {s.meta["category"] for t in traces for s in t.spans if s.kind == "hint"}
+    assert len(hints) >= 2  # hint-diverse: the samples started from different categories
+    assert {t.meta["sampling"]["temperature"] for t in traces[1:]} == {0.6}
+
+
+def test_solve_with_samples_through_the_server(server: LlamaServer, keyed: None, tmp_path: Path):
+    trace_path = tmp_path / "served.jsonl"
+    proc = start_tui(
+        "solve", SUM_OF_SQUARES, "--samples", "2", "--max-tokens", "120", "--trace", str(trace_path),
+        "--backend", "openai", "--base-url", server.url, "--api-key-env", "START_TEST_KEY",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "Voted answer" in proc.stdout
+    check_siblings(trace_path, 2)
+
+
+def test_solve_with_samples_through_transformers(tiny_dir: Path, tmp_path: Path):
+    trace_path = tmp_path / "hf.jsonl"
+    proc = start_tui(
+        "solve", SUM_OF_SQUARES, "--samples", "3", "--max-tokens", "20", "--trace", str(trace_path),
+        "--backend", "hf", "--model", str(tiny_dir), "--no-hints",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    check_siblings(trace_path, 3)
+    assert {t.stats["tokens_generated"] for t in load_traces(trace_path)} == {20}
+
+
+def test_eval_with_samples_writes_maj_at_k_and_the_two_axis_picture(tmp_path: Path):
+    out = tmp_path / "eval"
+    cmd = ["eval", "--benchmark", "math500", "--limit", "2", "--samples", "2", "--rounds", "0"]
+    cmd += ["--max-tokens", "120", "--out", str(out)]
+    first = start_tui(*cmd)
+    assert first.returncode == 0, first.stderr
+    rows = [json.loads(line) for line in (out / "rows.jsonl").read_text().splitlines()]
+    votes = [json.loads(line) for line in (out / "votes.jsonl").read_text().splitlines()]
+    assert len(rows) == 8 and len(votes) == 4  # 2 problems x (no hints, hints 0 rounds) x 2 samples
+    for v in votes:
+        mine = [r for r in rows if r["set"] == v["set"]]
+        assert sorted(r["sample"] for r in mine) == [0, 1]
+        assert v["correct_members"] == [r["sample"] for r in mine if r["correct"]]
+        assert sum(g["size"] for g in v["vote"]["groups"]) + len(v["vote"]["unanswered"]) == 2
+    summary = json.loads((out / "summary.json").read_text())
+    for entry in summary["benchmarks"]["math500"].values():
+        assert {"pass@1", "pass@2", "maj@2"} <= set(entry) and 0 <= entry["maj@2"] <= 1
+    axes = {p["axis"] for p in summary["two_axis"]["math500"]}
+    assert axes == {"parallel", "sequential"}
+    assert (out / "scaling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    said = " ".join(first.stderr.split())
+    assert "maj@2" in said and "two ways to spend them" in said
+
+    again = start_tui(*cmd, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "4 sets already in" in " ".join(again.stderr.split())
+    assert len((out / "rows.jsonl").read_text().splitlines()) == 8

@@ -37,7 +37,7 @@ def test_solve_with_four_samples_ends_with_the_vote(tmp_path: Path):
     voted = [line for line in lines if line.startswith("Voted answer: ")]
     assert voted, proc.stdout[-2000:]
     check_siblings(trace_path, 4)
-    traces = load_traces(trace_path)
+    traces = sorted(load_traces(trace_path), key=lambda t: t.meta["samples"]["index"])  # written as they end
     hints = {s.meta["category"] for t in traces for s in t.spans if s.kind == "hint"}
     assert len(hints) >= 2  # hint-diverse: the samples started from different categories
     assert {t.meta["sampling"]["temperature"] for t in traces[1:]} == {0.6}

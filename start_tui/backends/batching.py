@@ -38,12 +38,13 @@ _ENDS = {_END_EOS: "eos", _END_LENGTH: "length", _END_CONTEXT: "context"}
 class Sampler:
     """Top-k, then top-p on the untempered distribution, then temperature (llama.cpp's order), seeded.
 
-    The top-k candidates come from the logits within `window` of the largest, which is exact
-    whenever at least k logits lie there (a full partition otherwise), so a step over a 262k-entry
-    vocabulary costs a comparison, not a sort.
+    The top-k candidates are found without sorting the vocabulary: the maxima of blocks of `block`
+    logits are taken in one pass, and the k-th largest of them is a threshold that every one of the
+    top k logits reaches (k different blocks hold a logit at least that large), so only the few
+    logits above it are sorted. A step over a 262k-entry vocabulary then costs one pass, not a sort.
     """
 
-    window = 20.0
+    block = 1024
 
     def __init__(self, params: SamplingParams) -> None:
         self.params = params
@@ -64,11 +65,9 @@ class Sampler:
     def _draw(self, logits: np.ndarray) -> int:
         p = self.params
         k = p.top_k if 0 < p.top_k < logits.size else logits.size
-        ids = np.flatnonzero(logits >= logits.max() - self.window)
-        if ids.size < k:
-            ids = np.argpartition(logits, -k)[-k:] if k < logits.size else np.arange(logits.size)
+        ids = self._candidates(logits, k)
         vals = logits[ids].astype(np.float64)
-        order = np.argsort(-vals, kind="stable")[:k]
+        order = np.argsort(-vals, kind="stable")[:k]  # ties: the lower token id first, as a full sort gives
         ids, vals = ids[order], vals[order]
         if p.top_p < 1.0:
             probs = np.exp(vals - vals[0])
@@ -78,6 +77,19 @@ class Sampler:
         weights = np.exp((vals - vals[0]) / p.temperature)
         weights /= weights.sum()
         return int(ids[self.rng.choice(ids.size, p=weights)])
+
+    def _candidates(self, logits: np.ndarray, k: int) -> np.ndarray:
+        """Token ids, ascending, that include every logit at least as large as the k-th largest."""
+        block = self.block
+        nb = logits.size // block
+        if k >= logits.size:
+            return np.arange(logits.size)
+        if nb < k:  # a small vocabulary: a partition of it
+            return np.flatnonzero(logits >= np.partition(logits, -k)[-k])
+        peaks = logits[: nb * block].reshape(nb, block).max(axis=1)
+        if logits.size > nb * block:
+            peaks = np.append(peaks, logits[nb * block :].max())
+        return np.flatnonzero(logits >= np.partition(peaks, -k)[-k])
 
 
 @dataclass
@@ -103,10 +115,33 @@ class SeqState:
     error: str | None = None
     prefill_logits: tuple[int, np.ndarray] | None = None
     """The logits after this sequence's last multi-token decode, and the length they belong to."""
+    reader: threading.Condition | None = None
+    """Wakes this sequence's reader (shares the decoder's lock): a token for one lane wakes one thread."""
+    idle: bool = False
+    """Its reader waits for a token: it has done its work on the last one."""
 
 
 Work = list[tuple[SeqState, int, list[int], bool]]
 """One step: (sequence, its epoch, the tokens to decode, whether to sample after them)."""
+
+
+@dataclass
+class StepProfile:
+    """Where a decoder's time went (what `bench/parallel.py` reports next to its wall time)."""
+
+    calls: int = 0
+    model_seconds: float = 0.0
+    sampling_seconds: float = 0.0
+    sampled_rows: int = 0
+    inserted_tokens: int = 0
+    """Tokens decoded beyond one per row of a call: prompts and insertions."""
+
+    def add(self, work: Work, *, model: float, sampling: float) -> None:
+        self.calls += 1
+        self.model_seconds += model
+        self.sampling_seconds += sampling
+        self.sampled_rows += sum(1 for *_, sample in work if sample)
+        self.inserted_tokens += sum(len(chunk) - 1 for _, _, chunk, _ in work)
 
 
 class BatchedDecoder:
@@ -119,7 +154,7 @@ class BatchedDecoder:
     """Keep the logits of each insertion, for a sequence that takes the same text by copy."""
 
     def __init__(
-        self, k: int, n_ctx: int, *, n_batch: int = 512, lookahead: int = 4, catch_up_s: float = 0.002
+        self, k: int, n_ctx: int, *, n_batch: int = 512, lookahead: int = 4, catch_up_s: float = 0.005
     ) -> None:
         if k < 1:
             raise ValueError("a batch needs at least one sequence")
@@ -130,10 +165,12 @@ class BatchedDecoder:
         self.lookahead = lookahead
         self.catch_up_s = catch_up_s
         self._cond = threading.Condition()
-        self._seqs = [SeqState(seq=i) for i in range(k)]
+        """The scheduler waits on it; each lane's reader waits on a condition of its own on the same lock."""
+        self._seqs = [SeqState(seq=i, reader=threading.Condition(self._cond._lock)) for i in range(k)]  # type: ignore[attr-defined]
         self.lanes: list[Lane] = []
         self.steps = 0
         """Model calls made."""
+        self.profile = StepProfile()
         self._closed = False
         self._prefilled = False
         self._failed: str | None = None
@@ -182,16 +219,18 @@ class BatchedDecoder:
         """The next token of the stream `epoch` of `seq` (negative: the stream's end code)."""
         with self._cond:
             state = self._seqs[seq]
-            while not state.queue and state.error is None and state.epoch == epoch and not self._closed:
-                self._cond.wait()
+            assert state.reader is not None
+            if not state.queue:
+                state.idle = True
+                self._cond.notify()  # the scheduler may be waiting for readers to catch up
+                while not state.queue and state.error is None and state.epoch == epoch and not self._closed:
+                    state.reader.wait()
+                state.idle = False
             if state.error is not None:
                 raise BackendError(state.error)
             if self._closed or state.epoch != epoch:
                 raise BackendError("The batch of sequences was closed during generation.")
-            tok = state.queue.popleft()
-            if not state.queue:
-                self._cond.notify_all()  # the scheduler may be waiting for readers to catch up
-            return tok
+            return state.queue.popleft()
 
     def close_stream(self, seq: int) -> None:
         with self._cond:
@@ -214,7 +253,7 @@ class BatchedDecoder:
                 self._failed = f"The {self.label} batch decoder failed ({exc})."
                 for state in self._seqs:
                     state.error = self._failed
-                self._cond.notify_all()
+                self._wake_readers()
 
     def _ready(self, state: SeqState) -> bool:
         return state.active and len(state.queue) < self.lookahead and (state.request is not None or bool(state.todo))
@@ -226,9 +265,10 @@ class BatchedDecoder:
                     self._cond.wait()
                 if self._closed:
                     return None
-                # let readers take what they were handed: a stream closed at a marker then costs no decode
+                # let readers take what they were handed and act on it: a stream closed at a marker then
+                # costs no decode, and the model's threads are not preempted by the readers' Python
                 deadline = time.monotonic() + self.catch_up_s
-                while any(s.active and s.queue for s in self._seqs):
+                while any(s.active and (s.queue or not s.idle) for s in self._seqs):
                     left = deadline - time.monotonic()
                     if left <= 0:
                         break
@@ -270,6 +310,7 @@ class BatchedDecoder:
     def _step(self, work: Work) -> None:
         t0 = time.perf_counter()
         rows = self._decode(work)
+        t1 = time.perf_counter()
         samples: list[tuple[SeqState, int, int]] = []
         outputs = [(state, epoch, len(chunk)) for state, epoch, chunk, sample in work if sample]
         for (state, epoch, n), logits in zip(outputs, rows, strict=True):
@@ -277,8 +318,10 @@ class BatchedDecoder:
             if n > 1 and self.keep_prefill_logits:  # another sequence asking for this text reuses them
                 state.prefill_logits = (len(state.kv) + n, logits.copy())
             samples.append((state, epoch, state.sampler(logits)))
-        seconds = time.perf_counter() - t0
+        t2 = time.perf_counter()
+        seconds = t2 - t0
         self.steps += 1
+        self.profile.add(work, model=t1 - t0, sampling=t2 - t1)
         with self._cond:
             for state, _, chunk, _ in work:
                 state.kv.extend(chunk)
@@ -288,12 +331,13 @@ class BatchedDecoder:
                 stats.decode_seconds += seconds
             for state, epoch, tok in samples:
                 self._deliver(state, epoch, tok)
-            self._cond.notify_all()
 
     def _deliver(self, state: SeqState, epoch: int, tok: int) -> None:
         """Hand a sampled token to the stream (called with the condition held)."""
         if state.epoch != epoch or not state.active:
             return  # the stream closed meanwhile: the sample is dropped
+        assert state.reader is not None
+        state.reader.notify()
         if self.is_eog(tok):
             state.queue.append(_END_EOS)
             state.active = False
@@ -313,9 +357,15 @@ class BatchedDecoder:
                 return
             self._closed = True
             self._cond.notify_all()
+            self._wake_readers()
         if self._thread is not None:
             self._thread.join()
         self._free()
+
+    def _wake_readers(self) -> None:
+        for state in self._seqs:
+            assert state.reader is not None
+            state.reader.notify_all()
 
     def __enter__(self) -> BatchedDecoder:
         return self

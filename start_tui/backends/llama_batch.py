@@ -1,7 +1,8 @@
 """K sequences of one llama.cpp model decoded together: one context, one `llama_decode` per step.
 
 `LlamaBatch(backend, k)` opens a second context on the backend's loaded model (the weights are
-shared) with `n_seq_max = k` and a unified KV cache, and gives `k` lanes (see `batching`). A
+shared) with `n_seq_max = k` (a stream of KV cells per sequence up to 3, one unified cache from 4:
+see `__init__`), and gives `k` lanes (see `batching`). A
 prompt shared by the K samples is evaluated once: a sequence that asks for a text another one
 holds (or is about to decode) takes that prefix with `llama_memory_seq_cp` instead of decoding it.
 """
@@ -42,7 +43,15 @@ class LlamaBatch(BatchedDecoder):
         params.n_ctx = self.n_ctx * k
         params.n_batch = params.n_ubatch = self.n_batch
         params.n_seq_max = k
-        params.kv_unified = False  # a stream of cells per sequence: its attention sees the cells a run alone would
+        # Up to 3 rows a step, each row goes through the kernels a run alone uses (from 4, ggml's gemm
+        # kernels round differently anyway). There a stream of cells per sequence keeps every sample
+        # exactly what it decodes alone; but llama.cpp decodes the rows of one call in one pass only
+        # when their streams are consecutive, and a sample out of the step (a tool call, an insertion,
+        # its end) would split the call into several passes over the weights. From 4 sequences one
+        # unified cache takes every step in one pass, insertions included, and holds a shared prompt once.
+        self.unified = k >= 4
+        self.separate_prefill = not self.unified
+        params.kv_unified = self.unified
         params.n_threads = params.n_threads_batch = backend.n_threads
         params.no_perf = True
         ctx = llama_cpp.llama_init_from_model(model, params)

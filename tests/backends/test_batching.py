@@ -180,6 +180,36 @@ def test_sampling_draws_from_the_top_k_top_p_tempered_distribution(spread: float
     assert np.abs(draws - want).max() < 0.015
 
 
+def draws_of_a_full_sort(logits: np.ndarray, p: SamplingParams, n: int) -> list[int]:
+    """What the sampler must draw: the top k by a stable full sort, top-p, temperature, the same generator."""
+    rng = np.random.default_rng(p.seed)
+    order = np.argsort(-logits, kind="stable")[: p.top_k]
+    vals = logits[order].astype(np.float64)
+    probs = np.exp(vals - vals[0])
+    probs /= probs.sum()
+    keep = int(np.searchsorted(np.cumsum(probs), p.top_p) + 1)
+    order, vals = order[:keep], vals[:keep]
+    w = np.exp((vals - vals[0]) / p.temperature)
+    w /= w.sum()
+    return [int(order[rng.choice(order.size, p=w)]) for _ in range(n)]
+
+
+@pytest.mark.parametrize("size", [262_144, 262_144 + 37, 20_000])
+@pytest.mark.parametrize("spread", [0.5, 3.0, 40.0])
+def test_sampling_a_large_vocabulary_draws_what_a_full_sort_gives(size: int, spread: float):
+    rng = np.random.default_rng(size + int(spread))
+    logits = (rng.normal(size=size) * spread).astype(np.float32)
+    logits[-1] = logits.max() + 0.1  # the largest sits in the tail that is not a whole block
+    logits[1000:1010] = logits[5]  # ties across the boundary of the top k
+    for top_k in (1, 40, 300):
+        p = SamplingParams(temperature=0.8, top_p=0.97, top_k=top_k, seed=size)
+        sampler = Sampler(p)
+        ids = sampler._candidates(logits, top_k)
+        assert np.all(np.diff(ids) > 0)
+        assert set(np.argsort(-logits, kind="stable")[:top_k]) <= set(ids)
+        assert [sampler(logits) for _ in range(200)] == draws_of_a_full_sort(logits, p, 200)
+
+
 def test_the_repeat_penalty_lowers_recent_tokens():
     logits = np.array([1.0, 2.0, 1.9], dtype=np.float32)
     s = Sampler(SamplingParams(temperature=0.0, repeat_penalty=1.5))

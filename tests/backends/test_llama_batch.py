@@ -75,3 +75,49 @@ def test_sampled_lanes_differ_by_seed_while_a_greedy_one_stays_exact(model_path:
         assert outs[0] != outs[1] and outs[2] == alone
     finally:
         single.close()
+
+
+def test_from_four_sequences_one_unified_cache_takes_every_step_in_one_call(model_path: Path):
+    """From 4 lanes the cache is unified: the prompt is held once, an insertion rides in the same call as
+    the other lanes' tokens, and a lane that copies another's prefix and cuts it back leaves the other
+    intact. Rows from 4 up go through ggml's gemm kernels, which round differently from a run alone
+    (and which rows share a call depends on the readers' timing), so texts are compared with the single
+    sequence only where each step decodes one row."""
+    single = LlamaCppBackend(model_path, n_ctx=1024)
+    short = SamplingParams(max_tokens=8, temperature=0.0)
+    try:
+        alone = "".join(single.stream(PROMPT, short))
+        prompt_tokens = single.count_tokens(PROMPT)
+        with single.batch(5) as batch:
+            assert batch.unified and not batch.separate_prefill
+            assert all(together(batch.lanes, [PROMPT] * 5, short))
+            fed_back = short.max_tokens - 1
+            assert sorted(lane.stats.tokens_evaluated for lane in batch.lanes) == [fed_back] * 4 + [
+                prompt_tokens + fed_back
+            ]
+            # lane 0 gets an insertion while the others go on: one call per step for all five
+            text = PROMPT + alone
+            inserted = text + "\nWait, let me check: 12 * 13 ="
+            added = single.count_tokens(inserted) - single.count_tokens(text)
+            steps, before = batch.steps, batch.lanes[0].stats.tokens_evaluated
+            assert all(together(batch.lanes, [inserted] + [text] * 4, short))
+            assert batch.steps - steps <= short.max_tokens + 1
+            assert batch.lanes[0].stats.tokens_evaluated - before <= added + short.max_tokens + 1
+        # one row a step, called in the order the single sequence was: the copy and the cut back are
+        # exact (lane 2 takes lane 0's text, lane 0 goes on from its own cells)
+        fresh = LlamaCppBackend(model_path, n_ctx=1024)
+        try:
+            want = ["".join(fresh.stream(t, short)) for t in (PROMPT, inserted)]
+            want.append("".join(fresh.stream(inserted + want[1], short)))
+        finally:
+            fresh.close()
+        with single.batch(4) as batch:
+            lanes = batch.lanes
+            got = ["".join(lanes[0].stream(PROMPT, short)), "".join(lanes[0].stream(inserted, short))]
+            assert got == want[:2]
+            before = lanes[2].stats.tokens_evaluated
+            assert "".join(lanes[2].stream(inserted, short)) == want[1]
+            assert lanes[2].stats.tokens_evaluated - before <= short.max_tokens  # a copy, not the prompt again
+            assert "".join(lanes[0].stream(inserted + want[1], short)) == want[2]
+    finally:
+        single.close()

@@ -24,11 +24,26 @@ def add_train_parser(sub: Any) -> None:
         "rft": "sample K times with the fine-tuned model, keep the correct traces: D_START",
         "pipeline": "all stages from one recipe, skipping the finished ones",
     }
-    g = stages.add_parser("problems", help="write generated computation word problems (train and held-out JSONL)")
+    g = stages.add_parser(
+        "problems", help="write generated word problems with exact answers (train and held-out JSONL)"
+    )
     g.add_argument("--n", type=int, default=240, help="training problems (default 240)")
     g.add_argument("--holdout", type=int, default=60, help="held-out problems (default 60)")
     g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--out-dir", default="runs/micro", help="writes train.jsonl and heldout.jsonl here")
+    g.add_argument("--out-dir", default="runs/problems", help="writes train.jsonl and heldout.jsonl here")
+    g.add_argument(
+        "--family",
+        choices=("broad", "micro"),
+        default="broad",
+        help="broad: 40+ kinds, several phrasings each, held out by phrasing and numbers (default); "
+        "micro: the six kinds of training/recipes/micro-cpu.toml",
+    )
+    g.add_argument(
+        "--holdout-kinds",
+        default="",
+        help="broad: comma-separated kinds that appear only in the held-out split (see --list-kinds)",
+    )
+    g.add_argument("--list-kinds", action="store_true", help="print the broad family's kinds and topics and exit")
     stages.add_parser("schema", help="print every recipe table and key with its default and help (a TOML recipe)")
     for name, text in helps.items():
         s = stages.add_parser(name, help=text)
@@ -49,12 +64,25 @@ def add_train_parser(sub: Any) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     if args.stage == "problems":
-        from training.problems import generate_problems
+        from training.problems import KINDS, broad_problems, generate_problems
 
-        rows = generate_problems(args.n + args.holdout, args.seed)
+        if args.list_kinds:
+            for kind in KINDS:
+                print(f"{kind.name:22s} {kind.topic:24s} {len(kind.phrasings)} phrasings")
+            return 0
+        if args.family == "micro":
+            rows = generate_problems(args.n + args.holdout, args.seed)
+            train, heldout = rows[: args.n], rows[args.n :]
+        else:
+            held = tuple(k for k in args.holdout_kinds.split(",") if k.strip())
+            try:
+                train = broad_problems(args.n, seed=args.seed, split="train", holdout_kinds=held)
+                heldout = broad_problems(args.holdout, seed=args.seed, split="heldout", holdout_kinds=held)
+            except ValueError as exc:
+                raise StartTuiError(f"{exc}.") from exc
         out = Path(args.out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        for name, part in (("train.jsonl", rows[: args.n]), ("heldout.jsonl", rows[args.n :])):
+        for name, part in (("train.jsonl", train), ("heldout.jsonl", heldout)):
             (out / name).write_text("".join(json.dumps(r) + "\n" for r in part), encoding="utf-8")
         print(f"{args.n} training and {args.holdout} held-out problems in {out}", file=sys.stderr)
         return 0

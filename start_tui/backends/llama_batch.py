@@ -92,6 +92,11 @@ class LlamaBatch(BatchedDecoder):
         for state in pending:
             target = state.request
             assert target is not None
+
+            def has_logits(source: SeqState, n: int, target: list[int] = target) -> bool:
+                saved = source.prefill_logits
+                return saved is not None and saved[0] == n == len(target)
+
             own = common_prefix(state.kv, target)
             best, source = own, state
             for other in self._seqs:
@@ -104,7 +109,10 @@ class LlamaBatch(BatchedDecoder):
                         best, source = ahead, other
                         continue
                 n = common_prefix(other.kv, target)
-                if n > best and self._window_ok(other, n):
+                if not self._window_ok(other, n):
+                    continue
+                # on a tie between two sources, the one whose saved logits give the next token
+                if n > best or (n == best and source is not state and has_logits(other, n) > has_logits(source, n)):
                     best, source = n, other
             if source is not state and len(source.kv) < best:
                 continue  # deferred: the source has not decoded that prefix yet

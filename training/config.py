@@ -99,6 +99,16 @@ class SFTConfig:
     """Stop after this many optimizer steps (-1: run the epochs)."""
     logging_steps: int = 1
     seed: int = 42
+    adapter: str = "none"
+    """none (full-parameter, the paper's recipe), lora, or qlora (LoRA over 4-bit base weights: a CUDA GPU
+    and bitsandbytes). With an adapter the output folder holds the adapter and the tokenizer."""
+    lora_rank: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    lora_target_modules: list[str] = field(
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    )
+    """The linear layers that get an adapter (the attention and MLP projections of Llama, Qwen and Gemma)."""
 
 
 @dataclass
@@ -287,4 +297,8 @@ def load_recipe(path: str | Path) -> Recipe:
     ]
     if recipe.launch.launcher not in ("none", "torchrun", "deepspeed", "accelerate"):
         raise StartTuiError(f"launcher in {p} must be none, torchrun, deepspeed or accelerate.")
+    if recipe.sft.adapter not in ("none", "lora", "qlora"):
+        raise StartTuiError(f"adapter in [sft] of {p} must be none, lora or qlora, not {recipe.sft.adapter!r}.")
+    if recipe.sft.adapter != "none" and (recipe.sft.lora_rank < 1 or not recipe.sft.lora_target_modules):
+        raise StartTuiError(f"An adapter in [sft] of {p} needs lora_rank >= 1 and at least one lora_target_modules.")
     return recipe

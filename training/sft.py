@@ -59,7 +59,8 @@ def labelled_logits_trainer() -> type[Any]:
     class LabelledLogitsTrainer(Trainer):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            forward = getattr(self.model, "forward", None)
+            inner = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model  # peft
+            forward = getattr(inner, "forward", None)  # a peft model passes the keyword on to it
             self.slices_logits = forward is not None and "logits_to_keep" in inspect.signature(forward).parameters
 
         def compute_loss(
@@ -80,6 +81,61 @@ def labelled_logits_trainer() -> type[Any]:
     return LabelledLogitsTrainer
 
 
+def load_for_training(cfg: SFTConfig, model_path: Path, *, use_cpu: bool, bf16: bool) -> Any:
+    """The model to train: all of it (the paper's recipe), or a LoRA adapter over frozen (or 4-bit) weights."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    if cfg.adapter == "none":
+        model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
+        if cfg.gradient_checkpointing:
+            model.config.use_cache = False
+        return model
+    try:
+        from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+    except ImportError:
+        raise StartTuiError("adapter = 'lora' needs peft: pip install 'start-tui[train]'.") from None
+    kwargs: dict[str, Any] = {"dtype": torch.float32}
+    if cfg.adapter == "qlora":
+        if use_cpu:
+            raise StartTuiError(
+                "adapter = 'qlora' needs a CUDA GPU (4-bit weights through bitsandbytes); use 'lora' here."
+            )
+        if deepspeed_config(cfg.deepspeed) is not None and "zero3" in str(cfg.deepspeed):
+            raise StartTuiError("adapter = 'qlora' does not shard 4-bit weights with ZeRO-3; set deepspeed = 'none'.")
+        try:
+            from transformers import BitsAndBytesConfig
+        except ImportError:
+            raise StartTuiError("adapter = 'qlora' needs bitsandbytes: pip install bitsandbytes.") from None
+        compute = torch.bfloat16 if bf16 else torch.float16
+        kwargs = {
+            "dtype": compute,
+            "quantization_config": BitsAndBytesConfig(
+                load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=compute,
+                bnb_4bit_use_double_quant=True,
+            ),
+        }  # fmt: skip
+    model = AutoModelForCausalLM.from_pretrained(model_path, **kwargs)
+    if cfg.gradient_checkpointing:
+        model.config.use_cache = False
+    if cfg.adapter == "qlora":
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=cfg.gradient_checkpointing)
+    elif cfg.gradient_checkpointing:
+        model.enable_input_require_grads()  # frozen embeddings: checkpointed blocks still need a grad path
+    names = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
+    missing = sorted(set(cfg.lora_target_modules) - names)
+    if missing:
+        raise StartTuiError(f"lora_target_modules names layers this model does not have: {', '.join(missing)}.")
+    lora = LoraConfig(
+        r=cfg.lora_rank,
+        lora_alpha=cfg.lora_alpha,
+        lora_dropout=cfg.lora_dropout,
+        target_modules=list(cfg.lora_target_modules),
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, lora)
+
+
 def train_sft(
     cfg: SFTConfig,
     model_dir: str | Path,
@@ -93,7 +149,7 @@ def train_sft(
     import torch
     import transformers
     from datasets import load_dataset
-    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, TrainingArguments
+    from transformers import AutoTokenizer, DataCollatorForSeq2Seq, TrainingArguments
 
     transformers.utils.logging.set_verbosity_warning()
     transformers.utils.logging.disable_progress_bar()  # the Trainer's own log lines say how it goes
@@ -142,9 +198,7 @@ def train_sft(
         import deepspeed
 
         deepspeed.init_distributed(dist_backend="gloo" if use_cpu else "nccl")  # ZeRO-3 reads its world size here
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
-    if cfg.gradient_checkpointing:
-        model.config.use_cache = False
+    model = load_for_training(cfg, model_path, use_cpu=use_cpu, bf16=bf16)
     collator = DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100, padding=True)
     trainer = labelled_logits_trainer()(model=model, args=args, train_dataset=data, data_collator=collator)
     checkpoint = last_checkpoint(out) if resume else None

@@ -46,6 +46,14 @@ def test_bad_recipes_are_one_sentence(tmp_path: Path):
         load_recipe(bad)
     with pytest.raises(StartTuiError, match="does not exist"):
         load_recipe(tmp_path / "missing.toml")
+    bad.write_text('[sft]\nadapter = "lorax"\n')
+    with pytest.raises(StartTuiError, match=r"adapter in \[sft\] of .* must be none, lora or qlora, not 'lorax'"):
+        load_recipe(bad)
+    bad.write_text('[sft]\nadapter = "lora"\nlora_target_modules = []\n')
+    with pytest.raises(StartTuiError, match="needs lora_rank >= 1 and at least one lora_target_modules"):
+        load_recipe(bad)
+    bad.write_text('[sft]\nadapter = "lora"\nlora_rank = 8\nlora_target_modules = ["q_proj", "v_proj"]\n')
+    assert load_recipe(bad).sft.lora_target_modules == ["q_proj", "v_proj"]
 
 
 def test_malformed_dataset_lines_and_a_missing_base_model(tmp_path: Path):

@@ -131,3 +131,41 @@ def test_the_loss_on_labelled_logits_equals_the_full_loss(tiny_dir: Path, tokeni
     (full, full_grad), (kept, kept_grad) = figures
     assert kept == pytest.approx(full, rel=1e-5)
     assert torch.allclose(kept_grad, full_grad, atol=1e-6, rtol=1e-4)
+
+
+def test_a_lora_adapter_trains_alone_and_loads_over_its_base(tiny_dir: Path, tokenized: Path, tmp_path: Path):
+    pytest.importorskip("peft")
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM
+
+    out = tmp_path / "lora"
+    lora = replace(TINY, adapter="lora", lora_rank=4, lora_alpha=8, lora_dropout=0.0, learning_rate=1e-2,
+                   gradient_checkpointing=True)  # fmt: skip
+    figures = train_sft(lora, tiny_dir, tokenized, out, cpu=True)
+    losses = figures["losses"]
+    assert sum(losses[-2:]) / 2 < 0.9 * sum(losses[:2]) / 2, losses
+    saved = load_file(out / "adapter_model.safetensors")
+    assert saved and all("lora_" in name for name in saved)  # the adapter only, not the base weights
+    assert json.loads((out / "adapter_config.json").read_text())["r"] == 4
+    assert not (out / "model.safetensors").exists()
+
+    base = AutoModelForCausalLM.from_pretrained(tiny_dir)
+    tuned = AutoModelForCausalLM.from_pretrained(out)  # transformers finds the base from the adapter's config
+    ids = torch.tensor([[1, 5, 9, 13, 17]])
+    with torch.no_grad():
+        assert not torch.allclose(base(ids).logits, tuned(ids).logits)
+    again = AutoModelForCausalLM.from_pretrained(tiny_dir)
+    assert all(torch.equal(a, b) for a, b in zip(base.state_dict().values(), again.state_dict().values(), strict=True))
+
+
+def test_adapter_settings_a_run_cannot_honour_are_one_sentence(tiny_dir: Path, tokenized: Path, tmp_path: Path):
+    pytest.importorskip("peft")
+    from start_tui.errors import StartTuiError
+
+    with pytest.raises(StartTuiError, match="qlora' needs a CUDA GPU"):
+        train_sft(replace(TINY, adapter="qlora"), tiny_dir, tokenized, tmp_path / "q", cpu=True)
+    with pytest.raises(StartTuiError, match="does not have: wq"):
+        train_sft(
+            replace(TINY, adapter="lora", lora_target_modules=["wq"]), tiny_dir, tokenized, tmp_path / "w", cpu=True
+        )

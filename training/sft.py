@@ -59,7 +59,8 @@ def labelled_logits_trainer() -> type[Any]:
     class LabelledLogitsTrainer(Trainer):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            inner = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model  # peft
+            model: Any = self.model
+            inner = model.get_base_model() if hasattr(model, "get_base_model") else model  # peft
             forward = getattr(inner, "forward", None)  # a peft model passes the keyword on to it
             self.slices_logits = forward is not None and "logits_to_keep" in inspect.signature(forward).parameters
 

@@ -93,6 +93,12 @@ class ModelOptions:
         flag="--model",
         rebuild="model",
     )
+    adapter: str | None = option(
+        None,
+        "a LoRA adapter over the model: llama: a GGUF adapter (start-tui train export); hf: a peft adapter folder",
+        flag="--adapter",
+        rebuild="model",
+    )
     base_url: str | None = option(
         None, "openai: the server, e.g. http://127.0.0.1:8000/v1", flag="--base-url", rebuild="model"
     )
@@ -454,6 +460,7 @@ def open_model(opts: EngineOptions) -> Backend:
         api_key_env=opts.api_key_env,
         device=opts.device,
         dtype=opts.dtype,
+        adapter=opts.adapter,
     )
 
 

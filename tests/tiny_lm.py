@@ -47,7 +47,11 @@ def build_tiny_lm(folder: Path, seed: int = 0, layers: int = 2, arch: str = "lla
     if arch == "gemma3":
         kinds = ["sliding_attention", "full_attention"]
         config: LlamaConfig | Gemma3TextConfig = Gemma3TextConfig(
-            **common, head_dim=16, sliding_window=4, layer_types=[kinds[i % 2] for i in range(layers)]
+            **common,
+            head_dim=16,
+            query_pre_attn_scalar=16,  # as llama.cpp computes it: an export runs the same model
+            sliding_window=4,
+            layer_types=[kinds[i % 2] for i in range(layers)],
         )
     else:
         config = LlamaConfig(**common)

@@ -45,6 +45,23 @@ def add_train_parser(sub: Any) -> None:
     )
     g.add_argument("--list-kinds", action="store_true", help="print the broad family's kinds and topics and exit")
     stages.add_parser("schema", help="print every recipe table and key with its default and help (a TOML recipe)")
+    e = stages.add_parser(
+        "export", help="a trained folder -> a GGUF model, a LoRA adapter folder -> a GGUF LoRA adapter (llama.cpp)"
+    )
+    e.add_argument("folder", help="a model folder (config.json, *.safetensors) or a LoRA adapter folder")
+    e.add_argument("--out", help="the GGUF file to write (default: next to the folder, named after it and the type)")
+    e.add_argument(
+        "--type",
+        default=None,
+        help="model: f32, f16 (default), bf16, q8_0, q6_k, q5_k_m, q4_k_m, ... (llama.cpp's quantizer); "
+        "adapter: f32 (default) or f16",
+    )
+    e.add_argument("--base", help="adapter: the model folder it was trained over (default: from adapter_config.json)")
+    e.add_argument(
+        "--base-gguf",
+        help="adapter: the GGUF the adapter will run over, fingerprinted into it so that loading it on "
+        "another model fails in one sentence (default: the embedded model when the base is its conversion)",
+    )
     for name, text in helps.items():
         s = stages.add_parser(name, help=text)
         s.add_argument("--recipe", required=True, help="a TOML or YAML recipe (see training/recipes/)")
@@ -86,6 +103,8 @@ def run_train(args: argparse.Namespace) -> int:
             (out / name).write_text("".join(json.dumps(r) + "\n" for r in part), encoding="utf-8")
         print(f"{args.n} training and {args.holdout} held-out problems in {out}", file=sys.stderr)
         return 0
+    if args.stage == "export":
+        return run_export(args)
     if args.stage == "schema":
         from training.config import recipe_schema
 
@@ -111,4 +130,25 @@ def run_train(args: argparse.Namespace) -> int:
         stage_sft(recipe, console, data, print_only=args.print_only)
     elif args.stage == "rft":
         stage_rft(recipe, console, Path(args.model) if args.model else stage_dir(recipe, "sft") / "model")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from training.convert import cache_dir
+    from training.export import export
+
+    folder = Path(args.folder)
+    is_adapter = (folder / "adapter_config.json").is_file()
+    kw: dict[str, Any] = {}
+    if is_adapter:
+        base = args.base or json.loads((folder / "adapter_config.json").read_text()).get("base_model_name_or_path")
+        kw["base"] = base
+        base_gguf = args.base_gguf
+        if base_gguf is None and base and Path(base).resolve() == (cache_dir() / "gemma3-270m-hf").resolve():
+            from start_tui.backends.embedded import embedded_model_path
+
+            base_gguf = embedded_model_path()
+        kw["base_gguf"] = base_gguf
+    figures = export(folder, args.out, args.type or ("f32" if is_adapter else "f16"), **kw)
+    print(json.dumps(figures))
     return 0

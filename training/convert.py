@@ -1,6 +1,7 @@
 """The embedded GGUF as a trainable transformers folder, converted once and cached.
 
-transformers reads the GGUF and dequantizes it; the loaded model is still marked as quantized, so
+transformers reads the GGUF and dequantizes it; the GGUF's tokenizer is kept beside it (tokenizer.gguf)
+so that an export writes it back exactly; the loaded model is still marked as quantized, so
 Trainer would refuse it and `save_pretrained` fail: the quantization marker is removed first.
 """
 
@@ -23,9 +24,12 @@ def convert_gguf(gguf: str | Path, out: str | Path) -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from start_tui.backends.hf import _quiet_gguf_conversion
+    from training.export import TOKENIZER_SIDECAR, write_tokenizer_sidecar
 
     src, dst = Path(gguf), Path(out)
     if (dst / "config.json").is_file() and any(dst.glob("*.safetensors")):
+        if not (dst / TOKENIZER_SIDECAR).is_file():  # a conversion made before exports existed
+            write_tokenizer_sidecar(src, dst)
         return dst
     _quiet_gguf_conversion()
     try:
@@ -41,6 +45,7 @@ def convert_gguf(gguf: str | Path, out: str | Path) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)  # left by a conversion that was killed
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
+    write_tokenizer_sidecar(src, tmp)  # the GGUF's own tokenizer, for `start-tui train export`
     shutil.rmtree(dst, ignore_errors=True)
     tmp.replace(dst)
     return dst

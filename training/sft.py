@@ -11,6 +11,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -209,6 +210,10 @@ def train_sft(
     trainer.save_model(str(out))
     if trainer.is_world_process_zero():
         tokenizer.save_pretrained(out)
+        from training.export import TOKENIZER_SIDECAR
+
+        if (model_path / TOKENIZER_SIDECAR).is_file():  # the base GGUF's tokenizer, for `start-tui train export`
+            shutil.copy(model_path / TOKENIZER_SIDECAR, out / TOKENIZER_SIDECAR)
     tokens = sum(len(ids) for ids in data["input_ids"]) * (trainer.state.epoch or 0)  # all ranks together
     start = int(checkpoint.rsplit("-", 1)[-1]) if checkpoint else 0
     losses = [float(h["loss"]) for h in trainer.state.log_history if "loss" in h and h.get("step", 0) > start]

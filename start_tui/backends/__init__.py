@@ -36,6 +36,7 @@ def open_backend(
     api_key_env: str | None = None,
     device: str | None = None,
     dtype: str | None = None,
+    adapter: str | Path | None = None,
 ) -> Backend:
     """Open the backend `kind` on `model` (a .gguf path, a model folder, or a served model name)."""
     if kind == "llama":
@@ -43,7 +44,7 @@ def open_backend(
         from start_tui.backends.llama_cpp import LlamaCppBackend
 
         path = Path(model) if model else embedded_model_path()
-        return LlamaCppBackend(path, n_ctx=n_ctx, seed=seed)
+        return LlamaCppBackend(path, n_ctx=n_ctx, seed=seed, adapter=adapter)
     if kind == "hf":
         if not model:
             raise StartTuiError("--backend hf needs --model, a transformers model folder.")
@@ -51,12 +52,16 @@ def open_backend(
             from start_tui.backends.hf import TransformersBackend
         except ImportError:
             raise StartTuiError("--backend hf needs torch and transformers: pip install 'start-tui[hf]'.") from None
-        return TransformersBackend(model, device=device, dtype=dtype, n_ctx=n_ctx, seed=seed)
+        return TransformersBackend(model, device=device, dtype=dtype, n_ctx=n_ctx, seed=seed, adapter=adapter)
     if kind == "openai":
         from start_tui.backends.openai import DEFAULT_API_KEY_ENV, OpenAIBackend
 
         if not base_url:
             raise StartTuiError("--backend openai needs --base-url, e.g. http://127.0.0.1:8000/v1.")
+        if adapter:
+            raise StartTuiError(
+                "--adapter is for llama and hf; a served model's adapters are the server's (vLLM: --lora-modules)."
+            )
         return OpenAIBackend(base_url, str(model) if model else None, api_key_env=api_key_env or DEFAULT_API_KEY_ENV)
     raise StartTuiError(f"There is no backend {kind!r}; choose one of {', '.join(BACKENDS)}.")
 

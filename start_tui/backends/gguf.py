@@ -7,6 +7,7 @@ infos are read, never the weights.
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,11 +68,24 @@ class GGUFInfo:
     metadata: dict[str, Any]
     data_bytes: int
     file_bytes: int
+    shapes: dict[str, tuple[int, ...]]
+    """Each tensor's name and shape (ggml order: the input dimension first)."""
+    array_lengths: dict[str, int]
+    """The length of each array in the metadata (tokenizer.ggml.tokens: the vocabulary's size)."""
+
+    def fingerprint(self) -> str:
+        """What a LoRA adapter must agree with: the architecture, every tensor's name and shape, the vocabulary."""
+        h = hashlib.sha256(str(self.metadata.get("general.architecture")).encode())
+        for name in sorted(self.shapes):
+            h.update(f"{name}:{list(self.shapes[name])};".encode())
+        h.update(f"vocab:{self.array_lengths.get('tokenizer.ggml.tokens', 0)}".encode())
+        return h.hexdigest()[:32]
 
 
 class _Reader:
     def __init__(self, f: BinaryIO) -> None:
         self.f = f
+        self.array_length = 0
 
     def read(self, n: int) -> bytes:
         data = self.f.read(n)
@@ -96,6 +110,7 @@ class _Reader:
             return self.string()
         if vtype == _ARRAY:
             itype, count = self.unpack("I"), self.unpack("Q")
+            self.array_length = count
             if itype in _SCALARS:
                 size = struct.calcsize("<" + _SCALARS[itype])
                 self.read(size * count)  # skipped: token scores and the like
@@ -107,13 +122,13 @@ class _Reader:
         raise ValueError(f"unknown metadata value type {vtype}")
 
 
-def read_gguf(path: str | Path) -> GGUFInfo:
+def read_gguf(path: str | Path, what: str = "model") -> GGUFInfo:
     """Check a GGUF file and return its metadata; raise StartTuiError with one sentence if it is bad."""
     p = Path(path).expanduser()
     if not p.exists():
-        raise StartTuiError(f"The model file {str(p)!r} does not exist.")
+        raise StartTuiError(f"The {what} file {str(p)!r} does not exist.")
     if p.is_dir():
-        raise StartTuiError(f"The model path {str(p)!r} is a folder; give the .gguf file itself.")
+        raise StartTuiError(f"The {what} path {str(p)!r} is a folder; give the .gguf file itself.")
     size = p.stat().st_size
     try:
         with p.open("rb") as f:
@@ -125,17 +140,22 @@ def read_gguf(path: str | Path) -> GGUFInfo:
                 raise StartTuiError(f"The model file {str(p)!r} has GGUF version {version}; versions 2 and 3 are read.")
             n_tensors, n_kv = r.unpack("Q"), r.unpack("Q")
             metadata: dict[str, Any] = {}
+            lengths: dict[str, int] = {}
             for _ in range(n_kv):
                 key = r.string()
                 vtype = r.unpack("I")
                 value = r.value(vtype, keep=False)
                 if value is not None:
                     metadata[key] = value
+                if vtype == _ARRAY:
+                    lengths[key] = r.array_length
             end = 0
+            shapes: dict[str, tuple[int, ...]] = {}
             for _ in range(n_tensors):
-                r.string()
+                name = r.string()
                 n_dims = r.unpack("I")
                 dims = [r.unpack("Q") for _ in range(n_dims)]
+                shapes[name] = tuple(dims)
                 ttype, offset = r.unpack("I"), r.unpack("Q")
                 elements = 1
                 for d in dims:
@@ -155,4 +175,36 @@ def read_gguf(path: str | Path) -> GGUFInfo:
             f"The model file {str(p)!r} is truncated: its tensors need {data_start + end} bytes "
             f"and the file has {size}."
         )
-    return GGUFInfo(p, version, n_tensors, metadata, end, size)
+    return GGUFInfo(p, version, n_tensors, metadata, end, size, shapes, lengths)
+
+
+FINGERPRINT_KEY = "adapter.start_tui.base_fingerprint"
+BASE_NAME_KEY = "adapter.start_tui.base_name"
+
+
+def check_adapter(model: GGUFInfo, adapter_path: str | Path) -> GGUFInfo:
+    """One sentence when the adapter cannot go on `model`: not a LoRA GGUF, another architecture, another base."""
+    a = read_gguf(adapter_path, what="adapter")
+    name, m_name = a.path.name, model.path.name
+    if a.metadata.get("general.type") != "adapter" or a.metadata.get("adapter.type") != "lora":
+        raise StartTuiError(
+            f"{str(a.path)!r} is a GGUF file but not a LoRA adapter (start-tui train export makes one)."
+        )
+    a_arch, m_arch = a.metadata.get("general.architecture"), model.metadata.get("general.architecture")
+    if a_arch != m_arch:
+        raise StartTuiError(f"The adapter {name} is for a {a_arch} model and {m_name} is a {m_arch} model.")
+    want = a.metadata.get(FINGERPRINT_KEY)
+    if want is not None and want != model.fingerprint():
+        raise StartTuiError(
+            f"The adapter {name} was trained over {a.metadata.get(BASE_NAME_KEY)!r} and {m_name} is another model "
+            "(its tensors or vocabulary differ); give that model, or run without the adapter."
+        )
+    for tensor, dims in a.shapes.items():
+        base = tensor.rsplit(".", 1)[0]
+        if base not in model.shapes:
+            raise StartTuiError(f"The adapter {name} adapts {base}, which {m_name} does not have.")
+        want_in, want_out = model.shapes[base][0], model.shapes[base][1]
+        if (tensor.endswith(".lora_a") and dims[0] != want_in) or (tensor.endswith(".lora_b") and dims[1] != want_out):
+            shape = list(model.shapes[base])
+            raise StartTuiError(f"The adapter {name} does not fit {m_name}: {tensor} is {list(dims)} against {shape}.")
+    return a

@@ -47,6 +47,21 @@ def _quiet_gguf_conversion() -> None:
     gguf_utils.tqdm = functools.partial(tqdm, disable=True)
 
 
+def _merge_adapter(model: Any, folder: Path) -> Any:
+    """A peft LoRA adapter folder merged into the loaded weights (decoding then costs what the base costs)."""
+    if not (folder / "adapter_config.json").is_file():
+        raise StartTuiError(f"{str(folder)!r} is not a peft adapter folder (no adapter_config.json), for --adapter.")
+    try:
+        from peft import PeftModel
+    except ImportError:
+        raise StartTuiError("--adapter with --backend hf needs peft: pip install 'start-tui[train]'.") from None
+    try:
+        return PeftModel.from_pretrained(model, folder).merge_and_unload()
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StartTuiError(f"The adapter {str(folder)!r} does not go on this model ({first}).") from None
+
+
 class TransformersBackend:
     """Any local causal-LM folder (config.json + weights + tokenizer), or a GGUF file transformers can read."""
 
@@ -57,6 +72,7 @@ class TransformersBackend:
         dtype: str | None = None,
         n_ctx: int | None = None,
         seed: int = 0,
+        adapter: str | Path | None = None,
     ) -> None:
         path = Path(model_dir).expanduser()
         if not path.exists():
@@ -86,9 +102,11 @@ class TransformersBackend:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise StartTuiError(f"transformers could not load {str(path)!r} ({first}).") from None
         loaded: Any = model
+        if adapter:
+            loaded = _merge_adapter(loaded, Path(adapter).expanduser())
         self.model = loaded.to(self.device).eval()
         self.path = path
-        self.name = gguf_file or path.name
+        self.name = (gguf_file or path.name) + (f" + {Path(adapter).name}" if adapter else "")
         config = self.model.config
         limit = getattr(config, "max_position_embeddings", None) or 8192
         self.n_ctx = min(n_ctx, limit) if n_ctx else limit

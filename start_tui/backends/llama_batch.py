@@ -57,6 +57,13 @@ class LlamaBatch(BatchedDecoder):
         ctx = llama_cpp.llama_init_from_model(model, params)
         if not ctx:
             raise BackendError(f"llama.cpp could not open a context for {k} sequences of {self.n_ctx} tokens.")
+        lora = getattr(backend.llm, "_lora_adapter", None)
+        if lora is not None:  # the single context's adapter, on this context too
+            adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(lora)
+            scales = (ctypes.c_float * 1)(backend.llm.lora_scale)
+            if llama_cpp.llama_set_adapters_lora(ctx, adapters, 1, scales):
+                llama_cpp.llama_free(ctx)
+                raise BackendError("llama.cpp could not put the LoRA adapter on the batched context.")
         self._llama = llama_cpp
         self._ctx = ctx
         self._mem = llama_cpp.llama_get_memory(ctx)

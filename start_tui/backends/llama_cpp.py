@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from start_tui.backends.base import BackendStats, SamplingParams
-from start_tui.backends.gguf import read_gguf
+from start_tui.backends.gguf import check_adapter, read_gguf
 from start_tui.backends.tokens import HeldTokens
 from start_tui.errors import StartTuiError
 
@@ -54,8 +54,10 @@ class LlamaCppBackend:
         n_threads: int | None = None,
         n_gpu_layers: int = 0,
         seed: int = 0,
+        adapter: str | Path | None = None,
     ) -> None:
         info = read_gguf(model_path)
+        adapter_info = check_adapter(info, adapter) if adapter else None
         self.n_threads = n_threads or max(1, min(os.cpu_count() or 1, 8))
         _silence_llama_logs()
         from llama_cpp import Llama
@@ -68,10 +70,12 @@ class LlamaCppBackend:
                 n_gpu_layers=n_gpu_layers,
                 seed=seed,
                 verbose=False,
+                lora_path=str(adapter_info.path) if adapter_info else None,
             )
         except (ValueError, RuntimeError) as exc:
             raise StartTuiError(f"llama.cpp could not load {str(info.path)!r} ({exc}).") from None
         self.path = info.path
+        self.adapter = adapter_info.path if adapter_info else None
         # llama.cpp may pad the context (320 -> 512) while llama-cpp-python's token buffer keeps the size asked for
         self.n_ctx = min(n_ctx, self.llm.n_ctx())
         self.stats = BackendStats()
@@ -81,6 +85,9 @@ class LlamaCppBackend:
         meta["start_tui.eos_token"] = self.piece(self.llm.token_eos()).decode(errors="replace")
         self._metadata = meta
         self.name = meta.get("general.name") or self.path.stem
+        if self.adapter:
+            meta["start_tui.adapter"] = str(self.adapter)
+            self.name += f" + {self.adapter.stem}"
         self._eval = self.llm.eval
         self.llm.eval = self._counting_eval  # type: ignore[method-assign]  # generate() calls self.eval
         import llama_cpp

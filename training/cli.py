@@ -134,21 +134,11 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from training.convert import cache_dir
     from training.export import export
 
     folder = Path(args.folder)
     is_adapter = (folder / "adapter_config.json").is_file()
-    kw: dict[str, Any] = {}
-    if is_adapter:
-        base = args.base or json.loads((folder / "adapter_config.json").read_text()).get("base_model_name_or_path")
-        kw["base"] = base
-        base_gguf = args.base_gguf
-        if base_gguf is None and base and Path(base).resolve() == (cache_dir() / "gemma3-270m-hf").resolve():
-            from start_tui.backends.embedded import embedded_model_path
-
-            base_gguf = embedded_model_path()
-        kw["base_gguf"] = base_gguf
+    kw: dict[str, Any] = {"base": args.base, "base_gguf": args.base_gguf} if is_adapter else {}
     figures = export(folder, args.out, args.type or ("f32" if is_adapter else "f16"), **kw)
     print(json.dumps(figures))
     return 0

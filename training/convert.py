@@ -12,6 +12,10 @@ import shutil
 from pathlib import Path
 
 from start_tui.errors import StartTuiError
+from training.export import TOKENIZER_SIDECAR, write_tokenizer_sidecar
+
+EMBEDDED_CONVERSION = "gemma3-270m-hf"
+"""The embedded model's trainable conversion, a folder of `cache_dir()`."""
 
 
 def cache_dir() -> Path:
@@ -24,7 +28,6 @@ def convert_gguf(gguf: str | Path, out: str | Path) -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from start_tui.backends.hf import _quiet_gguf_conversion
-    from training.export import TOKENIZER_SIDECAR, write_tokenizer_sidecar
 
     src, dst = Path(gguf), Path(out)
     if (dst / "config.json").is_file() and any(dst.glob("*.safetensors")):
@@ -56,7 +59,7 @@ def base_model_dir(name: str) -> Path:
     if name == "embedded":
         from start_tui.backends.embedded import embedded_model_path
 
-        return convert_gguf(embedded_model_path(), cache_dir() / "gemma3-270m-hf")
+        return convert_gguf(embedded_model_path(), cache_dir() / EMBEDDED_CONVERSION)
     path = Path(name).expanduser()
     if not (path / "config.json").is_file():
         raise StartTuiError(f"The base model {name!r} is not a transformers folder (no config.json) nor 'embedded'.")

@@ -70,8 +70,13 @@ def _architecture(cfg: dict[str, Any], folder: Path) -> tuple[str, bool, float]:
     return ARCHITECTURES[kind]
 
 
-def _rope_theta(cfg: dict[str, Any]) -> tuple[float, float | None]:
-    """(global theta, sliding-window theta or None); only unscaled or linearly scaled RoPE is written."""
+GEMMA3_SLIDING_THETA = 10000.0
+"""llama.cpp's RoPE base for Gemma 3's sliding-window layers: fixed, not read from the file."""
+
+
+def _rope_theta(cfg: dict[str, Any]) -> float:
+    """The RoPE base; only unscaled or linearly scaled RoPE is written, and a sliding-window base other
+    than the one llama.cpp fixes is refused."""
     params = cfg.get("rope_parameters") or {}
     full = params.get("full_attention", params) if isinstance(params, dict) else {}
     local = params.get("sliding_attention") if isinstance(params, dict) else None
@@ -81,8 +86,13 @@ def _rope_theta(cfg: dict[str, Any]) -> tuple[float, float | None]:
         raise StartTuiError(
             f"export does not write RoPE scaling of type {kind!r}; use llama.cpp's convert_hf_to_gguf.py."
         )
-    theta = float(full.get("rope_theta", cfg.get("rope_theta", 10000.0)))
-    return theta, (float(local["rope_theta"]) if local else cfg.get("rope_local_base_freq"))
+    local_theta = float(local["rope_theta"]) if local else cfg.get("rope_local_base_freq")
+    if local_theta is not None and local_theta != GEMMA3_SLIDING_THETA:
+        raise StartTuiError(
+            f"llama.cpp fixes the sliding-window RoPE base at {GEMMA3_SLIDING_THETA:g} and this model uses "
+            f"{local_theta:g}: the GGUF would compute another model."
+        )
+    return float(full.get("rope_theta", cfg.get("rope_theta", 10000.0)))
 
 
 def _permute(w: Any, n_head: int) -> Any:
@@ -120,7 +130,7 @@ def _write_hparams(w: Any, arch: str, cfg: dict[str, Any], n_vocab: int) -> None
     hidden, n_head = cfg["hidden_size"], cfg["num_attention_heads"]
     n_kv = cfg.get("num_key_value_heads") or n_head
     head_dim = cfg.get("head_dim") or hidden // n_head
-    theta, _ = _rope_theta(cfg)
+    theta = _rope_theta(cfg)
     w.add_context_length(int(cfg.get("max_position_embeddings", 4096)))
     w.add_embedding_length(hidden)
     w.add_block_count(cfg["num_hidden_layers"])
@@ -299,9 +309,11 @@ def export_model(
     w = gguf.GGUFWriter(str(first), arch)
     w.add_type("model")
     w.add_name(cfg.get("_model_name_or_path") or src.name)
-    ftype = {"f32": gguf.LlamaFileType.ALL_F32, "f16": gguf.LlamaFileType.MOSTLY_F16}.get(
-        direct, gguf.LlamaFileType.MOSTLY_BF16
-    )
+    ftype = {
+        "f32": gguf.LlamaFileType.ALL_F32,
+        "f16": gguf.LlamaFileType.MOSTLY_F16,
+        "bf16": gguf.LlamaFileType.MOSTLY_BF16,
+    }[direct]
     w.add_file_type(int(ftype))
     tensors = 0
     vocab_rows = 0
@@ -366,6 +378,17 @@ def _quantize(src: Path, dst: Path, qtype: str, threads: int | None) -> None:
 # ---- adapters -----------------------------------------------------------------------------------
 
 
+def _embedded_gguf_if_base(base_dir: Path) -> Path | None:
+    """The embedded GGUF when `base_dir` is its cached conversion (the adapter then runs over it)."""
+    from training.convert import EMBEDDED_CONVERSION, cache_dir
+
+    if base_dir.is_dir() and base_dir.resolve() == (cache_dir() / EMBEDDED_CONVERSION).resolve():
+        from start_tui.backends.embedded import embedded_model_path
+
+        return embedded_model_path()
+    return None
+
+
 def export_adapter(
     folder: str | Path, out: str | Path, *, base: str | Path | None = None, base_gguf: str | Path | None = None,
     qtype: str = "f32",
@@ -385,6 +408,8 @@ def export_adapter(
     if lcfg.get("peft_type", "LORA") != "LORA" or lcfg.get("use_dora") or lcfg.get("use_rslora"):
         raise StartTuiError(f"{str(src)!r} is not a plain LoRA adapter (DoRA, rsLoRA and others are not written).")
     base_dir = Path(base or lcfg.get("base_model_name_or_path") or "")
+    if base_gguf is None:
+        base_gguf = _embedded_gguf_if_base(base_dir)
     cfg = _config(base_dir)
     arch, permute, _ = _architecture(cfg, base_dir)
     n_head = cfg["num_attention_heads"]

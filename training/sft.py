@@ -19,6 +19,7 @@ from typing import Any
 
 from start_tui.errors import StartTuiError
 from training.config import SFTConfig
+from training.export import TOKENIZER_SIDECAR
 
 HERE = Path(__file__).resolve().parent
 DEEPSPEED_CONFIGS = {"zero3": HERE / "ds_zero3.json", "zero3-offload": HERE / "ds_zero3_offload.json"}
@@ -210,8 +211,6 @@ def train_sft(
     trainer.save_model(str(out))
     if trainer.is_world_process_zero():
         tokenizer.save_pretrained(out)
-        from training.export import TOKENIZER_SIDECAR
-
         if (model_path / TOKENIZER_SIDECAR).is_file():  # the base GGUF's tokenizer, for `start-tui train export`
             shutil.copy(model_path / TOKENIZER_SIDECAR, out / TOKENIZER_SIDECAR)
     tokens = sum(len(ids) for ids in data["input_ids"]) * (trainer.state.epoch or 0)  # all ranks together

@@ -163,11 +163,11 @@ def test_an_adapter_on_the_wrong_model_is_one_sentence(tiny: Path, lora: Path, t
     base_gguf = tmp_path / "base.gguf"
     export(tiny, base_gguf, "f32")
     export(lora, tmp_path / "adapter.gguf", "f32", base=tiny, base_gguf=base_gguf)
-    arch = json.loads((tiny / "config.json").read_text())["model_type"]
+    arch = "gemma3" if json.loads((tiny / "config.json").read_text())["model_type"] == "gemma3_text" else "llama"
     other = build_tiny_lm(tmp_path / "other", layers=2, arch="gemma3" if arch == "llama" else "llama")
     other_gguf = tmp_path / "other.gguf"
     export(other, other_gguf, "f32")
-    same_arch = build_tiny_lm(tmp_path / "same", layers=2, arch="llama" if arch == "llama" else "gemma3", seed=3)
+    same_arch = build_tiny_lm(tmp_path / "same", layers=2, arch=arch, seed=3)
     same_gguf = tmp_path / "same.gguf"
     export(same_arch, same_gguf, "f32")
     cases = {
@@ -195,6 +195,11 @@ def test_export_refuses_what_llama_cpp_would_compute_differently(tmp_path: Path)
     cfg["query_pre_attn_scalar"] = 256
     (folder / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(StartTuiError, match="query_pre_attn_scalar"):
+        export(folder, tmp_path / "g.gguf", "f32")
+    cfg["query_pre_attn_scalar"] = 16
+    cfg["rope_parameters"]["sliding_attention"]["rope_theta"] = 20000.0
+    (folder / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(StartTuiError, match="sliding-window RoPE base"):
         export(folder, tmp_path / "g.gguf", "f32")
     cfg["model_type"] = "phi3"
     (folder / "config.json").write_text(json.dumps(cfg))

@@ -35,23 +35,19 @@ def test_paper_defaults():
 
 def test_bad_recipes_are_one_sentence(tmp_path: Path):
     bad = tmp_path / "r.toml"
-    bad.write_text("[sft]\nlearning_rat = 1e-5\n")
-    with pytest.raises(StartTuiError, match=r"Unknown keys in \[sft\]: learning_rat"):
-        load_recipe(bad)
-    bad.write_text('[sft]\nepochs = "three"\n')
-    with pytest.raises(StartTuiError, match=r"epochs in .* must be a float, not str"):
-        load_recipe(bad)
-    bad.write_text("[sft\n")
-    with pytest.raises(StartTuiError, match="is not valid TOML"):
-        load_recipe(bad)
+    cases = [
+        ("[sft]\nlearning_rat = 1e-5\n", r"Unknown keys in \[sft\]: learning_rat"),
+        ('[sft]\nepochs = "three"\n', r"epochs in .* must be a float, not str"),
+        ("[sft\n", "is not valid TOML"),
+        ('[sft]\nadapter = "lorax"\n', r"adapter in \[sft\] of .* must be none, lora or qlora, not 'lorax'"),
+        ('[sft]\nadapter = "lora"\nlora_target_modules = []\n', "needs lora_rank >= 1 and at least one"),
+    ]
+    for text, message in cases:
+        bad.write_text(text)
+        with pytest.raises(StartTuiError, match=message):
+            load_recipe(bad)
     with pytest.raises(StartTuiError, match="does not exist"):
         load_recipe(tmp_path / "missing.toml")
-    bad.write_text('[sft]\nadapter = "lorax"\n')
-    with pytest.raises(StartTuiError, match=r"adapter in \[sft\] of .* must be none, lora or qlora, not 'lorax'"):
-        load_recipe(bad)
-    bad.write_text('[sft]\nadapter = "lora"\nlora_target_modules = []\n')
-    with pytest.raises(StartTuiError, match="needs lora_rank >= 1 and at least one lora_target_modules"):
-        load_recipe(bad)
     bad.write_text('[sft]\nadapter = "lora"\nlora_rank = 8\nlora_target_modules = ["q_proj", "v_proj"]\n')
     assert load_recipe(bad).sft.lora_target_modules == ["q_proj", "v_proj"]
 

@@ -18,7 +18,10 @@ def _cmd_exec(args: argparse.Namespace) -> int:
 
     code = read_user_text(args.file, "code file")
     config = SandboxConfig(
-        timeout_s=args.timeout_s, memory_mb=args.memory_mb, language_layer=not args.no_language_layer
+        timeout_s=args.timeout_s,
+        memory_mb=args.memory_mb,
+        language_layer=not args.no_language_layer,
+        display=not args.script,
     )
     with Sandbox(config) as sandbox:
         result = sandbox.run(code)
@@ -104,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run the file as plain Python, without the RestrictedPython policy; the process layer "
         "(namespaces, minimal root, seccomp, own uid, limits) still confines it",
+    )
+    p.add_argument(
+        "--script",
+        action="store_true",
+        help="run the file as a script, as the graders do: a last bare expression shows nothing "
+        "(model code shows its value, as in a notebook)",
     )
     _add_sandbox_options(p)
     p.set_defaults(func=_cmd_exec)

@@ -467,7 +467,7 @@ def open_model(opts: EngineOptions) -> Backend:
 def open_sandbox(opts: EngineOptions) -> Sandbox:
     from start_tui.sandbox import Sandbox, SandboxConfig
 
-    return Sandbox(SandboxConfig(timeout_s=opts.timeout_s, persist=opts.persist))
+    return Sandbox(SandboxConfig(timeout_s=opts.timeout_s, persist=opts.persist, display=True))
 
 
 def make_reasoner(opts: EngineOptions, backend: Backend, sandbox: Sandbox, library: HintLibrary) -> Reasoner:

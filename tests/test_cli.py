@@ -30,6 +30,12 @@ def test_exec_json_prints_one_object(tmp_path: Path):
     assert set(obj) == {"ok", "stdout", "stderr", "error", "timed_out", "duration_s"}
 
 
+def test_exec_shows_a_last_expression_as_model_code_does_unless_run_as_a_script():
+    code = "x = 6 * 7\nx\n"
+    assert cli("exec", "-", input=code).stdout == "42\n"
+    assert cli("exec", "--script", "-", input=code).stdout == ""
+
+
 def test_exec_reads_standard_input_and_reports_errors():
     proc = cli("exec", "-", input="print(1 // 0)\n")
     assert proc.returncode == 1 and "ZeroDivisionError" in proc.stderr

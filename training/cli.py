@@ -22,7 +22,9 @@ def add_train_parser(sub: Any) -> None:
         "hint-rft": "filter and edit the Hint-infer traces into D_seed",
         "sft": "full-parameter SFT on D_seed (or --data TRACES.jsonl)",
         "rft": "sample K times with the fine-tuned model, keep the correct traces: D_START",
-        "pipeline": "all stages from one recipe, skipping the finished ones",
+        "pipeline": "all stages from one recipe, skipping the finished ones (a stage whose recipe tables or "
+        "inputs changed runs again)",
+        "status": "each stage of a recipe: done, stale (and why) or not run",
     }
     g = stages.add_parser(
         "problems", help="write generated word problems with exact answers (train and held-out JSONL)"
@@ -119,7 +121,9 @@ def run_train(args: argparse.Namespace) -> int:
         ) from None
     recipe = load_recipe(args.recipe)
     console = Console(stderr=True)
-    if args.stage == "pipeline":
+    if args.stage == "status":
+        print_status(recipe)
+    elif args.stage == "pipeline":
         run_pipeline(recipe, console, until=args.until)
     elif args.stage == "hint-infer":
         stage_hint_infer(recipe, console)
@@ -131,6 +135,20 @@ def run_train(args: argparse.Namespace) -> int:
     elif args.stage == "rft":
         stage_rft(recipe, console, Path(args.model) if args.model else stage_dir(recipe, "sft") / "model")
     return 0
+
+
+def print_status(recipe: Any) -> None:
+    """One line per stage; a done stage after one that will run again is stale too."""
+    from training.stages import stage_dir, stage_state
+
+    earlier = ""
+    for stage in STAGES:
+        state, why = stage_state(recipe, stage)
+        if state == "done" and earlier:
+            state, why = "stale", f"{earlier} before it will run again"
+        elif state != "done" and not earlier:
+            earlier = stage
+        print(f"{stage:12s} {state:8s} {why or stage_dir(recipe, stage)}")
 
 
 def run_export(args: argparse.Namespace) -> int:

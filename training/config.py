@@ -20,12 +20,21 @@ STAGES = ("hint-infer", "hint-rft", "sft", "rft", "sft-start")
 
 @dataclass
 class DataConfig:
-    problems: list[str] = field(default_factory=lambda: ["math500"])
-    """Benchmark names or JSONL files (fields problem, answer, id)."""
+    problems: list[str] = field(default_factory=lambda: ["broad:2000"])
+    """JSONL files (fields problem, answer, id), or generated problems: "broad:N" or "micro:N" (the
+    training split of `start-tui train problems`). Benchmark names load too, and are then refused as
+    overlapping the benchmarks unless allow_overlap is set."""
     limit: int | None = None
     """The first N problems of each source."""
     holdout: int = 0
     """The last N problems of each source are kept out of training (for a before/after score)."""
+    allow_overlap: bool = False
+    """Train on problems that overlap a benchmark `start-tui eval` scores (refused by default)."""
+    overlap_ngram: int = 8
+    """Words in a run that counts as shared text (open-r1 uses 8)."""
+    overlap_share: float = 0.5
+    """A training problem overlaps a benchmark problem when the runs they share cover this share of
+    the benchmark problem's words; 0 flags any shared run (open-r1's rule)."""
 
 
 def _generate_config() -> type:
@@ -85,8 +94,11 @@ class SFTConfig:
     scheduler: str = "cosine"
     weight_decay: float = 0.0
     max_length: int = 16384
+    overlength: str = "drop"
+    """A trace longer than max_length: drop (counted in the manifest), truncate (keep its start, end it
+    with EOS; it then teaches stopping where it was cut) or error."""
     packing: bool = False
-    """Concatenate examples up to max_length (labels keep their masks; no cross-example attention mask)."""
+    """Concatenate examples up to max_length; each keeps its own positions and attends only to itself."""
     mask_hints: bool = True
     """Hint tokens carry no loss (the paper); interpreter outputs never do."""
     bf16: bool = True
@@ -144,6 +156,10 @@ class RFTConfig:
     concurrency: int = 1
     hints: bool = False
     """START samples without hints: it learned to call the tool itself."""
+    max_per_problem: int = 4
+    """Right traces kept per problem, so that easy problems do not fill D_START with near-copies."""
+    near_duplicate: float = 0.9
+    """A trace whose word 5-grams overlap a kept trace of its problem this much (Jaccard) is left out."""
 
 
 @dataclass
@@ -301,4 +317,13 @@ def load_recipe(path: str | Path) -> Recipe:
         raise StartTuiError(f"adapter in [sft] of {p} must be none, lora or qlora, not {recipe.sft.adapter!r}.")
     if recipe.sft.adapter != "none" and (recipe.sft.lora_rank < 1 or not recipe.sft.lora_target_modules):
         raise StartTuiError(f"An adapter in [sft] of {p} needs lora_rank >= 1 and at least one lora_target_modules.")
+    for table, sft in (("sft", recipe.sft), ("second_sft", recipe.second_sft)):
+        if sft is not None and sft.overlength not in ("drop", "truncate", "error"):
+            raise StartTuiError(
+                f"overlength in [{table}] of {p} must be drop, truncate or error, not {sft.overlength!r}."
+            )
+    if recipe.rft.max_per_problem < 1 or not 0 < recipe.rft.near_duplicate <= 1:
+        raise StartTuiError(f"[rft] of {p} needs max_per_problem >= 1 and near_duplicate in (0, 1].")
+    if recipe.data.overlap_ngram < 1 or not 0 <= recipe.data.overlap_share <= 1:
+        raise StartTuiError(f"[data] of {p} needs overlap_ngram >= 1 and overlap_share between 0 and 1.")
     return recipe

@@ -19,6 +19,7 @@ from typing import Any
 
 from start_tui.errors import StartTuiError
 from training.config import SFTConfig
+from training.dataset import Collator
 from training.export import TOKENIZER_SIDECAR
 
 HERE = Path(__file__).resolve().parent
@@ -152,7 +153,7 @@ def train_sft(
     import torch
     import transformers
     from datasets import load_dataset
-    from transformers import AutoTokenizer, DataCollatorForSeq2Seq, TrainingArguments
+    from transformers import AutoTokenizer, TrainingArguments
 
     transformers.utils.logging.set_verbosity_warning()
     transformers.utils.logging.disable_progress_bar()  # the Trainer's own log lines say how it goes
@@ -202,7 +203,8 @@ def train_sft(
 
         deepspeed.init_distributed(dist_backend="gloo" if use_cpu else "nccl")  # ZeRO-3 reads its world size here
     model = load_for_training(cfg, model_path, use_cpu=use_cpu, bf16=bf16)
-    collator = DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100, padding=True)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    collator = Collator(pad_id if pad_id is not None else 0)
     trainer = labelled_logits_trainer()(model=model, args=args, train_dataset=data, data_collator=collator)
     checkpoint = last_checkpoint(out) if resume else None
     t0 = time.perf_counter()

@@ -22,7 +22,7 @@ from start_tui.errors import StartTuiError
 from start_tui.eval.runner import grade, kind_of
 from start_tui.options import EngineOptions, front_defaults, option_fields
 from start_tui.sandbox import Sandbox
-from training.config import STAGES, Recipe, SFTConfig
+from training.config import STAGES, FilterConfig, Recipe, SFTConfig
 
 
 def file_hash(path: Path) -> str:
@@ -37,9 +37,33 @@ def stage_dir(recipe: Recipe, stage: str) -> Path:
     return Path(recipe.workdir) / stage
 
 
+STAGE_TABLES: dict[str, tuple[str, ...]] = {
+    "hint-infer": ("data", "generate"),
+    "hint-rft": ("filter",),
+    "sft": ("sft",),
+    "rft": ("data", "generate", "filter", "rft"),
+    "sft-start": ("sft", "second_sft"),
+}
+"""The recipe tables whose values decide each stage's outputs ([launch] does not: more GPUs, same result)."""
+
+
+def stage_settings(recipe: Recipe, stage: str) -> dict[str, Any]:
+    settings = recipe.to_dict()
+    # as a manifest holds them (through JSON: tuples become lists)
+    return json.loads(json.dumps({table: settings[table] for table in STAGE_TABLES[stage]}))
+
+
 def write_manifest(
     folder: Path, stage: str, recipe: Recipe, inputs: list[Path], counts: dict[str, Any], t0: float
 ) -> None:
+    """Mark a stage complete, with what it was made from: its settings and the hashes of its inputs.
+
+    The stage before it counts as an input through its manifest, so a stage that is rerun makes
+    every later one stale (see `stage_state`).
+    """
+    before = STAGES.index(stage) - 1
+    if before >= 0:
+        inputs = [*inputs, stage_dir(recipe, STAGES[before]) / "manifest.json"]
     manifest = {
         "stage": stage,
         "complete": True,
@@ -47,6 +71,7 @@ def write_manifest(
         "inputs": {str(p): file_hash(p) for p in inputs if p.is_file()},
         "seconds": round(time.monotonic() - t0, 2),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "settings": stage_settings(recipe, stage),
         "config": recipe.to_dict(),
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -59,16 +84,95 @@ def is_complete(folder: Path) -> bool:
         return False
 
 
+def _changed_keys(old: Any, new: Any, where: str = "") -> list[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        keys = sorted(set(old) | set(new))
+        return [
+            k for key in keys for k in _changed_keys(old.get(key), new.get(key), f"{where}.{key}" if where else key)
+        ]
+    return [] if old == new else [where]
+
+
+def stage_state(recipe: Recipe, stage: str) -> tuple[str, str]:
+    """("done" | "not run" | "stale", why): a complete stage is stale when the recipe tables it was made
+    with, or one of its inputs (the stage before it included), changed since."""
+    folder = stage_dir(recipe, stage)
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "not run", ""
+    if not manifest.get("complete"):
+        return "not run", ""
+    if "settings" in manifest:  # (manifests before this check recorded none)
+        changed = _changed_keys(manifest["settings"], stage_settings(recipe, stage))
+        if changed:
+            more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+            return "stale", f"the recipe changed ({', '.join(changed[:3])}{more})"
+    for path, digest in manifest.get("inputs", {}).items():
+        p = Path(path)
+        if not p.is_file():
+            return "stale", f"its input {path} is gone"
+        if file_hash(p) != digest:
+            return "stale", f"its input {path} changed"
+    return "done", ""
+
+
+_GENERATED = re.compile(r"(broad|micro):(\d+)")
+
+
+def load_source(source: str) -> list[Problem]:
+    """One `[data] problems` entry: generated problems ("broad:N", "micro:N"), a benchmark or a JSONL file."""
+    generated = _GENERATED.fullmatch(source)
+    if generated is None:
+        return load_benchmark(source).problems
+    from training.problems import broad_problems, generate_problems
+
+    family, n = generated[1], int(generated[2])
+    rows = broad_problems(n) if family == "broad" else generate_problems(n)
+    return [Problem(r["id"], family, r["problem"], r["answer"], {"kind": r["kind"]}) for r in rows]
+
+
 def training_problems(recipe: Recipe, held_out: bool = False) -> list[Problem]:
     """The recipe's problems (or, with held_out, the last `holdout` of each source)."""
     out: list[Problem] = []
     for source in recipe.data.problems:
-        problems = load_benchmark(source).problems
+        problems = load_source(source)
         if recipe.data.limit is not None:
             problems = problems[: recipe.data.limit + recipe.data.holdout]
         cut = len(problems) - recipe.data.holdout
         out += problems[cut:] if held_out else problems[:cut]
     return out
+
+
+def check_overlap(recipe: Recipe, problems: list[Problem]) -> dict[str, Any]:
+    """Check the training problems against every benchmark `start-tui eval` scores (see `decontam`).
+
+    Overlap is refused in one sentence unless `[data] allow_overlap` is set; the figures go into
+    the stage's manifest either way.
+    """
+    from training.decontam import BenchmarkIndex
+
+    d = recipe.data
+    index = BenchmarkIndex.of_known_benchmarks(d.overlap_ngram)
+    found = index.overlaps(problems, d.overlap_share)
+    by_benchmark = Counter(o.benchmark for o in found)
+    if found and not d.allow_overlap:
+        first = found[0]
+        counts = ", ".join(f"{name} {n}" for name, n in sorted(by_benchmark.items()))
+        raise StartTuiError(
+            f"{len(found)} of the recipe's {len(problems)} training problems overlap benchmarks that "
+            f"start-tui eval scores ({counts}; first: {first.problem.benchmark} {first.problem.id!r} ~ "
+            f"{first.benchmark} {first.benchmark_id!r}); train on other problems, or set allow_overlap = true "
+            "in [data] to keep them."
+        )
+    return {
+        "benchmarks_checked": index.names,
+        "ngram": d.overlap_ngram,
+        "share": d.overlap_share,
+        "overlapping": len(found),
+        "by_benchmark": dict(by_benchmark),
+        "allowed": d.allow_overlap,
+    }
 
 
 def _append(path: Path, row: dict[str, Any]) -> None:
@@ -195,17 +299,19 @@ def stage_hint_infer(recipe: Recipe, console: Console) -> Path:
     problems = training_problems(recipe)
     if not problems:
         raise StartTuiError("The recipe's [data] gives no training problems.")
+    overlap = check_overlap(recipe, problems)
     opts = engine_options(recipe)
     sample_runs(
         problems, replace(opts, hints_enabled=False), "greedy", out, recipe.generate.concurrency, console=console
     )
     sample_runs(problems, opts, "hint", out, recipe.generate.concurrency, console=console)
     rows = _read(out)
-    counts = Counter(f"{r['mode']}_{'right' if r['correct'] else 'wrong'}" for r in rows)
+    modes = Counter(f"{r['mode']}_{'right' if r['correct'] else 'wrong'}" for r in rows)
     inputs = [Path(s) for s in recipe.data.problems]
     if recipe.generate.prompt_file:
         inputs.append(Path(recipe.generate.prompt_file))
-    write_manifest(folder, "hint-infer", recipe, inputs, {"problems": len(problems), **counts}, t0)
+    counts = {"problems": len(problems), **modes, "decontamination": overlap}
+    write_manifest(folder, "hint-infer", recipe, inputs, counts, t0)
     return out
 
 
@@ -248,6 +354,30 @@ def truncate_after_answer(trace: Trace) -> Trace:
     )
 
 
+def trace_rules(f: FilterConfig) -> list[tuple[str, Callable[[Trace], bool]]]:
+    """The rules a kept trace must pass, Hint-RFT's and RFT's alike: (name, does it remove the trace)."""
+
+    def outputs(t: Trace) -> list[Span]:
+        return [s for s in t.spans if s.kind == "output"]
+
+    return [
+        ("no tool call", lambda t: f.require_tool_call and not outputs(t)),
+        ("too many tool calls", lambda t: len(outputs(t)) > f.max_tool_calls),
+        ("a timeout", lambda t: f.drop_timeouts and any(s.meta.get("timed_out") for s in outputs(t))),
+        (
+            "repetitive",
+            lambda t: (
+                repetition_score("".join(s.text for s in t.spans if s.kind == "model"), f.repetition_ngram)
+                > f.max_repetition
+            ),
+        ),
+    ]
+
+
+def _on_trace(rule: Callable[[Trace], bool]) -> Callable[[dict[str, Any], Trace], bool]:
+    return lambda modes, trace: rule(trace)
+
+
 def stage_hint_rft(recipe: Recipe, console: Console) -> Path:
     """Score, filter and edit the Hint-infer traces into D_seed (d_seed.jsonl) and report each rule."""
     t0 = time.monotonic()
@@ -265,23 +395,8 @@ def stage_hint_rft(recipe: Recipe, console: Console) -> Path:
     rules: list[tuple[str, Callable[[dict[str, Any], Trace], bool]]] = [
         ("hint-infer wrong", lambda modes, t: f.require_correct and not modes["hint"]["correct"]),
         ("greedy already right", lambda modes, t: f.require_greedy_wrong and modes.get("greedy", {}).get("correct")),
-        ("no tool call", lambda modes, t: f.require_tool_call and not any(s.kind == "output" for s in t.spans)),
-        (
-            "too many tool calls",
-            lambda modes, t: sum(1 for s in t.spans if s.kind == "output") > f.max_tool_calls,
-        ),
-        (
-            "a timeout",
-            lambda modes, t: f.drop_timeouts and any(s.kind == "output" and s.meta.get("timed_out") for s in t.spans),
-        ),
-        (
-            "repetitive",
-            lambda modes, t: (
-                repetition_score("".join(s.text for s in t.spans if s.kind == "model"), f.repetition_ngram)
-                > f.max_repetition
-            ),
-        ),
     ]
+    rules += [(name, _on_trace(rule)) for name, rule in trace_rules(f)]
     for _key, modes in sorted(by_problem.items()):
         hint = modes.get("hint")
         if hint is None or hint.get("trace") is None:
@@ -328,9 +443,13 @@ def stage_sft(
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     tokenized = folder / "tokenized.jsonl"
-    n = write_tokenized(data, tokenized, tokenizer, cfg.mask_hints, cfg.max_length, cfg.packing)
-    if n == 0:
-        raise StartTuiError(f"{data} has no trace with tokens to learn; nothing to fine-tune on.")
+    lengths = write_tokenized(data, tokenized, tokenizer, cfg.mask_hints, cfg.max_length, cfg.packing, cfg.overlength)
+    if lengths["examples"] == 0:
+        why = f" ({lengths['overlength']} over max_length {cfg.max_length}, dropped)" if lengths["overlength"] else ""
+        raise StartTuiError(f"{data} has no trace with tokens to learn{why}; nothing to fine-tune on.")
+    if lengths["overlength"]:
+        done = "dropped" if cfg.overlength == "drop" else "truncated"
+        console.print(f"{stage}: {lengths['overlength']} traces over max_length {cfg.max_length} {done}")
     cpu = recipe.launch.cpu
     job = write_job(cfg, model_dir, tokenized, folder / "model", cpu)
     cmd = launch_command(recipe.launch, cfg, job)
@@ -346,7 +465,7 @@ def stage_sft(
         f"{stage}: {figures['steps']} steps, loss {figures['losses'][:1]} -> {figures['losses'][-1:]}, "
         f"{figures['seconds']} s, {figures['tokens_per_s_per_device']} tokens/s/device"
     )
-    counts = {"examples": n, "steps": figures["steps"], "train_loss": figures["train_loss"]}
+    counts = {**lengths, "steps": figures["steps"], "train_loss": figures["train_loss"]}
     write_manifest(folder, stage, recipe, [data], counts, t0)
     return folder / "model"
 
@@ -355,8 +474,61 @@ def normalized(trace: Trace) -> str:
     return " ".join("".join(s.text for s in trace.spans if s.kind != "prompt").split())
 
 
+def _shingles(trace: Trace, n: int = 5) -> set[tuple[str, ...]]:
+    words = normalized(trace).split()
+    return {tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1))}
+
+
+def filter_rft(
+    rows: list[dict[str, Any]], f: FilterConfig, max_per_problem: int, near_duplicate: float
+) -> tuple[list[Trace], dict[str, Any]]:
+    """D_START from RFT samples: right, passing Hint-RFT's trace rules, no copies, at most N per problem.
+
+    Samples are taken in order; a trace is a near duplicate when the word 5-grams of its text
+    (the prompt left out) overlap those of a trace already kept for the same problem with a
+    Jaccard similarity of at least `near_duplicate`. Returns the kept traces and the report.
+    """
+    removed: Counter[str] = Counter()
+    kept: list[Trace] = []
+    by_problem: dict[tuple[str, str], list[tuple[set[tuple[str, ...]], str]]] = defaultdict(list)
+    rules = trace_rules(f)
+    for row in rows:
+        if not row["correct"] or row.get("trace") is None:
+            removed["wrong"] += 1
+            continue
+        trace = Trace.from_json(row["trace"])
+        name = next((name for name, rule in rules if rule(trace)), None)
+        if name is not None:
+            removed[name] += 1
+            continue
+        if f.truncate_after_answer:
+            trace = truncate_after_answer(trace)
+        mine = by_problem[(str(row["benchmark"]), str(row["id"]))]
+        text, shingles = normalized(trace), _shingles(trace)
+        if any(text == other for _, other in mine):
+            removed["exact duplicate"] += 1
+            continue
+        if any(len(shingles & other) / len(shingles | other) >= near_duplicate for other, _ in mine):
+            removed["near duplicate"] += 1
+            continue
+        if len(mine) >= max_per_problem:
+            removed["over the per-problem cap"] += 1
+            continue
+        mine.append((shingles, text))
+        kept.append(trace)
+    report = {
+        "samples": len(rows),
+        "kept": len(kept),
+        "problems_kept": sum(1 for traces in by_problem.values() if traces),
+        "removed_by_rule": dict(removed),
+        "max_per_problem": max_per_problem,
+        "near_duplicate": near_duplicate,
+    }
+    return kept, report
+
+
 def stage_rft(recipe: Recipe, console: Console, model: Path) -> Path:
-    """Sample each problem K times with the fine-tuned model; keep the correct traces, deduplicated."""
+    """Sample each problem K times with the fine-tuned model; keep the right, clean traces (`filter_rft`)."""
     t0 = time.monotonic()
     r = recipe.rft
     folder = stage_dir(recipe, "rft")
@@ -373,20 +545,10 @@ def stage_rft(recipe: Recipe, console: Console, model: Path) -> Path:
         hints_enabled=r.hints,
     )
     problems = training_problems(recipe)
+    overlap = check_overlap(recipe, problems)
     sample_runs(problems, opts, "rft", samples_path, r.concurrency, samples=r.samples, console=console)
-    seen: set[str] = set()
-    kept: list[Trace] = []
-    total = 0
-    for row in _read(samples_path):
-        total += 1
-        if not row["correct"] or row.get("trace") is None:
-            continue
-        trace = Trace.from_json(row["trace"])
-        key = normalized(trace)
-        if key in seen:
-            continue
-        seen.add(key)
-        kept.append(trace)
+    kept, report = filter_rft(_read(samples_path), recipe.filter, r.max_per_problem, r.near_duplicate)
+    (folder / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     d_seed = stage_dir(recipe, "hint-rft") / "d_seed.jsonl"
     out = folder / "d_start.jsonl"
     with out.open("w", encoding="utf-8") as fh:
@@ -394,9 +556,11 @@ def stage_rft(recipe: Recipe, console: Console, model: Path) -> Path:
             fh.write(json.dumps({"trace": t.to_json()}, ensure_ascii=False) + "\n")
         if d_seed.is_file():  # START trains on D_seed and the rejection-sampled traces together
             fh.write(d_seed.read_text(encoding="utf-8"))
-    counts = {"samples": total, "correct_unique": len(kept)}
-    console.print(f"D_START: {len(kept)} unique correct traces of {total} samples (+ D_seed)")
-    write_manifest(folder, "rft", recipe, [samples_path], counts, t0)
+    console.print(
+        f"D_START: kept {len(kept)} of {report['samples']} samples (+ D_seed); "
+        f"removed: {report['removed_by_rule'] or 'none'}"
+    )
+    write_manifest(folder, "rft", recipe, [samples_path], {**report, "decontamination": overlap}, t0)
     return out
 
 
@@ -408,9 +572,14 @@ def run_pipeline(recipe: Recipe, console: Console, until: str | None = None) -> 
     stages = STAGES[: STAGES.index(until) + 1] if until else STAGES
     for stage in stages:
         folder = stage_dir(recipe, stage)
-        if is_complete(folder):
+        state, why = stage_state(recipe, stage)
+        if state == "done":
             console.print(f"[dim]{stage}: done already ({folder / 'manifest.json'})[/]")
             continue
+        if state == "stale":  # its outputs would be resumed from: they go aside, whole
+            aside = folder.with_name(f"{stage}.stale-{time.strftime('%Y%m%d-%H%M%S')}")
+            folder.rename(aside)
+            console.print(f"{stage}: {why}; running it again (what it made before is in {aside})")
         console.rule(stage)
         if stage == "hint-infer":
             stage_hint_infer(recipe, console)

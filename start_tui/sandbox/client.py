@@ -49,6 +49,9 @@ class SandboxConfig:
     """Characters of printed output kept per call; the rest is counted and dropped."""
     persist: bool = True
     """Keep variables across the calls of one session (notebook-like); False gives a fresh session per call."""
+    display: bool = False
+    """Show the value of a cell's last bare expression, as a notebook does (the model's tool calls);
+    False runs each call as a script (graders, `start-tui exec`)."""
     language_layer: bool = True
     """Compile model code under the RestrictedPython policy; False runs it as plain Python (the process
     layer still holds it)."""
@@ -119,6 +122,7 @@ class Sandbox:
         config = {
             "mode": self.config.mode,
             "language_layer": self.config.language_layer,
+            "display": self.config.display,
             "timeout_s": self.config.timeout_s,
             "parent_pid": os.getpid(),
             "memory_mb": self.config.memory_mb,

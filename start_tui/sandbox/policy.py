@@ -20,7 +20,7 @@ import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
-from RestrictedPython import compile_restricted_exec
+from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Guards import (
     guarded_iter_unpack_sequence,
     guarded_unpack_sequence,
@@ -366,8 +366,16 @@ class CompileError(Exception):
     """The code does not compile under the sandbox policy (syntax error or a refused construct)."""
 
 
-def compile_code(source: str, filename: str = "<sandbox>") -> types.CodeType:
+def compile_code(source: str | ast.Module, filename: str = "<sandbox>") -> types.CodeType:
     result = compile_restricted_exec(source, filename=filename, policy=SandboxPolicy)
+    if result.errors or result.code is None:
+        raise CompileError("\n".join(result.errors) or "the code did not compile")
+    return result.code
+
+
+def compile_expression(tree: ast.Expression, filename: str = "<sandbox>") -> types.CodeType:
+    """A cell's last bare expression, compiled under the same policy, to show its value."""
+    result = compile_restricted_eval(tree, filename=filename, policy=SandboxPolicy)
     if result.errors or result.code is None:
         raise CompileError("\n".join(result.errors) or "the code did not compile")
     return result.code

@@ -4,12 +4,14 @@ It starts as PID 1 of a new PID namespace (forked by the supervisor, see `worker
 trusted, gives itself new mount, IPC, UTS and network namespaces, its own `/proc` and a scratch
 `/tmp`, detaches the host's root, takes the session's uid, lowers its limits and installs the
 seccomp filter. Then it runs cells: with the language layer (RestrictedPython, `policy.py`) by
-default, or as plain Python. Printed output goes to its stdout and stderr pipes; after each cell
+default, or as plain Python; with `display` on, a cell's last bare expression shows its value, as in
+a notebook. Printed output goes to its stdout and stderr pipes; after each cell
 it writes one status frame (did the cell raise, and its traceback) to the status pipe.
 """
 
 from __future__ import annotations
 
+import ast
 import builtins
 import contextlib
 import io
@@ -182,6 +184,7 @@ class Notebook:
     def __init__(self, modules: Any, config: dict[str, Any]) -> None:
         self.modules = modules
         self.language_layer = bool(config.get("language_layer", True))
+        self.display = bool(config.get("display", False))
         self.cells: set[str] = set()
         if self.language_layer:
             from start_tui.sandbox import policy
@@ -202,10 +205,18 @@ class Notebook:
         try:
             if self.language_layer:
                 self.policy.attach_stdin(self.namespace, reader)
-                compiled = self.policy.compile_code(code, name)
+            body, last = self._split(code, name)
+            if self.language_layer:
+                compiled = self.policy.compile_code(body, name)
+                shown = None if last is None else self.policy.compile_expression(last, name)
             else:
-                compiled = compile(code, name, "exec")
+                compiled = compile(body, name, "exec")
+                shown = None if last is None else compile(last, name, "eval")
             exec(compiled, self.namespace)
+            if shown is not None:
+                value = eval(shown, self.namespace)
+                if value is not None:
+                    print(repr(value))
         except SyntaxError as exc:
             error = "".join(traceback.format_exception_only(type(exc), exc)).rstrip()
         except SystemExit as exc:  # sys.exit() in a program: a non-zero code is a failure
@@ -219,6 +230,26 @@ class Notebook:
             else:
                 error = _format_error(exc, self.cells)
         return error is None, error
+
+    def _split(self, code: str, name: str) -> tuple[str | ast.Module, ast.Expression | None]:
+        """The cell, and apart from it its last statement when that is a bare expression to show.
+
+        Without `display`, when the cell does not parse (the compiler then reports the error as it
+        always does) or when its last expression prints by itself, the cell is run whole, as a script.
+        """
+        if not self.display:
+            return code, None
+        try:
+            tree = ast.parse(code, name)
+        except SyntaxError:
+            return code, None
+        last = tree.body[-1] if tree.body else None
+        if not isinstance(last, ast.Expr):
+            return tree, None
+        if any(isinstance(node, ast.Name) and node.id == "print" for node in ast.walk(last)):
+            return tree, None  # it prints already (and the policy's print is set up for whole cells)
+        tree.body.pop()
+        return tree, ast.Expression(last.value)
 
 
 __all__ = ["Notebook", "init", "prepare", "serve"]

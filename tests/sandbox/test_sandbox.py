@@ -60,6 +60,40 @@ def test_sessions_do_not_share_variables(sandbox: Sandbox):
         b.close()
 
 
+@pytest.mark.parametrize("language_layer", [True, False])
+def test_a_tool_call_shows_its_last_bare_expression_as_a_notebook_does(language_layer: bool):
+    cells = [
+        ("x = sum(i * i for i in range(51))\nx", "42925\n"),
+        ("x + 1\nx - 1", "42924\n"),  # only the last one
+        ("'text'", "'text'\n"),  # its repr
+        ("None", ""),
+        ("def f():\n    print('inside')\n    return 2\nf()", "inside\n2\n"),
+        ("print(7)", "7\n"),  # once, not followed by None
+        ("[print(i) for i in range(2)]", "0\n1\n"),
+        ("y = 3", ""),
+    ]
+    with Sandbox(SandboxConfig(display=True, language_layer=language_layer)) as sb:
+        session = sb.session()
+        try:
+            for code, shown in cells:
+                result = session.run(code)
+                assert result.ok and result.stdout == shown, (code, result)
+            failed = session.run("1 / 0")
+            assert not failed.ok and "ZeroDivisionError" in (failed.error or "")
+            assert "SyntaxError" in (session.run("x +").error or "")
+        finally:
+            session.close()
+    # a script (graders, `start-tui exec`) shows nothing it does not print
+    with Sandbox(SandboxConfig(language_layer=language_layer)) as sb:
+        assert sb.run("x = 4\nx").stdout == ""
+
+
+def test_the_last_expression_is_held_to_the_same_policy():
+    with Sandbox(SandboxConfig(display=True)) as sb:
+        result = sb.run("().__class__.__base__.__subclasses__()")
+        assert not result.ok and result.stdout == ""
+
+
 def test_persistence_can_be_turned_off():
     with Sandbox(SandboxConfig(persist=False)) as sb:
         session = sb.session()

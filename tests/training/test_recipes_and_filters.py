@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from start_tui.errors import StartTuiError
 from tests.training.test_masking import two_executions
 from training.config import Recipe, load_recipe
 from training.dataset import read_trace_records
-from training.stages import repetition_score, stage_hint_rft, truncate_after_answer
+from training.stages import repetition_score, stage_hint_rft, stage_rft, truncate_after_answer
 
 SHIPPED = Path(__file__).resolve().parents[2] / "training" / "recipes"
 
@@ -115,6 +116,83 @@ def test_hint_rft_keeps_right_with_hints_wrong_without_and_reports_each_rule(tmp
     }
     manifest = json.loads((tmp_path / "w" / "hint-rft" / "manifest.json").read_text())
     assert manifest["complete"] and manifest["counts"]["kept"] == 1 and manifest["inputs"]
+
+
+def test_rft_keeps_right_clean_distinct_traces_up_to_a_cap_and_reports_each_rule(tmp_path: Path):
+    recipe = Recipe(workdir=str(tmp_path / "w"))
+    recipe.data.problems = [str(tmp_path / "p.jsonl")]
+    ids = ["easy", "nocode", "toomany", "timeout", "loop", "wrong", "hard"]
+    (tmp_path / "p.jsonl").write_text(
+        "".join(json.dumps({"id": i, "problem": f"problem {i}", "answer": "1"}) + "\n" for i in ids)
+    )
+    recipe.rft.samples, recipe.rft.max_per_problem = 8, 3
+    folder = tmp_path / "w" / "rft"
+    folder.mkdir(parents=True)
+
+    def trace(text: str, outputs: int = 1, timed_out: bool = False) -> dict:
+        spans = [Span("prompt", "Problem: p\nSolution:"), Span("model", text)]
+        for _ in range(outputs):
+            spans += [Span("code", "print(1)\n"), Span("output", "\n```output\n1\n```\n", {"timed_out": timed_out})]
+        spans.append(Span("model", "Final answer: 1\nand some words after the answer"))
+        return Trace(id=text[:8], problem="p", spans=spans).to_json()
+
+    rng = random.Random(0)
+    vocabulary = [
+        "count",
+        "add",
+        "check",
+        "the",
+        "sum",
+        "divisor",
+        "formula",
+        "program",
+        "value",
+        "list",
+        "case",
+        "prime",
+        "step",
+        "then",
+        "so",
+    ]
+    reasonings = [f"Way {i}: " + " ".join(rng.choice(vocabulary) for _ in range(150)) for i in range(4)]
+    near_copy = reasonings[0].replace(" ", " another ", 1)  # one word more in 150
+    samples = {
+        # eight right samples of an easy problem: an exact copy, a near copy, and more than the cap
+        "easy": [trace(reasonings[0]), trace(reasonings[0]), trace(near_copy), trace(reasonings[1]),
+                 trace(reasonings[2]), trace(reasonings[3]), trace(reasonings[3][::-1]), trace(reasonings[2][::-1])],
+        "nocode": [trace("no code here at all", outputs=0)],
+        "toomany": [trace("many calls", outputs=7)],
+        "timeout": [trace("slow code", timed_out=True)],
+        "loop": [trace("I will try again. " * 60)],
+        "wrong": [trace("a wrong one")],
+        "hard": [trace(reasonings[1])],
+    }  # fmt: skip
+    rows = []
+    for pid, traces in samples.items():
+        for k in range(8):
+            tr = traces[k] if k < len(traces) else trace("wrong again")
+            right = pid != "wrong" and k < len(traces)
+            rows.append({"benchmark": "p", "id": pid, "mode": "rft", "sample": k, "correct": right, "trace": tr})
+    (folder / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = stage_rft(recipe, Console(quiet=True), tmp_path / "no-model-needed")
+    kept = [t for _, t in read_trace_records(out)]
+    assert [t.id[:5] for t in kept] == ["Way 0", "Way 1", "Way 2", "Way 1"]
+    assert all(t.spans[-1].text == "Final answer: 1\n" for t in kept)  # cut after the answer, as in Hint-RFT
+    report = json.loads((folder / "report.json").read_text())
+    assert report["removed_by_rule"] == {
+        "wrong": 5 * 7 + 8,  # the seven unfilled samples of five problems, and all of "wrong"
+        "exact duplicate": 1,
+        "near duplicate": 1,
+        "over the per-problem cap": 3,
+        "no tool call": 1,
+        "too many tool calls": 1,
+        "a timeout": 1,
+        "repetitive": 1,
+    }
+    assert (report["samples"], report["kept"], report["problems_kept"]) == (56, 4, 2)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["counts"]["removed_by_rule"] == report["removed_by_rule"]
+    assert manifest["counts"]["decontamination"]["overlapping"] == 0
 
 
 def test_launch_lines_for_each_launcher(tmp_path: Path):

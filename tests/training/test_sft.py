@@ -50,8 +50,8 @@ def tokenized(tiny_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         traces += [made, recorded]
     save_traces(folder / "traces.jsonl", traces)
     out = folder / "tokenized.jsonl"
-    n = write_tokenized(folder / "traces.jsonl", out, AutoTokenizer.from_pretrained(tiny_dir), max_length=2048)
-    assert n == 8
+    figures = write_tokenized(folder / "traces.jsonl", out, AutoTokenizer.from_pretrained(tiny_dir), max_length=2048)
+    assert figures["examples"] == 8 and figures["overlength"] == 0
     return out
 
 

@@ -1,0 +1,136 @@
+"""Packing keeps examples apart, over-long traces are handled by a stated policy, and there is one BOS."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from start_tui.engine.events import Span
+from start_tui.engine.trace import Trace, save_traces
+from start_tui.errors import StartTuiError
+from tests.tiny_lm import build_tiny_lm
+from tests.training.test_masking import two_executions
+from tests.training.test_sft import TINY
+from training.dataset import IGNORE, Collator, encode_trace, pack, write_tokenized
+from training.sft import train_sft
+
+pytest.importorskip("transformers")
+
+
+def _traces(n: int) -> list[Trace]:
+    """Traces of different lengths (the prompt grows with i)."""
+    out = []
+    for i in range(n):
+        t = two_executions()
+        t.id = f"t{i}"
+        t.spans[0] = Span("prompt", "Let me compute the sum. " * (i + 1) + t.spans[0].text)
+        out.append(t)
+    return out
+
+
+@pytest.mark.parametrize("arch", ["llama", "gemma3"])
+def test_a_packed_example_has_the_logits_it_has_alone(tmp_path: Path, arch: str):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = build_tiny_lm(tmp_path / arch, arch=arch)
+    tok = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
+    rows = [encode_trace(t, tok) for t in _traces(3)]
+    [packed] = pack(rows, max_length=sum(len(r["input_ids"]) for r in rows))
+    batch = Collator(tok.pad_token_id)([packed])
+    assert "attention_mask" not in batch
+    with torch.no_grad():
+        # as in training: no cache (transformers looks for packed positions only without one)
+        together = model(input_ids=batch["input_ids"], position_ids=batch["position_ids"], use_cache=False).logits[0]
+        start = 0
+        for row in rows:
+            n = len(row["input_ids"])
+            alone = model(input_ids=torch.tensor([row["input_ids"]])).logits[0]
+            assert torch.allclose(together[start : start + n], alone, atol=1e-4), (arch, start)
+            # its first token is not learned from the end of the example before it
+            assert packed["labels"][start] == IGNORE and packed["position_ids"][start] == 0
+            assert packed["labels"][start + 1 : start + n] == row["labels"][1:]
+            start += n
+    # and the trainer's loss on the packed row is the loss of the three examples in a padded batch
+    from transformers import TrainingArguments
+
+    from training.sft import labelled_logits_trainer
+
+    args = TrainingArguments(output_dir=str(tmp_path / "t"), use_cpu=True, report_to=[], disable_tqdm=True)
+    trainer = labelled_logits_trainer()(model=model, args=args)
+    with torch.no_grad():
+        packed_loss = trainer.compute_loss(model, batch)
+        padded_loss = trainer.compute_loss(model, Collator(tok.pad_token_id)(rows))
+    assert abs(float(packed_loss) - float(padded_loss)) < 1e-5
+
+
+def test_packed_padding_is_a_block_of_its_own_and_carries_no_label():
+    collate = Collator(pad_id=0)
+    batch = collate([
+        {"input_ids": [5, 6, 7, 8], "labels": [IGNORE, 6, 7, 8], "position_ids": [0, 1, 0, 1]},
+        {"input_ids": [5, 6], "labels": [IGNORE, 6], "position_ids": [0, 1]},
+    ])  # fmt: skip
+    assert batch["position_ids"].tolist() == [[0, 1, 0, 1], [0, 1, 0, 1]]
+    assert batch["labels"].tolist()[1] == [IGNORE, 6, IGNORE, IGNORE]
+    plain = collate([{"input_ids": [5, 6, 7], "labels": [5, 6, 7]}, {"input_ids": [5], "labels": [5]}])
+    assert plain["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
+
+
+def test_sft_trains_on_packed_sequences(tiny_dir: Path, tmp_path: Path):
+    from transformers import AutoTokenizer
+
+    save_traces(tmp_path / "traces.jsonl", _traces(6))
+    data = tmp_path / "packed.jsonl"
+    figures = write_tokenized(
+        tmp_path / "traces.jsonl", data, AutoTokenizer.from_pretrained(tiny_dir), max_length=400, packing=True
+    )
+    assert figures["examples"] == 6 and figures["sequences"] < 6
+    cfg = replace(TINY, packing=True, max_steps=4, max_length=400)
+    trained = train_sft(cfg, tiny_dir, data, tmp_path / "out", cpu=True)
+    assert trained["steps"] == 4 and all(loss == loss for loss in trained["losses"])  # finite, no NaN
+
+
+def test_over_long_traces_follow_the_policy_and_are_counted(tiny_dir: Path, tmp_path: Path):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_dir)
+    traces = _traces(8)
+    save_traces(tmp_path / "traces.jsonl", traces)
+    lengths = sorted(len(encode_trace(t, tok)["input_ids"]) for t in traces)
+    limit = lengths[4]  # the three longest are over it
+    out = tmp_path / "tok.jsonl"
+
+    dropped = write_tokenized(tmp_path / "traces.jsonl", out, tok, max_length=limit)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert (dropped["examples"], dropped["overlength"], dropped["dropped_overlength"]) == (5, 3, 3)
+    assert (dropped["tokens_max"], dropped["tokens_p50"]) == (lengths[-1], lengths[4])
+    assert lengths[3] <= dropped["tokens_p50"] <= lengths[4] <= dropped["tokens_p95"] <= lengths[-1]
+    for row in rows:  # every kept example ends with a learned EOS
+        assert row["input_ids"][-1] == tok.eos_token_id == row["labels"][-1]
+
+    cut = write_tokenized(tmp_path / "traces.jsonl", out, tok, max_length=limit, overlength="truncate")
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert (cut["examples"], cut["truncated"]) == (8, 3)
+    assert max(len(r["input_ids"]) for r in rows) == limit
+    assert all(r["input_ids"][-1] == tok.eos_token_id == r["labels"][-1] for r in rows)
+
+    with pytest.raises(StartTuiError, match=r"traces\.jsonl:6 is \d+ tokens, over max_length \d+; raise max_length"):
+        write_tokenized(tmp_path / "traces.jsonl", out, tok, max_length=limit, overlength="error")
+
+
+def test_exactly_one_bos_also_when_the_rendered_prompt_has_one(tiny_dir: Path):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_dir)
+    plain = two_executions()
+    rendered = two_executions()
+    rendered.spans[0] = Span("prompt", tok.bos_token + rendered.spans[0].text)  # a chat template's own BOS
+    for trace in (plain, rendered):
+        row = encode_trace(trace, tok)
+        assert row["input_ids"].count(tok.bos_token_id) == 1 and row["input_ids"][0] == tok.bos_token_id
+        assert row["labels"][0] == IGNORE and row["input_ids"].count(tok.eos_token_id) == 1
+    assert encode_trace(plain, tok)["input_ids"] == encode_trace(rendered, tok)["input_ids"]

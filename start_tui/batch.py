@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from start_tui.backends import Lanes
+from start_tui.backends.base import BackendError
 from start_tui.benchmarks import Problem, load_benchmark
 from start_tui.engine import Reasoner, Trace
 from start_tui.engine.samples import SampleSet
@@ -35,6 +36,8 @@ class Outcome:
     trace: Trace | None
     error: str | None
     seconds: float
+    lost: bool = False
+    """The model went away mid-run (a server stopped answering): the run did not happen, not a wrong one."""
 
     @property
     def answer(self) -> str | None:
@@ -93,7 +96,8 @@ def solve_many(
                             counted[slot] = now
                 outcome = Outcome(problem, run.trace, None, time.monotonic() - t0)
             except StartTuiError as exc:
-                outcome = Outcome(problem, run.trace if run else None, str(exc), time.monotonic() - t0)
+                lost = isinstance(exc, BackendError)
+                outcome = Outcome(problem, run.trace if run else None, str(exc), time.monotonic() - t0, lost)
             counted[slot] = 0
             results[i] = outcome
             if on_done is not None:

@@ -37,6 +37,20 @@ class DataConfig:
     the benchmark problem's words; 0 flags any shared run (open-r1's rule)."""
 
 
+def _serving_fields(model: str) -> list[tuple[str, Any, Any]]:
+    """The keys of a stage that samples from servers it may start itself (see `training.serving`)."""
+    return [
+        ("serve_command", "str | None", field(default=None, metadata={"help": (
+            "start a server per base URL for the stage and stop it after: a /bin/sh template of {model} "
+            f"({model}), {{port}}, {{index}}, {{python}}"
+        )})),
+        ("base_urls", "list[str]", field(default_factory=list, metadata={"help": (
+            "servers to sample from, the problems shared among them (default: base_url, or one free local port)"
+        )})),
+        ("serve_timeout_s", "float", field(default=600.0, metadata={"help": "seconds to wait for /v1/models"})),
+    ]  # fmt: skip
+
+
 def _generate_config() -> type:
     """The `[generate]` table: every engine option a recipe can honour (declared in `start_tui.options`,
     with the recipe's own defaults), plus how many runs go at once."""
@@ -46,7 +60,10 @@ def _generate_config() -> type:
         (f.name, f.type, field(default=spec(f).default_for("recipe", f.default), metadata=f.metadata))
         for f in option_fields("recipe")
     ]
-    specs.append(("concurrency", "int", field(default=1, metadata={"help": "runs in flight (a served backend)"})))
+    specs.append(
+        ("concurrency", "int", field(default=1, metadata={"help": "runs in flight per server (a served backend)"}))
+    )
+    specs += _serving_fields("the model in [generate] model (a GGUF for llama_cpp.server)")
     doc = (
         "Hint-infer data generation (stage 1): greedy and Hint-infer on every problem; "
         "sampling is greedy (temperature 0) and both runs are made, so there is no temperature or hints switch."
@@ -106,7 +123,18 @@ class SFTConfig:
     gradient_checkpointing: bool = True
     deepspeed: str = "zero3"
     """zero3, zero3-offload, a JSON path, or none."""
-    save_steps: int = 500
+    save_steps: float = 0.1
+    """Optimizer steps between checkpoints; below 1, a share of the run's steps (0.1: ten checkpoints)."""
+    save_total_limit: int = 2
+    """Checkpoints kept (the oldest are deleted); 0 keeps them all. SIGTERM (preemption) always saves one."""
+    eval_share: float = 0.0
+    """Share of the examples held out of training to compute an eval loss on (0: none)."""
+    eval_steps: float = 0.1
+    """Optimizer steps between evaluations (with eval_share); below 1, a share of the run's steps."""
+    report_to: list[str] = field(default_factory=list)
+    """Where the Trainer logs: tensorboard (installed with the train extra), wandb, mlflow, ...; [] for none."""
+    attn_implementation: str = "auto"
+    """transformers' attention: auto (its own choice), sdpa, eager, flash_attention_2, ..."""
     max_steps: int = -1
     """Stop after this many optimizer steps (-1: run the epochs)."""
     logging_steps: int = 1
@@ -154,8 +182,17 @@ class RFTConfig:
     """openai: the served model name."""
     max_tokens: int = 16384
     concurrency: int = 1
+    """Runs in flight per server."""
     hints: bool = False
     """START samples without hints: it learned to call the tool itself."""
+    serve_command: str | None = None
+    """Start a server per base URL for this stage and stop it after: a /bin/sh template of {model} (the
+    fine-tuned folder), {gguf} (that folder exported to an f16 GGUF once, for llama_cpp.server), {port},
+    {index} and {python}."""
+    base_urls: list[str] = field(default_factory=list)
+    """Servers to sample from, the problems shared among them (default: base_url, or one free local port)."""
+    serve_timeout_s: float = 600.0
+    """Seconds to wait for a started server's /v1/models."""
     max_per_problem: int = 4
     """Right traces kept per problem, so that easy problems do not fill D_START with near-copies."""
     near_duplicate: float = 0.9
@@ -321,6 +358,13 @@ def load_recipe(path: str | Path) -> Recipe:
         if sft is not None and sft.overlength not in ("drop", "truncate", "error"):
             raise StartTuiError(
                 f"overlength in [{table}] of {p} must be drop, truncate or error, not {sft.overlength!r}."
+            )
+    for table, sft in (("sft", recipe.sft), ("second_sft", recipe.second_sft)):
+        if sft is not None and (sft.save_steps <= 0 or sft.eval_steps <= 0 or not 0 <= sft.eval_share < 1):
+            raise StartTuiError(f"[{table}] of {p} needs save_steps > 0, eval_steps > 0 and eval_share in [0, 1).")
+        if sft is not None and sft.packing and sft.micro_batch > 1 and sft.attn_implementation.startswith("flash"):
+            raise StartTuiError(  # transformers finds flash-attention's sequence boundaries in one row only
+                f"packing with {sft.attn_implementation} in [{table}] of {p} needs micro_batch = 1 (pack longer rows)."
             )
     if recipe.rft.max_per_problem < 1 or not 0 < recipe.rft.near_duplicate <= 1:
         raise StartTuiError(f"[rft] of {p} needs max_per_problem >= 1 and near_duplicate in (0, 1].")

@@ -63,7 +63,9 @@ def encode_trace(
 
 OVERLENGTH = ("drop", "truncate", "error")
 """What happens to an example longer than `max_length`: left out (the default), cut (keeping its
-start, and ending with a learned EOS), or the run refused."""
+start and ending with a learned EOS, when the cut falls in the model's own text: a cut inside the
+prompt, a hint or an interpreter output would teach stopping there, so that example is left out),
+or the run refused."""
 
 
 def fit_length(
@@ -76,6 +78,8 @@ def fit_length(
         return None
     if policy == "truncate":
         ids, labels = row["input_ids"][:max_length], row["labels"][:max_length]
+        if labels[-1] == IGNORE:  # the cut is not in learned text
+            return None
         if eos is not None:
             ids, labels = [*ids[:-1], eos], [*labels[:-1], eos]
         return {"input_ids": ids, "labels": labels}
@@ -174,7 +178,7 @@ def write_tokenized(
         raise StartTuiError(f"overlength is one of {', '.join(OVERLENGTH)}, not {overlength!r}.")
     rows: list[dict[str, list[int]]] = []
     lengths: list[int] = []
-    over = empty = 0
+    over = empty = dropped = 0
     for number, trace in read_trace_records(traces_path):
         row = encode_trace(trace, tokenizer, mask_hints)
         lengths.append(len(row["input_ids"]))
@@ -187,6 +191,7 @@ def write_tokenized(
                 )
         fitted = fit_length(row, max_length, overlength, tokenizer.eos_token_id)
         if fitted is None:
+            dropped += 1
             continue
         if not any(label != IGNORE for label in fitted["labels"]):
             empty += 1
@@ -203,8 +208,8 @@ def write_tokenized(
         "sequences": len(rows),
         "overlength": over,
         "overlength_policy": overlength,
-        "dropped_overlength": over if overlength == "drop" else 0,
-        "truncated": over if overlength == "truncate" else 0,
+        "dropped_overlength": dropped,
+        "truncated": over - dropped,
         "nothing_to_learn": empty,
         "max_length": max_length,
         "tokens_p50": _percentile(lengths, 0.5),

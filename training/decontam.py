@@ -52,14 +52,22 @@ class BenchmarkIndex:
         self.n = n
         self.names = sorted(benchmarks)
         self._problems: list[tuple[str, Problem, int]] = []
-        self._index: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        # each run of words -> (benchmark problem, where the run starts in it)
+        self._index: dict[tuple[str, ...], list[tuple[int, int]]] = defaultdict(list)
+        self._short: set[int] = set()
+        """Lengths of benchmark problems shorter than n words (indexed whole, looked up as such)."""
         for name in self.names:
             for problem in benchmarks[name]:
                 ws = words(problem.problem)
                 k = len(self._problems)
                 self._problems.append((name, problem, len(ws)))
-                for gram in set(_grams(ws, n)):
-                    self._index[gram].append(k)
+                if 0 < len(ws) < n:
+                    self._short.add(len(ws))
+                seen: set[tuple[str, ...]] = set()
+                for i, gram in enumerate(_grams(ws, n)):
+                    if gram not in seen:
+                        seen.add(gram)
+                        self._index[gram].append((k, i))
 
     @classmethod
     def of_known_benchmarks(cls, n: int = 8) -> BenchmarkIndex:
@@ -71,19 +79,16 @@ class BenchmarkIndex:
         found: list[Overlap] = []
         for problem in problems:
             ws = words(problem.problem)
-            grams = _grams(ws, self.n)
-            # for each benchmark problem hit, the positions (in the training text) of the shared runs
-            hits: dict[int, list[int]] = defaultdict(list)
-            for i, gram in enumerate(grams):
-                for k in self._index.get(gram, ()):
-                    hits[k].append(i)
+            lookups = [*_grams(ws, self.n), *(g for size in self._short for g in _grams(ws, size) if len(g) == size)]
+            # for each benchmark problem hit, the positions of its words inside runs the two share
+            covered: dict[int, set[int]] = defaultdict(set)
+            for gram in lookups:
+                for k, start in self._index.get(gram, ()):
+                    covered[k].update(range(start, start + len(gram)))
             best: Overlap | None = None
-            for k, starts in hits.items():
+            for k, positions in covered.items():
                 name, bench, length = self._problems[k]
-                covered: set[int] = set()
-                for i in starts:
-                    covered.update(range(i, i + min(self.n, len(ws))))
-                part = min(1.0, len(covered) / max(length, 1))
+                part = len(positions) / max(length, 1)
                 if part >= share and (best is None or part > best.share):
                     best = Overlap(problem, name, bench.id, round(part, 3))
             if best is not None:

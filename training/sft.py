@@ -12,6 +12,7 @@ import json
 import math
 import os
 import shutil
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -75,7 +76,9 @@ def labelled_logits_trainer() -> type[Any]:
             num_items_in_batch: Any = None,
         ) -> Any:
             labels = inputs.get("labels")
-            if labels is not None and not return_outputs and self.slices_logits:
+            # evaluation asks for the outputs too, but only its loss is kept (prediction_loss_only)
+            only_loss = not return_outputs or self.args.prediction_loss_only
+            if labels is not None and only_loss and self.slices_logits:
                 shifted = torch.nn.functional.pad(labels, (0, 1), value=-100)[:, 1:]
                 keep = shifted != -100
                 if bool(keep.any()):
@@ -85,13 +88,52 @@ def labelled_logits_trainer() -> type[Any]:
     return LabelledLogitsTrainer
 
 
+class Stopped(StartTuiError):
+    """The run was stopped by a signal after saving a checkpoint (exit status 143, as for SIGTERM)."""
+
+
+def stop_on_signal_callback() -> Any:
+    """A Trainer callback that, on SIGTERM (a preempted or cancelled job), saves a checkpoint and stops.
+
+    The flag is agreed on by every rank at each step end (a max all-reduce), so all ranks save the
+    same step together, as ZeRO-3's sharded save needs; the run resumes from that checkpoint.
+    """
+    import signal
+
+    import torch
+    from transformers import TrainerCallback
+
+    class StopOnSignal(TrainerCallback):
+        def __init__(self) -> None:
+            self.received = False
+            signal.signal(signal.SIGTERM, self._note)
+
+        def _note(self, signum: int, frame: Any) -> None:
+            self.received = True
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+            stop = self.received
+            if torch.distributed.is_available() and torch.distributed.is_initialized():
+                flag = torch.tensor([int(stop)], device=args.device)
+                torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+                stop = bool(flag.item())
+            if stop:
+                self.received = True
+                control.should_save = True
+                control.should_training_stop = True
+            return control
+
+    return StopOnSignal()
+
+
 def load_for_training(cfg: SFTConfig, model_path: Path, *, use_cpu: bool, bf16: bool) -> Any:
     """The model to train: all of it (the paper's recipe), or a LoRA adapter over frozen (or 4-bit) weights."""
     import torch
     from transformers import AutoModelForCausalLM
 
+    attention = {} if cfg.attn_implementation == "auto" else {"attn_implementation": cfg.attn_implementation}
     if cfg.adapter == "none":
-        model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
+        model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32, **attention)
         if cfg.gradient_checkpointing:
             model.config.use_cache = False
         return model
@@ -99,7 +141,7 @@ def load_for_training(cfg: SFTConfig, model_path: Path, *, use_cpu: bool, bf16: 
         from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
     except ImportError:
         raise StartTuiError("adapter = 'lora' needs peft: pip install 'start-tui[train]'.") from None
-    kwargs: dict[str, Any] = {"dtype": torch.float32}
+    kwargs: dict[str, Any] = {"dtype": torch.float32, **attention}
     if cfg.adapter == "qlora":
         if use_cpu:
             raise StartTuiError(
@@ -113,6 +155,7 @@ def load_for_training(cfg: SFTConfig, model_path: Path, *, use_cpu: bool, bf16: 
             raise StartTuiError("adapter = 'qlora' needs bitsandbytes: pip install bitsandbytes.") from None
         compute = torch.bfloat16 if bf16 else torch.float16
         kwargs = {
+            **attention,
             "dtype": compute,
             "quantization_config": BitsAndBytesConfig(
                 load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=compute,
@@ -174,6 +217,12 @@ def train_sft(
     data = load_dataset("json", data_files=str(tokenized), split="train")
     if len(data) == 0:
         raise StartTuiError(f"The tokenized dataset {str(tokenized)!r} is empty; nothing to train on.")
+    held: Any = None
+    if cfg.eval_share > 0:
+        if len(data) < 2:
+            raise StartTuiError(f"eval_share needs at least two examples; {str(tokenized)!r} has {len(data)}.")
+        parts = data.train_test_split(test_size=cfg.eval_share, seed=cfg.seed)
+        data, held = parts["train"], parts["test"]
     args = TrainingArguments(
         output_dir=str(out),
         per_device_train_batch_size=cfg.micro_batch,
@@ -189,9 +238,14 @@ def train_sft(
         deepspeed=ds_config,
         save_strategy="steps",
         save_steps=cfg.save_steps,
+        save_total_limit=cfg.save_total_limit or None,
+        eval_strategy="steps" if held is not None else "no",
+        eval_steps=cfg.eval_steps if held is not None else None,
+        per_device_eval_batch_size=cfg.micro_batch,
+        prediction_loss_only=True,
         logging_steps=cfg.logging_steps,
         seed=cfg.seed,
-        report_to=[],
+        report_to=cfg.report_to or "none",
         use_cpu=use_cpu,
         ddp_backend="gloo" if use_cpu and world > 1 else None,
         remove_unused_columns=False,
@@ -205,11 +259,20 @@ def train_sft(
     model = load_for_training(cfg, model_path, use_cpu=use_cpu, bf16=bf16)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     collator = Collator(pad_id if pad_id is not None else 0)
-    trainer = labelled_logits_trainer()(model=model, args=args, train_dataset=data, data_collator=collator)
+    stop = stop_on_signal_callback()
+    trainer = labelled_logits_trainer()(
+        model=model, args=args, train_dataset=data, eval_dataset=held, data_collator=collator, callbacks=[stop]
+    )
     checkpoint = last_checkpoint(out) if resume else None
     t0 = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=checkpoint)
     seconds = time.perf_counter() - t0
+    if stop.received:
+        step = trainer.state.global_step
+        raise Stopped(
+            f"SFT stopped on SIGTERM at step {step}; {out / f'checkpoint-{step}'} is saved, "
+            "and the same command resumes from it."
+        )
     trainer.save_model(str(out))
     if trainer.is_world_process_zero():
         tokenizer.save_pretrained(out)
@@ -218,7 +281,12 @@ def train_sft(
     tokens = sum(len(ids) for ids in data["input_ids"]) * (trainer.state.epoch or 0)  # all ranks together
     start = int(checkpoint.rsplit("-", 1)[-1]) if checkpoint else 0
     losses = [float(h["loss"]) for h in trainer.state.log_history if "loss" in h and h.get("step", 0) > start]
+    eval_losses = [
+        float(h["eval_loss"]) for h in trainer.state.log_history if "eval_loss" in h and h.get("step", 0) > start
+    ]
     trained: Any = trainer.model
+    inner = trained.get_base_model() if hasattr(trained, "get_base_model") else trained
+    checkpointing = getattr(inner, "is_activation_checkpointing", getattr(inner, "is_gradient_checkpointing", False))
     sharded: list[Any] = [p for p in trained.parameters() if hasattr(p, "ds_tensor")]
     local_fraction = (
         sum(p.ds_tensor.numel() for p in sharded) / max(1, sum(p.ds_numel for p in sharded)) if sharded else None
@@ -227,6 +295,7 @@ def train_sft(
         "steps": trainer.state.global_step,
         "resumed_from": checkpoint,
         "losses": losses,
+        "eval_losses": eval_losses,
         "train_loss": result.training_loss,
         "seconds": round(seconds, 2),
         "world_size": world,
@@ -235,6 +304,7 @@ def train_sft(
         "zero3_local_fraction": round(local_fraction, 4) if local_fraction is not None else None,
         "device": "cpu" if use_cpu else "cuda",
         "bf16": bf16,
+        "activation_checkpointing": bool(checkpointing),
         "examples": len(data),
         "tokens_per_s_per_device": round(tokens / seconds / world, 1) if tokens and seconds else None,
         "config": asdict(cfg),
@@ -250,7 +320,11 @@ def main() -> None:
     parser.add_argument("--local_rank", type=int, default=-1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     job = json.loads(Path(args.job).read_text(encoding="utf-8"))
-    train_sft(SFTConfig(**job["config"]), job["model_dir"], job["tokenized"], job["output_dir"], cpu=job["cpu"])
+    try:
+        train_sft(SFTConfig(**job["config"]), job["model_dir"], job["tokenized"], job["output_dir"], cpu=job["cpu"])
+    except StartTuiError as exc:
+        print(f"start-tui: {exc}", file=sys.stderr)
+        raise SystemExit(143 if isinstance(exc, Stopped) else 1) from None
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -14,6 +15,8 @@ from typing import Any
 
 from rich.console import Console
 
+from start_tui.backends.base import BackendError
+from start_tui.backends.embedded import embedded_model_path
 from start_tui.batch import Outcome, SetOutcome, solve_many, solve_sets
 from start_tui.benchmarks import Problem, load_benchmark
 from start_tui.engine import Trace
@@ -23,6 +26,7 @@ from start_tui.eval.runner import grade, kind_of
 from start_tui.options import EngineOptions, front_defaults, option_fields
 from start_tui.sandbox import Sandbox
 from training.config import STAGES, FilterConfig, Recipe, SFTConfig
+from training.serving import served
 
 
 def file_hash(path: Path) -> str:
@@ -47,19 +51,58 @@ STAGE_TABLES: dict[str, tuple[str, ...]] = {
 """The recipe tables whose values decide each stage's outputs ([launch] does not: more GPUs, same result)."""
 
 
-def stage_settings(recipe: Recipe, stage: str) -> dict[str, Any]:
+OPERATIONAL = frozenset({
+    "concurrency", "base_url", "base_urls", "serve_command", "serve_timeout_s", "api_key_env",
+    "save_steps", "save_total_limit", "report_to", "logging_steps", "eval_steps", "attn_implementation",
+})  # fmt: skip
+"""Keys that change how a stage runs, not what it makes: changing them does not make it stale."""
+
+
+def pipeline_origin(recipe: Recipe, stage: str) -> dict[str, str]:
+    """What the pipeline hands a stage besides the recipe: SFT's data, RFT's model."""
+    if stage == "sft":
+        return {"data": str(stage_dir(recipe, "hint-rft") / "d_seed.jsonl")}
+    if stage == "sft-start":
+        return {"data": str(stage_dir(recipe, "rft") / "d_start.jsonl")}
+    if stage == "rft":
+        return {"model": str(stage_dir(recipe, "sft") / "model")}
+    return {}
+
+
+def stage_settings(recipe: Recipe, stage: str, origin: dict[str, str] | None = None) -> dict[str, Any]:
+    """The recipe values a stage's outputs depend on, and where its data or model came from."""
     settings = recipe.to_dict()
+    chosen: dict[str, Any] = {}
+    for table in STAGE_TABLES[stage]:
+        values = settings[table]
+        chosen[table] = (
+            {k: v for k, v in values.items() if k not in OPERATIONAL} if isinstance(values, dict) else values
+        )
+    if "data" in chosen:  # a problem file is the same file however the recipe named it
+        chosen["data"]["problems"] = [
+            str(Path(p).resolve()) if Path(p).is_file() else p for p in chosen["data"]["problems"]
+        ]
+    origin = pipeline_origin(recipe, stage) if origin is None else origin
+    if origin:
+        chosen["from"] = {k: str(Path(v).resolve()) for k, v in origin.items()}
     # as a manifest holds them (through JSON: tuples become lists)
-    return json.loads(json.dumps({table: settings[table] for table in STAGE_TABLES[stage]}))
+    return json.loads(json.dumps(chosen))
 
 
 def write_manifest(
-    folder: Path, stage: str, recipe: Recipe, inputs: list[Path], counts: dict[str, Any], t0: float
+    folder: Path,
+    stage: str,
+    recipe: Recipe,
+    inputs: list[Path],
+    counts: dict[str, Any],
+    t0: float,
+    origin: dict[str, str] | None = None,
 ) -> None:
     """Mark a stage complete, with what it was made from: its settings and the hashes of its inputs.
 
     The stage before it counts as an input through its manifest, so a stage that is rerun makes
-    every later one stale (see `stage_state`).
+    every later one stale (see `stage_state`). `origin`: the data or model it was given, when not
+    the pipeline's own (`train sft --data`, `train rft --model`).
     """
     before = STAGES.index(stage) - 1
     if before >= 0:
@@ -71,10 +114,17 @@ def write_manifest(
         "inputs": {str(p): file_hash(p) for p in inputs if p.is_file()},
         "seconds": round(time.monotonic() - t0, 2),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "settings": stage_settings(recipe, stage),
+        "settings": stage_settings(recipe, stage, origin),
         "config": recipe.to_dict(),
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+def mark_started(recipe: Recipe, stage: str) -> None:
+    """Record the settings an unfinished stage runs with, so that a resume with others is caught."""
+    folder = stage_dir(recipe, stage)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "started.json").write_text(json.dumps(stage_settings(recipe, stage), indent=2) + "\n", encoding="utf-8")
 
 
 def is_complete(folder: Path) -> bool:
@@ -84,30 +134,49 @@ def is_complete(folder: Path) -> bool:
         return False
 
 
-def _changed_keys(old: Any, new: Any, where: str = "") -> list[str]:
+def _changed_keys(old: Any, new: Any, default: Any, where: str = "") -> list[str]:
+    """Keys whose value differs; a key the old record lacks differs only when set away from its default
+    (a field added since), and a key the new settings lack (a field removed since) does not count."""
     if isinstance(old, dict) and isinstance(new, dict):
-        keys = sorted(set(old) | set(new))
-        return [
-            k for key in keys for k in _changed_keys(old.get(key), new.get(key), f"{where}.{key}" if where else key)
-        ]
+        default = default if isinstance(default, dict) else {}
+        changed = []
+        for key in sorted(new):
+            name = f"{where}.{key}" if where else key
+            if key in old:
+                changed += _changed_keys(old[key], new[key], default.get(key), name)
+            elif key in default and new[key] != default[key]:
+                changed.append(name)
+        return changed
     return [] if old == new else [where]
 
 
 def stage_state(recipe: Recipe, stage: str) -> tuple[str, str]:
-    """("done" | "not run" | "stale", why): a complete stage is stale when the recipe tables it was made
-    with, or one of its inputs (the stage before it included), changed since."""
+    """("done" | "not run" | "stale", why): a stage is stale when the recipe values it was made (or, unfinished,
+    started) with, or one of its inputs (the stage before it included), changed since."""
     folder = stage_dir(recipe, stage)
+    now = stage_settings(recipe, stage)
+    defaults = stage_settings(Recipe(workdir=recipe.workdir), stage)
+
+    def changed(then: dict[str, Any]) -> str:
+        keys = _changed_keys(then, now, defaults)
+        more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
+        return f"{', '.join(keys[:3])}{more}" if keys else ""
+
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return "not run", ""
+        manifest = {}
     if not manifest.get("complete"):
-        return "not run", ""
+        try:
+            started = json.loads((folder / "started.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return "not run", ""
+        keys = changed(started)
+        return ("stale", f"it was started with other settings ({keys})") if keys else ("not run", "")
     if "settings" in manifest:  # (manifests before this check recorded none)
-        changed = _changed_keys(manifest["settings"], stage_settings(recipe, stage))
-        if changed:
-            more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
-            return "stale", f"the recipe changed ({', '.join(changed[:3])}{more})"
+        keys = changed(manifest["settings"])
+        if keys:
+            return "stale", f"the recipe changed ({keys})"
     for path, digest in manifest.get("inputs", {}).items():
         p = Path(path)
         if not p.is_file():
@@ -154,6 +223,11 @@ def check_overlap(recipe: Recipe, problems: list[Problem]) -> dict[str, Any]:
 
     d = recipe.data
     index = BenchmarkIndex.of_known_benchmarks(d.overlap_ngram)
+    if not index.names and not d.allow_overlap:
+        raise StartTuiError(
+            "No benchmark files were found to check the training problems against; set START_TUI_BENCHMARKS to "
+            "the folder start-tui eval reads, or set allow_overlap = true in [data] to train unchecked."
+        )
     found = index.overlaps(problems, d.overlap_share)
     by_benchmark = Counter(o.benchmark for o in found)
     if found and not d.allow_overlap:
@@ -175,9 +249,18 @@ def check_overlap(recipe: Recipe, problems: list[Problem]) -> dict[str, Any]:
     }
 
 
+_WRITING = threading.Lock()
+
+
 def _append(path: Path, row: dict[str, Any]) -> None:
-    with path.open("a", encoding="utf-8") as f:
-        f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    _append_rows(path, [row])
+
+
+def _append_rows(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Append whole lines (one lock for the sampling threads of every server)."""
+    text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    with _WRITING, path.open("a", encoding="utf-8") as f:
+        f.write(text)
 
 
 def _read(path: Path) -> list[dict[str, Any]]:
@@ -200,15 +283,61 @@ def sample_runs(
     concurrency: int,
     samples: int = 1,
     console: Console | None = None,
+    base_urls: list[str] | None = None,
 ) -> None:
     """Run each problem `samples` times with `opts`, grade, and append rows {id, mode, sample, correct, trace}.
 
     More than one sample goes through the batched path: a problem's samples are decoded together
-    and their rows are written together, so a resumed stage reruns only whole sets.
+    and their rows are written together, so a resumed stage reruns only whole sets. With several
+    `base_urls` the problems are shared among the servers, `concurrency` runs in flight on each.
+    A run the model server did not finish (it went away) is not recorded: the stage stops with one
+    sentence and a rerun resumes with the runs that are missing.
     """
     done = {(r["benchmark"], r["id"], r["mode"], r["sample"]) for r in _read(out)}
+    urls: list[str | None] = [*base_urls] if base_urls else [opts.base_url]
+    lost: list[str] = []
+    if len(urls) == 1:
+        _sample_on(problems, replace(opts, base_url=urls[0]), mode, out, concurrency, samples, done, console, lost)
+    else:
+        failed: list[BaseException] = []
+
+        def shard(i: int, url: str | None) -> None:
+            mine = problems[i :: len(urls)]
+            try:
+                _sample_on(mine, replace(opts, base_url=url), mode, out, concurrency, samples, done, console, lost)
+            except BaseException as exc:  # raised again below, on the stage's thread
+                failed.append(exc)
+
+        threads = [
+            threading.Thread(target=shard, args=(i, u), name=f"sample-{i}", daemon=True) for i, u in enumerate(urls)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            while t.is_alive():
+                t.join(0.2)
+        if failed:
+            raise failed[0]
+    if lost:
+        raise StartTuiError(
+            f"{len(lost)} {mode} runs were cut off by the model server ({lost[0]}); the runs that finished are "
+            f"kept in {out}, and running the stage again does the rest."
+        )
+
+
+def _sample_on(
+    problems: list[Problem],
+    opts: EngineOptions,
+    mode: str,
+    out: Path,
+    concurrency: int,
+    samples: int,
+    done: set[tuple[Any, ...]],
+    console: Console | None,
+    lost: list[str],
+) -> None:
     if samples > 1:
-        _sample_sets(problems, opts, mode, out, concurrency, samples, done, console)
+        _sample_sets(problems, opts, mode, out, concurrency, samples, done, console, lost)
         return
     with Sandbox() as grader:
         for k in range(samples):
@@ -217,6 +346,9 @@ def sample_runs(
                 continue
 
             def finished(o: Outcome, k: int = k) -> None:
+                if o.lost:
+                    lost.append(o.error or "the server went away")
+                    return
                 predicted, ok, note = grade(kind_of(o.problem.benchmark), o.problem, o.trace, grader)
                 _append(
                     out,
@@ -247,6 +379,7 @@ def _sample_sets(
     samples: int,
     done: set[tuple[Any, ...]],
     console: Console | None,
+    lost: list[str],
 ) -> None:
     todo = [p for p in problems if any((p.benchmark, p.id, mode, k) not in done for k in range(samples))]
     if not todo:
@@ -256,6 +389,10 @@ def _sample_sets(
 
         def finished(i: int, o: SetOutcome) -> None:
             problem = todo[i]
+            cut = [e for e in o.group.errors.values() if isinstance(e, BackendError)]
+            if cut:  # the set is written whole or not at all
+                lost.append(str(cut[0]))
+                return
             lines = []
             for k, run in enumerate(o.group.runs):
                 predicted, ok, note = grade(kind_of(problem.benchmark), problem, run.trace, grader)
@@ -273,8 +410,7 @@ def _sample_sets(
                         "trace": run.trace.to_json(),
                     }
                 )
-            with out.open("a", encoding="utf-8") as fh:
-                fh.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in lines))
+            _append_rows(out, lines)
             if console is not None:
                 right = sum(bool(row["correct"]) for row in lines)
                 console.print(f"  {mode} {problem.id}: {right}/{samples} samples right")
@@ -300,11 +436,16 @@ def stage_hint_infer(recipe: Recipe, console: Console) -> Path:
     if not problems:
         raise StartTuiError("The recipe's [data] gives no training problems.")
     overlap = check_overlap(recipe, problems)
+    g = recipe.generate
     opts = engine_options(recipe)
-    sample_runs(
-        problems, replace(opts, hints_enabled=False), "greedy", out, recipe.generate.concurrency, console=console
-    )
-    sample_runs(problems, opts, "hint", out, recipe.generate.concurrency, console=console)
+    placeholders = {"model": opts.model or str(embedded_model_path())} if g.serve_command else {}
+    urls = g.base_urls or ([g.base_url] if g.base_url else [])
+    with served(g.serve_command, placeholders, urls, folder, g.serve_timeout_s) as urls:
+        if g.serve_command is not None:  # sample from what the stage started
+            opts = replace(opts, backend="openai", model=None)
+        for mode in ("greedy", "hint"):
+            run_opts = replace(opts, hints_enabled=opts.hints_enabled and mode == "hint")
+            sample_runs(problems, run_opts, mode, out, g.concurrency, console=console, base_urls=urls)
     rows = _read(out)
     modes = Counter(f"{r['mode']}_{'right' if r['correct'] else 'wrong'}" for r in rows)
     inputs = [Path(s) for s in recipe.data.problems]
@@ -466,7 +607,7 @@ def stage_sft(
         f"{figures['seconds']} s, {figures['tokens_per_s_per_device']} tokens/s/device"
     )
     counts = {**lengths, "steps": figures["steps"], "train_loss": figures["train_loss"]}
-    write_manifest(folder, stage, recipe, [data], counts, t0)
+    write_manifest(folder, stage, recipe, [data], counts, t0, origin={"data": str(data)})
     return folder / "model"
 
 
@@ -527,6 +668,16 @@ def filter_rft(
     return kept, report
 
 
+def _exported(model: Path, gguf: Path) -> Path:
+    """The model folder as an f16 GGUF, made once (again when the folder's weights are newer)."""
+    from training.export import export
+
+    weights = [p.stat().st_mtime for p in model.glob("*.safetensors")]
+    if not gguf.is_file() or (weights and max(weights) > gguf.stat().st_mtime):
+        export(model, gguf, "f16")
+    return gguf
+
+
 def stage_rft(recipe: Recipe, console: Console, model: Path) -> Path:
     """Sample each problem K times with the fine-tuned model; keep the right, clean traces (`filter_rft`)."""
     t0 = time.monotonic()
@@ -546,7 +697,17 @@ def stage_rft(recipe: Recipe, console: Console, model: Path) -> Path:
     )
     problems = training_problems(recipe)
     overlap = check_overlap(recipe, problems)
-    sample_runs(problems, opts, "rft", samples_path, r.concurrency, samples=r.samples, console=console)
+    placeholders: dict[str, str] = {}
+    if r.serve_command is not None:
+        placeholders["model"] = str(model)
+        if "{gguf}" in r.serve_command:  # llama_cpp.server serves GGUF files: the fine-tuned model, exported once
+            placeholders["gguf"] = str(_exported(model, folder / "model-f16.gguf"))
+        opts = replace(opts, backend="openai", model=None)
+    urls = r.base_urls or ([r.base_url] if r.base_url else [])
+    with served(r.serve_command, placeholders, urls, folder, r.serve_timeout_s) as urls:
+        sample_runs(
+            problems, opts, "rft", samples_path, r.concurrency, samples=r.samples, console=console, base_urls=urls
+        )
     kept, report = filter_rft(_read(samples_path), recipe.filter, r.max_per_problem, r.near_duplicate)
     (folder / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     d_seed = stage_dir(recipe, "hint-rft") / "d_seed.jsonl"
@@ -560,8 +721,19 @@ def stage_rft(recipe: Recipe, console: Console, model: Path) -> Path:
         f"D_START: kept {len(kept)} of {report['samples']} samples (+ D_seed); "
         f"removed: {report['removed_by_rule'] or 'none'}"
     )
-    write_manifest(folder, "rft", recipe, [samples_path], {**report, "decontamination": overlap}, t0)
+    counts = {**report, "decontamination": overlap}
+    write_manifest(folder, "rft", recipe, [samples_path], counts, t0, origin={"model": str(model)})
     return out
+
+
+def _move_aside(folder: Path, stage: str) -> Path:
+    aside = folder.with_name(f"{stage}.stale-{time.strftime('%Y%m%d-%H%M%S')}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = folder.with_name(f"{stage}.stale-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
+    folder.rename(aside)
+    return aside
 
 
 def run_pipeline(recipe: Recipe, console: Console, until: str | None = None) -> None:
@@ -570,16 +742,20 @@ def run_pipeline(recipe: Recipe, console: Console, until: str | None = None) -> 
     if until is not None and until not in STAGES:
         raise StartTuiError(f"There is no stage {until!r}; the stages are {', '.join(STAGES)}.")
     stages = STAGES[: STAGES.index(until) + 1] if until else STAGES
+    ran = ""
     for stage in stages:
         folder = stage_dir(recipe, stage)
         state, why = stage_state(recipe, stage)
+        if ran and folder.exists():  # anything here was made from what the earlier stage made before
+            state, why = "stale", f"{ran} ran again before it"
         if state == "done":
             console.print(f"[dim]{stage}: done already ({folder / 'manifest.json'})[/]")
             continue
         if state == "stale":  # its outputs would be resumed from: they go aside, whole
-            aside = folder.with_name(f"{stage}.stale-{time.strftime('%Y%m%d-%H%M%S')}")
-            folder.rename(aside)
+            aside = _move_aside(folder, stage)
             console.print(f"{stage}: {why}; running it again (what it made before is in {aside})")
+        ran = ran or stage
+        mark_started(recipe, stage)
         console.rule(stage)
         if stage == "hint-infer":
             stage_hint_infer(recipe, console)
@@ -595,6 +771,13 @@ def run_pipeline(recipe: Recipe, console: Console, until: str | None = None) -> 
         else:
             cfg = recipe.second_sft or recipe.sft
             stage_sft(recipe, console, stage_dir(recipe, "rft") / "d_start.jsonl", "sft-start", cfg=cfg)
+    for stage in STAGES[len(stages) :] if ran else ():  # beyond --until: made from what is replaced now
+        folder = stage_dir(recipe, stage)
+        if folder.exists():
+            aside = _move_aside(folder, stage)
+            console.print(
+                f"{stage}: {ran} ran again before it; what it made is in {aside}, and it runs again next time"
+            )
     last = stage_dir(recipe, stages[-1])
     result = last / "model" if stages[-1].startswith("sft") else last
     console.print(f"pipeline done in {time.monotonic() - start:.0f} s: {result}")

@@ -50,8 +50,8 @@ class SandboxConfig:
     persist: bool = True
     """Keep variables across the calls of one session (notebook-like); False gives a fresh session per call."""
     display: bool = False
-    """Show the value of a cell's last bare expression, as a notebook does (the model's tool calls);
-    False runs each call as a script (graders, `start-tui exec`)."""
+    """Show the value of a cell's last bare expression, as a notebook does (the model's tool calls and
+    `start-tui exec`); False runs each call as a script (the graders, `start-tui exec --script`)."""
     language_layer: bool = True
     """Compile model code under the RestrictedPython policy; False runs it as plain Python (the process
     layer still holds it)."""

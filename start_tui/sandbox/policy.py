@@ -373,9 +373,9 @@ def compile_code(source: str | ast.Module, filename: str = "<sandbox>") -> types
     return result.code
 
 
-def compile_expression(tree: ast.Expression, filename: str = "<sandbox>") -> types.CodeType:
+def compile_expression(source: str, filename: str = "<sandbox>") -> types.CodeType:
     """A cell's last bare expression, compiled under the same policy, to show its value."""
-    result = compile_restricted_eval(tree, filename=filename, policy=SandboxPolicy)
+    result = compile_restricted_eval(source, filename=filename, policy=SandboxPolicy)
     if result.errors or result.code is None:
         raise CompileError("\n".join(result.errors) or "the code did not compile")
     return result.code

@@ -231,7 +231,7 @@ class Notebook:
                 error = _format_error(exc, self.cells)
         return error is None, error
 
-    def _split(self, code: str, name: str) -> tuple[str | ast.Module, ast.Expression | None]:
+    def _split(self, code: str, name: str) -> tuple[str | ast.Module, str | None]:
         """The cell, and apart from it its last statement when that is a bare expression to show.
 
         Without `display`, when the cell does not parse (the compiler then reports the error as it
@@ -249,7 +249,8 @@ class Notebook:
         if any(isinstance(node, ast.Name) and node.id == "print" for node in ast.walk(last)):
             return tree, None  # it prints already (and the policy's print is set up for whole cells)
         tree.body.pop()
-        return tree, ast.Expression(last.value)
+        # as source text (every RestrictedPython release compiles text), on its own line numbers
+        return tree, "\n" * (last.lineno - 1) + (ast.get_source_segment(code, last) or "None")
 
 
 __all__ = ["Notebook", "init", "prepare", "serve"]

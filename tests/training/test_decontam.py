@@ -44,6 +44,23 @@ def test_a_copied_or_edited_benchmark_problem_is_found_and_a_stock_phrase_is_not
     assert [o.problem.id for o in index.overlaps([stock], share=0.0)] == ["t"]  # open-r1's any-run rule
 
 
+def test_a_short_benchmark_problem_inside_a_longer_text_is_found():
+    index = BenchmarkIndex.of_known_benchmarks()
+    short = next(p for p in load_benchmark("math500").problems if len(p.problem.split()) < 8)
+    wrapped = _problem(f"Here is one for the class. {short.problem} Show your work, please.")
+    assert [(o.benchmark_id, o.share) for o in index.overlaps([wrapped])] == [(short.id, 1.0)]
+
+
+def test_without_benchmark_files_the_check_refuses_unless_allowed(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("START_TUI_BENCHMARKS", str(tmp_path / "none"))
+    recipe = Recipe()
+    recipe.data.problems = ["micro:6"]
+    with pytest.raises(StartTuiError, match=r"^No benchmark files were found .*START_TUI_BENCHMARKS"):
+        check_overlap(recipe, training_problems(recipe))
+    recipe.data.allow_overlap = True
+    assert check_overlap(recipe, training_problems(recipe))["benchmarks_checked"] == []
+
+
 def test_every_benchmark_problem_overlaps_itself():
     index = BenchmarkIndex.of_known_benchmarks()
     for name in ("aime24", "amc23", "gpqa", "livecodebench"):

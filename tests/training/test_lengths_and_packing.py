@@ -114,9 +114,26 @@ def test_over_long_traces_follow_the_policy_and_are_counted(tiny_dir: Path, tmp_
 
     cut = write_tokenized(tmp_path / "traces.jsonl", out, tok, max_length=limit, overlength="truncate")
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert (cut["examples"], cut["truncated"]) == (8, 3)
-    assert max(len(r["input_ids"]) for r in rows) == limit
+    # a cut in the model's own text ends there with a learned EOS; a cut anywhere else leaves it out
+    in_learned_text = sum(
+        encode_trace(t, tok)["labels"][limit - 1] != IGNORE
+        for t in traces
+        if len(encode_trace(t, tok)["labels"]) > limit
+    )
+    assert 0 < in_learned_text <= 3
+    assert (cut["examples"], cut["truncated"], cut["dropped_overlength"]) == (
+        5 + in_learned_text,
+        in_learned_text,
+        3 - in_learned_text,
+    )
+    assert max(len(r["input_ids"]) for r in rows) == (limit if in_learned_text else lengths[4])
     assert all(r["input_ids"][-1] == tok.eos_token_id == r["labels"][-1] for r in rows)
+    # a prompt longer than max_length is never cut into "prompt, then stop"
+    long_prompt = two_executions()
+    long_prompt.spans[0] = Span("prompt", "Let me compute the sum. " * 80)
+    save_traces(tmp_path / "long.jsonl", [long_prompt])
+    none = write_tokenized(tmp_path / "long.jsonl", out, tok, max_length=limit, overlength="truncate")
+    assert (none["examples"], none["truncated"], none["dropped_overlength"]) == (0, 0, 1)
 
     with pytest.raises(StartTuiError, match=r"traces\.jsonl:6 is \d+ tokens, over max_length \d+; raise max_length"):
         write_tokenized(tmp_path / "traces.jsonl", out, tok, max_length=limit, overlength="error")

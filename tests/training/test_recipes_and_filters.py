@@ -42,6 +42,14 @@ def test_bad_recipes_are_one_sentence(tmp_path: Path):
         ("[sft\n", "is not valid TOML"),
         ('[sft]\nadapter = "lorax"\n', r"adapter in \[sft\] of .* must be none, lora or qlora, not 'lorax'"),
         ('[sft]\nadapter = "lora"\nlora_target_modules = []\n', "needs lora_rank >= 1 and at least one"),
+        ('[sft]\noverlength = "cut"\n', r"overlength in \[sft\] of .* must be drop, truncate or error, not 'cut'"),
+        ("[sft]\nsave_steps = 0\n", r"needs save_steps > 0, eval_steps > 0 and eval_share in \[0, 1\)"),
+        (
+            '[sft]\npacking = true\nmicro_batch = 2\nattn_implementation = "flash_attention_2"\n',
+            r"packing with flash_attention_2 in \[sft\] of .* needs micro_batch = 1",
+        ),
+        ("[rft]\nmax_per_problem = 0\n", r"needs max_per_problem >= 1 and near_duplicate in \(0, 1\]"),
+        ("[data]\noverlap_share = 1.5\n", r"needs overlap_ngram >= 1 and overlap_share between 0 and 1"),
     ]
     for text, message in cases:
         bad.write_text(text)

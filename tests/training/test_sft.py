@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,6 +23,8 @@ from training.sft import train_sft
 
 pytest.importorskip("transformers")
 pytest.importorskip("datasets")
+
+ROOT = Path(__file__).resolve().parents[2]
 
 TINY = SFTConfig(
     learning_rate=3e-3,
@@ -190,3 +196,58 @@ def test_adapter_settings_a_run_cannot_honour_are_one_sentence(tiny_dir: Path, t
         train_sft(
             replace(TINY, adapter="lora", lora_target_modules=["wq"]), tiny_dir, tokenized, tmp_path / "w", cpu=True
         )
+
+
+def test_a_run_logs_to_tensorboard_evaluates_a_held_out_share_and_keeps_the_last_checkpoints(
+    tiny_dir: Path,
+    tokenized: Path,
+    tmp_path: Path,
+):
+    pytest.importorskip("tensorboard")
+    cfg = replace(
+        TINY, max_steps=6, save_steps=1 / 3, save_total_limit=2, eval_share=0.25, eval_steps=0.5,
+        report_to=["tensorboard"], gradient_checkpointing=SFTConfig().gradient_checkpointing,
+    )  # fmt: skip
+    out = tmp_path / "run"
+    figures = train_sft(cfg, tiny_dir, tokenized, out, cpu=True)
+    assert figures["steps"] == 6 and figures["examples"] == 6  # 2 of the 8 examples held out
+    assert figures["activation_checkpointing"]  # on by default, and really on in the trained model
+    assert len(figures["eval_losses"]) == 2 and all(loss > 0 for loss in figures["eval_losses"])  # steps 3 and 6
+    # a third of the run between checkpoints (2, 4, 6), the last two kept
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-4", "checkpoint-6"]
+    events = list(out.glob("runs/**/events.out.tfevents.*"))
+    assert events and any(e.stat().st_size > 0 for e in events)
+
+
+def test_sigterm_saves_a_checkpoint_and_the_same_command_resumes_from_it(
+    tiny_dir: Path,
+    tokenized: Path,
+    tmp_path: Path,
+):
+    cfg = replace(TINY, max_steps=400, save_steps=1000, learning_rate=1e-4)  # no checkpoint but the signal's
+    out = tmp_path / "run"
+    job = write_job(cfg, tiny_dir, tokenized, out, cpu=True)
+    cmd = launch_command(LaunchConfig(cpu=True), cfg, job)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 240
+        for line in proc.stdout:  # the Trainer prints each step's log line
+            if "'loss'" in line or '"loss"' in line:
+                break
+            assert time.monotonic() < deadline, "no step was logged"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=240)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err[-2000:]
+    [saved] = out.glob("checkpoint-*")
+    step = int(saved.name.split("-")[1])
+    assert 1 <= step < 400
+    assert f"SFT stopped on SIGTERM at step {step}; {saved} is saved" in err
+    assert not (out / "sft_figures.json").exists()  # not a finished run
+
+    again = train_sft(replace(cfg, max_steps=step + 2), tiny_dir, tokenized, out, cpu=True)
+    assert again["resumed_from"] == str(saved) and again["steps"] == step + 2
+    assert json.loads((out / "sft_figures.json").read_text())["steps"] == step + 2

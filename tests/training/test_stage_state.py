@@ -13,7 +13,15 @@ from start_tui.engine.events import Span
 from start_tui.engine.trace import Trace
 from training.cli import print_status
 from training.config import STAGES, Recipe
-from training.stages import run_pipeline, stage_dir, stage_state, write_manifest
+from training.stages import (
+    mark_started,
+    run_pipeline,
+    stage_dir,
+    stage_hint_rft,
+    stage_settings,
+    stage_state,
+    write_manifest,
+)
 
 
 def _runs_row(pid: str, mode: str, right: bool) -> dict:
@@ -65,7 +73,14 @@ def test_a_changed_recipe_or_input_runs_the_stage_again_and_later_stages_follow(
     [aside] = stage_dir(recipe, "hint-rft").parent.glob("hint-rft.stale-*")
     assert (aside / "d_seed.jsonl").is_file()  # what it made before is kept, whole
     assert stage_state(recipe, "hint-rft") == ("done", "")
-    state, why = stage_state(recipe, "sft")  # made from the hint-rft that was replaced
+    # the SFT made from the replaced D_seed went aside too (it runs again next time)
+    assert stage_state(recipe, "sft") == ("not run", "") and list(sft.parent.glob("sft.stale-*/manifest.json"))
+    # a stage run by hand (`start-tui train hint-rft`) makes the later ones stale through its manifest
+    sft.mkdir()
+    write_manifest(sft, "sft", recipe, [d_seed], {}, time.monotonic())
+    recipe.filter.max_repetition = 0.4
+    stage_hint_rft(recipe, console)
+    state, why = stage_state(recipe, "sft")
     assert state == "stale" and why == f"its input {stage_dir(recipe, 'hint-rft') / 'manifest.json'} changed"
 
     runs = stage_dir(recipe, "hint-infer") / "runs.jsonl"
@@ -73,3 +88,55 @@ def test_a_changed_recipe_or_input_runs_the_stage_again_and_later_stages_follow(
     assert stage_state(recipe, "hint-rft") == ("stale", f"its input {runs} changed")
     runs.unlink()
     assert stage_state(recipe, "hint-rft") == ("stale", f"its input {runs} is gone")
+
+
+def test_what_does_not_change_the_outputs_does_not_make_a_stage_stale(recipe: Recipe):
+    run_pipeline(recipe, Console(quiet=True), until="hint-rft")
+    recipe.generate.concurrency = 32  # how it runs, not what it makes
+    recipe.generate.base_urls = ["http://gpu01:8000/v1"]
+    recipe.sft.save_steps, recipe.sft.report_to = 0.05, ["tensorboard"]
+    assert _states(recipe)[:2] == ["done", "done"]
+    # a manifest from before a field existed: the field at its default is no change, set otherwise it is
+    path = stage_dir(recipe, "hint-rft") / "manifest.json"
+    manifest = json.loads(path.read_text())
+    del manifest["settings"]["filter"]["drop_timeouts"]
+    manifest["settings"]["filter"]["a_field_since_removed"] = 1
+    path.write_text(json.dumps(manifest))
+    assert stage_state(recipe, "hint-rft") == ("done", "")
+    recipe.filter.drop_timeouts = False
+    assert stage_state(recipe, "hint-rft") == ("stale", "the recipe changed (filter.drop_timeouts)")
+
+
+def test_a_problem_file_is_the_same_however_the_recipe_names_it(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("p.jsonl").write_text("")
+    relative, absolute = Recipe(), Recipe()
+    relative.data.problems, absolute.data.problems = ["p.jsonl"], [str(tmp_path / "p.jsonl")]
+    assert stage_settings(relative, "hint-infer") == stage_settings(absolute, "hint-infer")
+
+
+def test_a_stage_given_other_data_by_hand_is_not_taken_for_the_pipelines(recipe: Recipe, tmp_path: Path):
+    run_pipeline(recipe, Console(quiet=True), until="hint-rft")
+    sft = stage_dir(recipe, "sft")
+    sft.mkdir()
+    other = tmp_path / "other.jsonl"
+    other.write_text("")
+    write_manifest(sft, "sft", recipe, [other], {}, time.monotonic(), origin={"data": str(other)})  # train sft --data
+    state, why = stage_state(recipe, "sft")
+    assert state == "stale" and why.startswith("the recipe changed (from.data)")
+
+
+def test_an_unfinished_stage_is_resumed_only_with_its_settings_and_not_after_an_earlier_stage_ran(recipe: Recipe):
+    console = Console(quiet=True)
+    run_pipeline(recipe, console, until="hint-rft")
+    # an SFT that was started and cut off: its folder holds a checkpoint of the old D_seed
+    sft = stage_dir(recipe, "sft")
+    mark_started(recipe, "sft")
+    (sft / "model" / "checkpoint-3").mkdir(parents=True)
+    assert stage_state(recipe, "sft") == ("not run", "")  # resumable as it is
+    recipe.sft.learning_rate = 1e-5
+    assert stage_state(recipe, "sft") == ("stale", "it was started with other settings (sft.learning_rate)")
+    recipe.sft.learning_rate = Recipe().sft.learning_rate
+    recipe.filter.max_repetition = 0.5  # hint-rft runs again, so the cut-off SFT's checkpoint is of no use
+    run_pipeline(recipe, console, until="hint-rft")
+    assert not sft.exists() and list(sft.parent.glob("sft.stale-*/model/checkpoint-3"))

@@ -193,9 +193,10 @@ def test_the_settings_file_is_valid_toml_for_every_default():
 # --- the recipe ----------------------------------------------------------------------------------
 
 
-def test_the_recipe_generate_table_is_the_recipe_options_plus_concurrency():
+def test_the_recipe_generate_table_is_the_recipe_options_plus_how_they_are_served():
     keys = [f.name for f in fields(GenerateConfig)]
-    assert keys == [f.name for f in option_fields("recipe")] + ["concurrency"]
+    serving = ["concurrency", "serve_command", "base_urls", "serve_timeout_s"]
+    assert keys == [f.name for f in option_fields("recipe")] + serving
     assert "temperature" not in keys and "hints_enabled" not in keys  # greedy, and both runs are made
     assert GenerateConfig().max_tokens == 16384  # the recipe's own default
 

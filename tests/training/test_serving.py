@@ -17,7 +17,7 @@ from start_tui.errors import StartTuiError
 from tests.servers import LlamaServer, free_port
 from training.config import Recipe
 from training.serving import served
-from training.stages import stage_dir, stage_hint_infer
+from training.stages import stage_dir, stage_hint_infer, stage_rft
 
 SMOKE = Path(__file__).resolve().parents[2] / "training" / "recipes" / "smoke-problems.jsonl"
 
@@ -131,3 +131,26 @@ def test_a_server_killed_mid_stage_is_one_sentence_and_a_rerun_resumes(tmp_path:
         (pid, mode) for pid in ("sq50", "prod", "pow") for mode in ("greedy", "hint")
     )  # each run once: what was done before is kept, the rest was done now
     assert rows[: len(kept)] == kept
+
+
+def test_rft_serves_the_fine_tuned_model_itself_exported_to_gguf(tmp_path: Path):
+    from tests.tiny_lm import build_tiny_lm
+
+    model = build_tiny_lm(tmp_path / "sft-model")  # stands for the SFT stage's output folder
+    recipe = Recipe(workdir=str(tmp_path / "w"))
+    recipe.data.problems = [str(SMOKE)]
+    recipe.data.limit = 2
+    recipe.rft.samples, recipe.rft.max_tokens = 2, 8
+    recipe.rft.serve_command = (  # K requests at once: llama.cpp's server must not interrupt one for another
+        "{python} -m llama_cpp.server --model {gguf} --port {port} --n_ctx 1024 --verbose False "
+        "--interrupt_requests False"
+    )
+    stage_rft(recipe, Console(quiet=True), model)
+    rows = [json.loads(line) for line in (stage_dir(recipe, "rft") / "samples.jsonl").read_text().splitlines()]
+    gguf = stage_dir(recipe, "rft") / "model-f16.gguf"
+    assert gguf.is_file() and len(rows) == 4
+    assert {r["trace"]["meta"]["model"] for r in rows} == {str(gguf)}  # the exported fine-tuned model answered
+    made = gguf.stat().st_mtime
+    (stage_dir(recipe, "rft") / "samples.jsonl").unlink()
+    stage_rft(recipe, Console(quiet=True), model)
+    assert gguf.stat().st_mtime == made  # exported once

@@ -114,7 +114,14 @@ def run_train(args: argparse.Namespace) -> int:
         return 0
     try:
         from training.config import load_recipe
-        from training.stages import run_pipeline, stage_dir, stage_hint_infer, stage_hint_rft, stage_rft, stage_sft
+        from training.stages import (
+            pipeline_origin,
+            run_pipeline,
+            stage_hint_infer,
+            stage_hint_rft,
+            stage_rft,
+            stage_sft,
+        )
     except ImportError as exc:
         raise StartTuiError(
             f"start-tui train needs the training extras: pip install 'start-tui[train]' ({exc})."
@@ -130,10 +137,10 @@ def run_train(args: argparse.Namespace) -> int:
     elif args.stage == "hint-rft":
         stage_hint_rft(recipe, console)
     elif args.stage == "sft":
-        data = Path(args.data) if args.data else stage_dir(recipe, "hint-rft") / "d_seed.jsonl"
+        data = Path(args.data or pipeline_origin(recipe, "sft")["data"])
         stage_sft(recipe, console, data, print_only=args.print_only)
     elif args.stage == "rft":
-        stage_rft(recipe, console, Path(args.model) if args.model else stage_dir(recipe, "sft") / "model")
+        stage_rft(recipe, console, Path(args.model or pipeline_origin(recipe, "rft")["model"]))
     return 0
 
 

@@ -127,13 +127,6 @@ def mark_started(recipe: Recipe, stage: str) -> None:
     (folder / "started.json").write_text(json.dumps(stage_settings(recipe, stage), indent=2) + "\n", encoding="utf-8")
 
 
-def is_complete(folder: Path) -> bool:
-    try:
-        return bool(json.loads((folder / "manifest.json").read_text()).get("complete"))
-    except (OSError, ValueError):
-        return False
-
-
 def _changed_keys(old: Any, new: Any, default: Any, where: str = "") -> list[str]:
     """Keys whose value differs; a key the old record lacks differs only when set away from its default
     (a field added since), and a key the new settings lack (a field removed since) does not count."""
@@ -762,15 +755,15 @@ def run_pipeline(recipe: Recipe, console: Console, until: str | None = None) -> 
         elif stage == "hint-rft":
             stage_hint_rft(recipe, console)
         elif stage == "sft":
-            d_seed = stage_dir(recipe, "hint-rft") / "d_seed.jsonl"
+            d_seed = Path(pipeline_origin(recipe, stage)["data"])
             if not any(line.strip() for line in d_seed.read_text().splitlines()):
                 raise StartTuiError("D_seed is empty (see hint-rft/report.json); there is nothing to fine-tune on.")
             stage_sft(recipe, console, d_seed)
         elif stage == "rft":
-            stage_rft(recipe, console, stage_dir(recipe, "sft") / "model")
+            stage_rft(recipe, console, Path(pipeline_origin(recipe, stage)["model"]))
         else:
             cfg = recipe.second_sft or recipe.sft
-            stage_sft(recipe, console, stage_dir(recipe, "rft") / "d_start.jsonl", "sft-start", cfg=cfg)
+            stage_sft(recipe, console, Path(pipeline_origin(recipe, stage)["data"]), "sft-start", cfg=cfg)
     for stage in STAGES[len(stages) :] if ran else ():  # beyond --until: made from what is replaced now
         folder = stage_dir(recipe, stage)
         if folder.exists():

@@ -76,6 +76,17 @@ def add_train_parser(sub: Any) -> None:
                 choices=STAGES,
                 help="stop after this stage (default: run them all)",
             )
+            s.add_argument(
+                "--stage",
+                dest="stage_only",
+                choices=STAGES,
+                help="run this stage alone, once the stages before it are done (what each Slurm job runs)",
+            )
+            s.add_argument(
+                "--print-only",
+                action="store_true",
+                help="write a Slurm job for every stage and submit.sh, which chains them; run nothing",
+            )
         if name == "rft":
             s.add_argument("--model", help="the fine-tuned model folder (default: the recipe's sft output)")
     p.set_defaults(func=run_train)
@@ -130,8 +141,18 @@ def run_train(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     if args.stage == "status":
         print_status(recipe)
+    elif args.stage == "pipeline" and args.print_only:
+        from training.slurm import write_jobs
+
+        stages = list(STAGES[: STAGES.index(args.until) + 1] if args.until else STAGES)
+        if args.stage_only:
+            stages = [args.stage_only]
+        submit = write_jobs(recipe, Path(args.recipe), stages)
+        for stage in stages:
+            print(submit.parent / f"{stage}.sbatch")
+        console.print(f"submit them in order with: {submit}", markup=False)
     elif args.stage == "pipeline":
-        run_pipeline(recipe, console, until=args.until)
+        run_pipeline(recipe, console, until=args.until, only=args.stage_only)
     elif args.stage == "hint-infer":
         stage_hint_infer(recipe, console)
     elif args.stage == "hint-rft":

@@ -135,6 +135,15 @@ class SFTConfig:
     """Where the Trainer logs: tensorboard (installed with the train extra), wandb, mlflow, ...; [] for none."""
     attn_implementation: str = "auto"
     """transformers' attention: auto (its own choice), sdpa, eager, flash_attention_2, ..."""
+    loss_chunk: int = 0
+    """Tokens per chunk of the LM head and loss, each recomputed in the backward pass, so that the
+    [tokens x vocabulary] logits of a long trace never exist whole (0: off; e.g. 4096 for 16k-32k tokens)."""
+    liger: bool = False
+    """Liger's fused Triton kernels (RMSNorm, RoPE, SwiGLU, fused linear cross-entropy): a CUDA GPU and
+    the liger-kernel package."""
+    sequence_parallel: int = 1
+    """Ranks that share one sequence (DeepSpeed Ulysses through accelerate's ParallelismConfig): long
+    traces on GPUs; needs ZeRO-3 and a world size it divides."""
     max_steps: int = -1
     """Stop after this many optimizer steps (-1: run the epochs)."""
     logging_steps: int = 1
@@ -164,8 +173,31 @@ class LaunchConfig:
     master_port: int = 29500
     hostfile: str | None = None
     """deepspeed launcher: a hostfile (`host slots=8` per line) for many nodes."""
+    rdzv_id: str = "start-tui"
+    """torchrun on many nodes: the c10d rendezvous id (under Slurm: the job id)."""
     cpu: bool = False
     """Run the distributed path on CPU with gloo (tests, smoke runs)."""
+
+
+@dataclass
+class SlurmConfig:
+    """The job scripts `start-tui train pipeline --print-only` writes, one per stage, chained by submit.sh."""
+
+    partition: str | None = None
+    account: str | None = None
+    time: str = "48:00:00"
+    """Each job's time limit."""
+    generate_gpus: int = 0
+    """GPUs per generation job (hint-infer, rft) for the model its serve_command starts; 0: none asked."""
+    cpus_per_task: int | None = None
+    mem: str | None = None
+    """Memory per node, e.g. "512G"."""
+    python: str | None = None
+    """The interpreter each job runs start-tui with (default: the one that wrote the jobs)."""
+    setup: list[str] = field(default_factory=list)
+    """Shell lines each job runs first: module load, activating the environment."""
+    sbatch: list[str] = field(default_factory=list)
+    """More sbatch options for every job, e.g. ["--qos=high", "--exclusive"]."""
 
 
 @dataclass
@@ -212,6 +244,7 @@ class Recipe:
     rft: RFTConfig = field(default_factory=RFTConfig)
     second_sft: SFTConfig | None = None
     """SFT settings for the last stage (D_START); None: the same as `sft`."""
+    slurm: SlurmConfig = field(default_factory=SlurmConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -225,6 +258,7 @@ TABLES: dict[str, type] = {
     "launch": LaunchConfig,
     "rft": RFTConfig,
     "second_sft": SFTConfig,
+    "slurm": SlurmConfig,
 }
 """The recipe's tables and the dataclass each is read into."""
 
@@ -325,6 +359,12 @@ def _build(cls: type, data: Any, where: str) -> Any:
     return cls(**values)
 
 
+def recipe_from_dict(data: dict[str, Any], where: str = "the recipe") -> Recipe:
+    """A recipe again from `Recipe.to_dict()` (what a job file carries)."""
+    built: Recipe = _build(Recipe, {k: v for k, v in data.items() if v is not None}, where)
+    return built
+
+
 def load_recipe(path: str | Path) -> Recipe:
     p = Path(path)
     try:
@@ -362,10 +402,21 @@ def load_recipe(path: str | Path) -> Recipe:
     for table, sft in (("sft", recipe.sft), ("second_sft", recipe.second_sft)):
         if sft is not None and (sft.save_steps <= 0 or sft.eval_steps <= 0 or not 0 <= sft.eval_share < 1):
             raise StartTuiError(f"[{table}] of {p} needs save_steps > 0, eval_steps > 0 and eval_share in [0, 1).")
+        if sft is not None and (sft.loss_chunk < 0 or sft.sequence_parallel < 1):
+            raise StartTuiError(f"[{table}] of {p} needs loss_chunk >= 0 and sequence_parallel >= 1.")
+        if sft is not None and sft.loss_chunk and sft.liger:
+            raise StartTuiError(
+                f"[{table}] of {p} sets both loss_chunk and liger; Liger's fused loss chunks itself, keep one."
+            )
         if sft is not None and sft.packing and sft.micro_batch > 1 and sft.attn_implementation.startswith("flash"):
             raise StartTuiError(  # transformers finds flash-attention's sequence boundaries in one row only
                 f"packing with {sft.attn_implementation} in [{table}] of {p} needs micro_batch = 1 (pack longer rows)."
             )
+    slurm = recipe.slurm
+    if not all(isinstance(line, str) for line in (*slurm.setup, *slurm.sbatch)) or slurm.generate_gpus < 0:
+        raise StartTuiError(f"[slurm] of {p} needs setup and sbatch as lists of strings and generate_gpus >= 0.")
+    if recipe.launch.nnodes < 1 or recipe.launch.nproc_per_node < 1:
+        raise StartTuiError(f"[launch] of {p} needs nnodes >= 1 and nproc_per_node >= 1.")
     if recipe.rft.max_per_problem < 1 or not 0 < recipe.rft.near_duplicate <= 1:
         raise StartTuiError(f"[rft] of {p} needs max_per_problem >= 1 and near_duplicate in (0, 1].")
     if recipe.data.overlap_ngram < 1 or not 0 <= recipe.data.overlap_share <= 1:

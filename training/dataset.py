@@ -9,7 +9,7 @@ learned. The end-of-sequence token is appended and learned (the model learns to 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,43 +87,49 @@ def fit_length(
 
 
 def read_trace_records(path: str | Path) -> Iterator[tuple[int, Trace]]:
-    """(line number, trace) for each `{"trace": ...}` line; a malformed line is one clear error."""
+    """(line number, trace) for each `{"trace": ...}` line, read a line at a time; a malformed line is
+    one clear error."""
     p = Path(path)
     try:
-        lines = p.read_text(encoding="utf-8").splitlines()
+        f = p.open(encoding="utf-8")
     except FileNotFoundError:
         raise StartTuiError(f"The dataset {str(p)!r} does not exist.") from None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    except OSError as exc:
+        raise StartTuiError(f"The dataset {str(p)!r} cannot be read ({exc}).") from None
+    with f:
+        number = 0
         try:
-            obj = json.loads(line)
-            yield number, Trace.from_json(obj["trace"])
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            why = exc.msg if isinstance(exc, json.JSONDecodeError) else f"{type(exc).__name__}: {exc}"
-            raise StartTuiError(f"{p}:{number} is not a trace record ({why}).") from None
+            for number, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                    yield number, Trace.from_json(obj["trace"])
+                except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+                    why = exc.msg if isinstance(exc, json.JSONDecodeError) else f"{type(exc).__name__}: {exc}"
+                    raise StartTuiError(f"{p}:{number} is not a trace record ({why}).") from None
+        except UnicodeDecodeError as exc:
+            raise StartTuiError(f"{p}:{number + 1} is not UTF-8 text ({exc.reason}).") from None
 
 
-def pack(rows: list[dict[str, list[int]]], max_length: int) -> list[dict[str, list[int]]]:
-    """Concatenate examples into sequences of at most max_length tokens (greedy, in order).
+def pack(rows: Iterable[dict[str, list[int]]], max_length: int) -> Iterator[dict[str, list[int]]]:
+    """Concatenate examples into sequences of at most max_length tokens (greedy, in order), as they come.
 
     Each example keeps its own positions (`position_ids` restart at 0), from which transformers
     builds a block-diagonal causal mask (and flash-attention its varlen boundaries), so an example
     attends only to itself and its logits are the ones it has alone. The first token of each
     example carries no label: the token before it belongs to another example.
     """
-    out: list[dict[str, list[int]]] = []
     cur: dict[str, list[int]] = {"input_ids": [], "labels": [], "position_ids": []}
     for row in rows:
         if cur["input_ids"] and len(cur["input_ids"]) + len(row["input_ids"]) > max_length:
-            out.append(cur)
+            yield cur
             cur = {"input_ids": [], "labels": [], "position_ids": []}
         cur["input_ids"] += row["input_ids"]
         cur["labels"] += [IGNORE, *row["labels"][1:]]
         cur["position_ids"] += list(range(len(row["input_ids"])))
     if cur["input_ids"]:
-        out.append(cur)
-    return out
+        yield cur
 
 
 class Collator:
@@ -160,6 +166,48 @@ def _percentile(values: list[int], q: float) -> int:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0
 
 
+class _RowWriter:
+    """Rows to a file as they come: an Arrow stream (`.arrow`, what datasets memory-maps) or JSONL."""
+
+    BATCH = 512
+
+    def __init__(self, path: Path, packed: bool) -> None:
+        self.path, self.count = path, 0
+        self.rows: list[dict[str, list[int]]] = []
+        self.arrow = path.suffix == ".arrow"
+        self.columns = ["input_ids", "labels", *(["position_ids"] if packed else [])]
+        self.file: Any = None
+        if self.arrow:
+            import pyarrow as pa
+
+            self.schema = pa.schema([(c, pa.list_(pa.int32())) for c in self.columns])
+            self.file = pa.ipc.new_stream(str(path), self.schema)
+        else:
+            self.file = path.open("w", encoding="utf-8")
+
+    def add(self, row: dict[str, list[int]]) -> None:
+        self.count += 1
+        if not self.arrow:
+            self.file.write(json.dumps(row) + "\n")
+            return
+        self.rows.append(row)
+        if len(self.rows) >= self.BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if self.rows:
+            columns = [pa.array([r[c] for r in self.rows], type=pa.list_(pa.int32())) for c in self.columns]
+            self.file.write_batch(pa.record_batch(columns, schema=self.schema))
+            self.rows = []
+
+    def close(self) -> None:
+        if self.arrow:
+            self._flush()
+        self.file.close()
+
+
 def write_tokenized(
     traces_path: str | Path,
     out_path: str | Path,
@@ -169,50 +217,79 @@ def write_tokenized(
     packing: bool = False,
     overlength: str = "drop",
 ) -> dict[str, Any]:
-    """Tokenize a trace file into a JSONL of `input_ids`/`labels` rows (loadable with datasets' json).
+    """Tokenize a trace file into rows of `input_ids`/`labels` (`position_ids` when packed): an Arrow
+    stream for a `.arrow` path (datasets memory-maps it: no rank copies it), else JSONL.
 
-    Returns the figures for the stage's manifest: examples kept, the over-length ones and what was
-    done with them, traces with nothing to learn, and token lengths (p50, p95, max) before fitting.
+    One trace at a time is read, tokenized, packed and written, so memory stays flat however long the
+    file is (only the token lengths are kept, for the percentiles). Returns the figures for the
+    stage's manifest: examples kept, the over-length ones and what was done with them, traces with
+    nothing to learn, and token lengths (p50, p95, max) before fitting.
     """
     if overlength not in OVERLENGTH:
         raise StartTuiError(f"overlength is one of {', '.join(OVERLENGTH)}, not {overlength!r}.")
-    rows: list[dict[str, list[int]]] = []
     lengths: list[int] = []
-    over = empty = dropped = 0
-    for number, trace in read_trace_records(traces_path):
-        row = encode_trace(trace, tokenizer, mask_hints)
-        lengths.append(len(row["input_ids"]))
-        if max_length is not None and len(row["input_ids"]) > max_length:
-            over += 1
-            if overlength == "error":
-                raise StartTuiError(
-                    f"{traces_path}:{number} is {len(row['input_ids'])} tokens, over max_length {max_length}; "
-                    "raise max_length, or set overlength to drop or truncate in [sft]."
-                )
-        fitted = fit_length(row, max_length, overlength, tokenizer.eos_token_id)
-        if fitted is None:
-            dropped += 1
-            continue
-        if not any(label != IGNORE for label in fitted["labels"]):
-            empty += 1
-            continue
-        rows.append(fitted)
-    examples = len(rows)
-    if packing and max_length:
-        rows = pack(rows, max_length)
-    with Path(out_path).open("w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r) + "\n")
+    counts = {"over": 0, "empty": 0, "dropped": 0, "examples": 0}
+
+    def examples() -> Iterator[dict[str, list[int]]]:
+        for number, trace in read_trace_records(traces_path):
+            row = encode_trace(trace, tokenizer, mask_hints)
+            lengths.append(len(row["input_ids"]))
+            if max_length is not None and len(row["input_ids"]) > max_length:
+                counts["over"] += 1
+                if overlength == "error":
+                    raise StartTuiError(
+                        f"{traces_path}:{number} is {len(row['input_ids'])} tokens, over max_length {max_length}; "
+                        "raise max_length, or set overlength to drop or truncate in [sft]."
+                    )
+            fitted = fit_length(row, max_length, overlength, tokenizer.eos_token_id)
+            if fitted is None:
+                counts["dropped"] += 1
+                continue
+            if not any(label != IGNORE for label in fitted["labels"]):
+                counts["empty"] += 1
+                continue
+            counts["examples"] += 1
+            yield fitted
+
+    packed = bool(packing and max_length)
+    out = Path(out_path)
+    writer = _RowWriter(out, packed)
+    try:
+        for row in pack(examples(), max_length) if packed and max_length else examples():
+            writer.add(row)
+    except BaseException:
+        writer.close()
+        out.unlink(missing_ok=True)  # no half-written data set that a later run could take as whole
+        raise
+    writer.close()
     return {
-        "examples": examples,
-        "sequences": len(rows),
-        "overlength": over,
+        "examples": counts["examples"],
+        "sequences": writer.count,
+        "overlength": counts["over"],
         "overlength_policy": overlength,
-        "dropped_overlength": dropped,
-        "truncated": over - dropped,
-        "nothing_to_learn": empty,
+        "dropped_overlength": counts["dropped"],
+        "truncated": counts["over"] - counts["dropped"],
+        "nothing_to_learn": counts["empty"],
         "max_length": max_length,
         "tokens_p50": _percentile(lengths, 0.5),
         "tokens_p95": _percentile(lengths, 0.95),
         "tokens_max": max(lengths, default=0),
     }
+
+
+def load_tokenized(path: str | Path) -> Any:
+    """The tokenized rows as a datasets Dataset: an Arrow file memory-mapped (every rank shares the
+    page cache), a JSONL file read through datasets' json loader."""
+    from datasets import Dataset, load_dataset
+
+    p = Path(path)
+    if p.suffix == ".arrow":
+        return Dataset.from_file(str(p))
+    return load_dataset("json", data_files=str(p), split="train")
+
+
+def token_count(data: Any) -> int:
+    """Tokens in a Dataset's `input_ids`, counted by Arrow without making Python lists."""
+    import pyarrow.compute as pc
+
+    return int(pc.sum(pc.list_value_length(data.data.column("input_ids"))).as_py() or 0)

@@ -1,7 +1,9 @@
 """The command that runs `training.sft` in every rank: torchrun, the deepspeed launcher or accelerate.
 
-`start-tui train sft` prints the command before running it, so the same line can go into a job
-script (see `training/slurm/sft.sbatch`).
+One machine starts its own ranks. Many nodes run torchrun with a c10d rendezvous: inside a Slurm
+allocation `node_command` wraps it in `srun` (one torchrun per node, the rendezvous on the first node);
+elsewhere the same line runs on every node by hand (`start-tui train sft --print-only` prints it), and
+anything else is refused with that route. `start-tui train` prints the command before running it.
 """
 
 from __future__ import annotations
@@ -9,17 +11,28 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import socket
 import subprocess
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
 from start_tui.errors import StartTuiError
-from training.config import LaunchConfig, SFTConfig
+from training.config import LaunchConfig, Recipe, SFTConfig
 from training.sft import deepspeed_config
 
 
-def write_job(cfg: SFTConfig, model_dir: Path, tokenized: Path, output_dir: Path, cpu: bool) -> Path:
+def write_job(
+    cfg: SFTConfig,
+    model_dir: Path,
+    tokenized: Path,
+    output_dir: Path,
+    cpu: bool,
+    stage: dict[str, object] | None = None,
+) -> Path:
+    """The job every rank reads. `stage`: what rank 0 needs to write the stage's manifest when the
+    training ends ({name, recipe, data, counts, started}), so that however the job was started
+    (here, by srun on many nodes, by hand on each node) the pipeline then sees the stage as done."""
     output_dir.mkdir(parents=True, exist_ok=True)
     job = output_dir / "job.json"
     payload = {
@@ -28,16 +41,31 @@ def write_job(cfg: SFTConfig, model_dir: Path, tokenized: Path, output_dir: Path
         "tokenized": str(tokenized),
         "output_dir": str(output_dir),
         "cpu": cpu,
+        "stage": stage,
     }
     job.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     return job
 
 
-def launch_command(launch: LaunchConfig, sft: SFTConfig, job: Path) -> list[str]:
-    """The argv that starts every rank of the SFT job (the local process for launcher 'none')."""
+def launch_command(
+    launch: LaunchConfig, sft: SFTConfig, job: Path, rdzv_host: str | None = None, rdzv_id: str | None = None
+) -> list[str]:
+    """The argv that starts this node's ranks of the SFT job (the local process for launcher 'none').
+
+    torchrun on more than one node (or given `rdzv_host`) joins a c10d rendezvous at
+    `rdzv_host or master_addr` : `master_port`: the same line on every node, node ranks assigned there.
+    """
     module = ["-m", "training.sft", "--job", str(job)]
     if launch.launcher == "none":
         return [sys.executable, *module]
+    if launch.launcher == "torchrun" and (launch.nnodes > 1 or rdzv_host):
+        return [
+            *(sys.executable, "-m", "torch.distributed.run"),
+            *("--nproc_per_node", str(launch.nproc_per_node), "--nnodes", str(launch.nnodes)),
+            *("--rdzv_backend", "c10d", "--rdzv_endpoint", f"{rdzv_host or launch.master_addr}:{launch.master_port}"),
+            *("--rdzv_id", rdzv_id or launch.rdzv_id),
+            *module,
+        ]
     if launch.launcher == "torchrun":
         return [
             *(sys.executable, "-m", "torch.distributed.run"),
@@ -65,6 +93,65 @@ def launch_command(launch: LaunchConfig, sft: SFTConfig, job: Path) -> list[str]
             cmd += ["--cpu"]
         return [*cmd, *module]
     raise StartTuiError(f"There is no launcher {launch.launcher!r}; use none, torchrun, deepspeed or accelerate.")
+
+
+def in_slurm_job() -> bool:
+    """Inside the batch script of a Slurm allocation (not inside one of its steps)."""
+    return "SLURM_JOB_ID" in os.environ and "SLURM_STEP_ID" not in os.environ
+
+
+def slurm_nodes() -> list[str]:
+    """The allocation's host names, the batch host (where the rendezvous is hosted) first."""
+    listed = os.environ.get("SLURM_JOB_NODELIST", "")
+    try:
+        names = subprocess.run(
+            ["scontrol", "show", "hostnames", listed], capture_output=True, text=True, check=True, timeout=60
+        ).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        names = []
+    here = os.environ.get("SLURMD_NODENAME") or socket.gethostname()
+    return [here, *(n for n in names if n != here)] if here in names or not names else names
+
+
+def check_launch(recipe: Recipe) -> None:
+    """Refuse, in one sentence with the route to take, a launch this process cannot start on every node."""
+    launch = recipe.launch
+    if launch.nnodes == 1 or launch.launcher == "none":
+        return
+    if launch.launcher == "deepspeed" and launch.hostfile and not in_slurm_job():
+        return  # the deepspeed runner reaches the hostfile's nodes itself (pdsh or ssh)
+    if in_slurm_job():
+        have = int(os.environ.get("SLURM_JOB_NUM_NODES") or os.environ.get("SLURM_NNODES") or 1)
+        if launch.launcher != "torchrun":
+            raise StartTuiError(
+                f'Under Slurm, SFT on {launch.nnodes} nodes runs through torchrun: set launcher = "torchrun" '
+                "in [launch] (srun starts one torchrun per node)."
+            )
+        if have < launch.nnodes:
+            raise StartTuiError(
+                f"[launch] asks for {launch.nnodes} nodes and this Slurm allocation has {have}; submit the job "
+                f"with --nodes={launch.nnodes} (start-tui train pipeline --print-only writes it so)."
+            )
+        return
+    raise StartTuiError(
+        f"[launch] asks for {launch.nnodes} nodes and this command starts the ranks of this machine only: "
+        "submit the Slurm jobs that `start-tui train pipeline --recipe R --print-only` writes, or run the line "
+        "that `start-tui train sft --recipe R --print-only` prints on every node."
+    )
+
+
+def node_command(recipe: Recipe, sft: SFTConfig, job: Path) -> list[str]:
+    """What this process runs to start the SFT job: on many nodes under Slurm, srun starts a torchrun on
+    each node of the allocation, joined by a c10d rendezvous on the batch host."""
+    launch = recipe.launch
+    if launch.launcher == "torchrun" and in_slurm_job():
+        nodes = launch.nnodes
+        inner = launch_command(launch, sft, job, rdzv_host=slurm_nodes()[0], rdzv_id=os.environ["SLURM_JOB_ID"])
+        step = ["srun", f"--nodes={nodes}", f"--ntasks={nodes}", "--ntasks-per-node=1", "--kill-on-bad-exit=1"]
+        if os.environ.get("SLURM_CPUS_PER_TASK"):  # srun does not take the job's CPUs per task itself (22.05 on)
+            step.append(f"--cpus-per-task={os.environ['SLURM_CPUS_PER_TASK']}")
+        return [*step, *inner]
+    return launch_command(launch, sft, job)
 
 
 def run_launch(cmd: list[str], cpu: bool, echo: bool = True, ranks_per_node: int = 1) -> None:

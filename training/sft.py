@@ -20,7 +20,7 @@ from typing import Any
 
 from start_tui.errors import StartTuiError
 from training.config import SFTConfig
-from training.dataset import Collator
+from training.dataset import Collator, load_tokenized, token_count
 from training.export import TOKENIZER_SIDECAR
 
 HERE = Path(__file__).resolve().parent
@@ -45,7 +45,7 @@ def last_checkpoint(output_dir: Path) -> str | None:
     return str(points[-1]) if points else None
 
 
-def labelled_logits_trainer() -> type[Any]:
+def labelled_logits_trainer(loss_chunk: int = 0, fused: bool = False) -> type[Any]:
     """transformers' Trainer, computing the LM head only where a token carries a label.
 
     SFT on reasoning traces puts no loss on the prompt and the interpreter outputs, and the vocabulary
@@ -54,6 +54,11 @@ def labelled_logits_trainer() -> type[Any]:
     matching `shift_labels`, so the loss is the one the full logits give (same token normalization),
     for a fraction of the work and memory. Models whose forward takes no `logits_to_keep` get the
     usual full-logits loss.
+
+    `loss_chunk` > 0: the LM head and the loss go `loss_chunk` labelled tokens at a time, each chunk
+    recomputed in the backward pass (activation checkpointing), so the [tokens x vocabulary] logits of
+    a 32k-token trace never exist whole; the loss and its gradients are the full loss's. `fused`: Liger's
+    fused linear cross-entropy computes the loss (it never makes the logits either), untouched here.
     """
     import inspect
 
@@ -66,7 +71,24 @@ def labelled_logits_trainer() -> type[Any]:
             model: Any = self.model
             inner = model.get_base_model() if hasattr(model, "get_base_model") else model  # peft
             forward = getattr(inner, "forward", None)  # a peft model passes the keyword on to it
-            self.slices_logits = forward is not None and "logits_to_keep" in inspect.signature(forward).parameters
+            self.slices_logits = (
+                not fused and forward is not None and "logits_to_keep" in inspect.signature(forward).parameters
+            )
+            self.loss_chunk = loss_chunk
+            self.softcap: float | None = None
+            if loss_chunk:
+                config = inner.config
+                scales = (getattr(config, "logit_scale", None), getattr(config, "logits_scaling", None))
+                if any(scale not in (None, 1.0) for scale in scales):
+                    raise StartTuiError(
+                        f"loss_chunk does not know how {config.model_type} scales its logits; set loss_chunk = 0."
+                    )
+                if not self.slices_logits:
+                    raise StartTuiError(
+                        f"loss_chunk needs a model whose forward takes logits_to_keep; {config.model_type}'s does not."
+                    )
+                self.softcap = getattr(config, "final_logit_softcapping", None)
+                self.head = inner.get_output_embeddings()
 
         def compute_loss(
             self,
@@ -78,12 +100,57 @@ def labelled_logits_trainer() -> type[Any]:
             labels = inputs.get("labels")
             # evaluation asks for the outputs too, but only its loss is kept (prediction_loss_only)
             only_loss = not return_outputs or self.args.prediction_loss_only
-            if labels is not None and only_loss and self.slices_logits:
+            parallel = getattr(self.accelerator, "parallelism_config", None)
+            sharded = parallel is not None and getattr(
+                parallel, "sp_enabled", False
+            )  # the sequence is split: its own loss
+            if labels is not None and only_loss and self.slices_logits and not sharded:
                 shifted = torch.nn.functional.pad(labels, (0, 1), value=-100)[:, 1:]
                 keep = shifted != -100
                 if bool(keep.any()):
+                    if self.loss_chunk:
+                        kept = {**inputs, "logits_to_keep": keep}
+                        return self._chunked_loss(model, kept, shifted[keep], return_outputs, num_items_in_batch)
                     inputs = {**inputs, "logits_to_keep": keep, "shift_labels": shifted[keep]}
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+
+        def _chunked_loss(
+            self, model: Any, inputs: dict[str, Any], targets: Any, return_outputs: bool, num_items_in_batch: Any
+        ) -> Any:
+            """The model runs as usual (through its DDP or DeepSpeed wrapper) up to the LM head, which
+            is handed no tokens: its input, the labelled hidden states, goes through the head here."""
+            from torch.utils.checkpoint import checkpoint
+
+            captured: list[Any] = []
+            head, softcap, chunk = self.head, self.softcap, self.loss_chunk
+
+            def take(module: Any, args: tuple[Any, ...]) -> Any:
+                if captured:  # the chunks below call the head themselves
+                    return None
+                captured.append(args[0])
+                return (args[0][..., :0, :], *args[1:])
+
+            def chunk_loss(hidden: Any, target: Any) -> Any:
+                logits = head(hidden).float()  # as transformers' causal-LM loss: in float32
+                if softcap is not None:
+                    logits = torch.tanh(logits / softcap) * softcap
+                return torch.nn.functional.cross_entropy(logits, target, ignore_index=-100, reduction="sum")
+
+            def loss_func(outputs: Any, labels: Any, num_items_in_batch: Any = None) -> Any:
+                hidden = captured[0].reshape(-1, captured[0].shape[-1])
+                total = sum(
+                    checkpoint(chunk_loss, hidden[i : i + chunk], targets[i : i + chunk], use_reentrant=False)
+                    for i in range(0, hidden.shape[0], chunk)
+                )
+                return total / (num_items_in_batch if num_items_in_batch is not None else targets.numel())
+
+            hook = head.register_forward_pre_hook(take)
+            saved, self.compute_loss_func = self.compute_loss_func, loss_func
+            try:  # the Trainer's own scaling (gradient accumulation, tokens across devices) applies as usual
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            finally:
+                self.compute_loss_func = saved
+                hook.remove()
 
     return LabelledLogitsTrainer
 
@@ -124,6 +191,50 @@ def stop_on_signal_callback() -> Any:
             return control
 
     return StopOnSignal()
+
+
+def memory_kernels(cfg: SFTConfig, use_cpu: bool) -> bool:
+    """Whether Liger's kernels are used; asking for them where they cannot run is one sentence."""
+    import importlib.util
+
+    if not cfg.liger:
+        return False
+    if use_cpu:
+        raise StartTuiError("liger = true needs a CUDA GPU (Liger's kernels are Triton); set liger = false on the CPU.")
+    if importlib.util.find_spec("liger_kernel") is None:
+        raise StartTuiError("liger = true needs the liger-kernel package: pip install liger-kernel.")
+    return True
+
+
+def parallelism_config(cfg: SFTConfig, world: int, use_cpu: bool) -> Any:
+    """accelerate's ParallelismConfig for sequence parallelism (DeepSpeed Ulysses), or None for sequence_parallel 1.
+
+    Each sequence is split among `sequence_parallel` ranks and attention is computed with an all-to-all
+    over heads, so a 32k-token trace costs each GPU a share of its activations.
+    """
+    if cfg.sequence_parallel == 1:
+        return None
+    sp = cfg.sequence_parallel
+    if use_cpu:
+        raise StartTuiError(
+            f"sequence_parallel = {sp} runs on CUDA GPUs only (DeepSpeed Ulysses); set it to 1 on the CPU."
+        )
+    if cfg.deepspeed in ("", "none"):
+        raise StartTuiError(f'sequence_parallel = {sp} runs through DeepSpeed; set deepspeed = "zero3" in [sft].')
+    if world % sp:
+        raise StartTuiError(f"sequence_parallel = {sp} must divide the world size ({world} ranks).")
+    attention = cfg.attn_implementation if cfg.attn_implementation != "auto" else "sdpa"
+    if attention not in ("sdpa", "flash_attention_2", "flash_attention_3"):
+        raise StartTuiError(
+            f"sequence_parallel needs attn_implementation sdpa or flash_attention_2 (or _3), not {attention}."
+        )
+    try:
+        from accelerate import ParallelismConfig
+        from accelerate.utils import DeepSpeedSequenceParallelConfig
+    except ImportError:
+        raise StartTuiError("sequence_parallel needs accelerate 1.12 or newer (its ParallelismConfig).") from None
+    handler = DeepSpeedSequenceParallelConfig(sp_seq_length_is_variable=True, sp_attn_implementation=attention)
+    return ParallelismConfig(sp_size=sp, sp_backend="deepspeed", sp_handler=handler)
 
 
 def load_for_training(cfg: SFTConfig, model_path: Path, *, use_cpu: bool, bf16: bool) -> Any:
@@ -191,11 +302,10 @@ def train_sft(
     cpu: bool = False,
     resume: bool = True,
 ) -> dict[str, Any]:
-    """Train on a tokenized JSONL; save the model and tokenizer in `output_dir`; return the figures."""
+    """Train on tokenized rows (Arrow or JSONL); save the model and tokenizer in `output_dir`; return the figures."""
     import datasets
     import torch
     import transformers
-    from datasets import load_dataset
     from transformers import AutoTokenizer, TrainingArguments
 
     transformers.utils.logging.set_verbosity_warning()
@@ -213,8 +323,10 @@ def train_sft(
     per_step = cfg.micro_batch * world
     accumulation = max(1, math.ceil(cfg.global_batch / per_step))
     bf16 = cfg.bf16 and not use_cpu and torch.cuda.is_bf16_supported()
+    fused = memory_kernels(cfg, use_cpu)
+    parallel = parallelism_config(cfg, world, use_cpu)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
-    data = load_dataset("json", data_files=str(tokenized), split="train")
+    data = load_tokenized(tokenized)
     if len(data) == 0:
         raise StartTuiError(f"The tokenized dataset {str(tokenized)!r} is empty; nothing to train on.")
     held: Any = None
@@ -250,6 +362,8 @@ def train_sft(
         ddp_backend="gloo" if use_cpu and world > 1 else None,
         remove_unused_columns=False,
         disable_tqdm=True,
+        use_liger_kernel=fused,
+        **({"parallelism_config": parallel} if parallel is not None else {}),
     )
     _ = args.device  # sets up torch.distributed (gloo on CPU) before ZeRO-3 partitions the weights at load
     if ds_config is not None and world > 1:
@@ -260,7 +374,7 @@ def train_sft(
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     collator = Collator(pad_id if pad_id is not None else 0)
     stop = stop_on_signal_callback()
-    trainer = labelled_logits_trainer()(
+    trainer = labelled_logits_trainer(cfg.loss_chunk, fused=fused)(
         model=model, args=args, train_dataset=data, eval_dataset=held, data_collator=collator, callbacks=[stop]
     )
     checkpoint = last_checkpoint(out) if resume else None
@@ -278,7 +392,7 @@ def train_sft(
         tokenizer.save_pretrained(out)
         if (model_path / TOKENIZER_SIDECAR).is_file():  # the base GGUF's tokenizer, for `start-tui train export`
             shutil.copy(model_path / TOKENIZER_SIDECAR, out / TOKENIZER_SIDECAR)
-    tokens = sum(len(ids) for ids in data["input_ids"]) * (trainer.state.epoch or 0)  # all ranks together
+    tokens = token_count(data) * (trainer.state.epoch or 0)  # all ranks together
     start = int(checkpoint.rsplit("-", 1)[-1]) if checkpoint else 0
     losses = [float(h["loss"]) for h in trainer.state.log_history if "loss" in h and h.get("step", 0) > start]
     eval_losses = [
@@ -305,6 +419,9 @@ def train_sft(
         "device": "cpu" if use_cpu else "cuda",
         "bf16": bf16,
         "activation_checkpointing": bool(checkpointing),
+        "loss_chunk": cfg.loss_chunk,
+        "liger": fused,
+        "sequence_parallel": cfg.sequence_parallel,
         "examples": len(data),
         "tokens_per_s_per_device": round(tokens / seconds / world, 1) if tokens and seconds else None,
         "config": asdict(cfg),
@@ -321,7 +438,13 @@ def main() -> None:
     args = parser.parse_args()
     job = json.loads(Path(args.job).read_text(encoding="utf-8"))
     try:
-        train_sft(SFTConfig(**job["config"]), job["model_dir"], job["tokenized"], job["output_dir"], cpu=job["cpu"])
+        figures = train_sft(
+            SFTConfig(**job["config"]), job["model_dir"], job["tokenized"], job["output_dir"], cpu=job["cpu"]
+        )
+        if job.get("stage") and int(os.environ.get("RANK", "0")) == 0:
+            from training.stages import finish_sft_stage
+
+            finish_sft_stage(job["stage"], figures)
     except StartTuiError as exc:
         print(f"start-tui: {exc}", file=sys.stderr)
         raise SystemExit(143 if isinstance(exc, Stopped) else 1) from None

@@ -54,6 +54,7 @@ STAGE_TABLES: dict[str, tuple[str, ...]] = {
 OPERATIONAL = frozenset({
     "concurrency", "base_url", "base_urls", "serve_command", "serve_timeout_s", "api_key_env",
     "save_steps", "save_total_limit", "report_to", "logging_steps", "eval_steps", "attn_implementation",
+    "loss_chunk", "liger", "sequence_parallel",
 })  # fmt: skip
 """Keys that change how a stage runs, not what it makes: changing them does not make it stale."""
 
@@ -568,7 +569,7 @@ def stage_sft(
 
     from training.convert import base_model_dir
     from training.dataset import write_tokenized
-    from training.launch import launch_command, run_launch, write_job
+    from training.launch import check_launch, launch_command, node_command, run_launch, write_job
 
     t0 = time.monotonic()
     cfg = cfg or recipe.sft
@@ -576,7 +577,7 @@ def stage_sft(
     model_dir = base_model_dir(base or cfg.base_model)
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    tokenized = folder / "tokenized.jsonl"
+    tokenized = folder / "tokenized.arrow"
     lengths = write_tokenized(data, tokenized, tokenizer, cfg.mask_hints, cfg.max_length, cfg.packing, cfg.overlength)
     if lengths["examples"] == 0:
         why = f" ({lengths['overlength']} over max_length {cfg.max_length}, dropped)" if lengths["overlength"] else ""
@@ -585,13 +586,29 @@ def stage_sft(
         done = "dropped" if cfg.overlength == "drop" else "truncated"
         console.print(f"{stage}: {lengths['overlength']} traces over max_length {cfg.max_length} {done}")
     cpu = recipe.launch.cpu
-    job = write_job(cfg, model_dir, tokenized, folder / "model", cpu)
-    cmd = launch_command(recipe.launch, cfg, job)
+    stage_info = {  # absolute: the ranks may run from another folder (by hand on each node)
+        "name": stage,
+        "recipe": {**recipe.to_dict(), "workdir": str(Path(recipe.workdir).resolve())},
+        "data": str(data.resolve()),
+        "counts": lengths,
+        "started": time.time() - (time.monotonic() - t0),
+    }
+    job = write_job(cfg, model_dir, tokenized, folder / "model", cpu, stage=stage_info)
     if print_only:
         import shlex
 
+        cmd = launch_command(recipe.launch, cfg, job)
         console.print(shlex.join(cmd), soft_wrap=True, markup=False)
+        if recipe.launch.nnodes > 1 and recipe.launch.launcher == "torchrun":
+            console.print(
+                f"run this line on each of the {recipe.launch.nnodes} nodes (a c10d rendezvous at "
+                f"{recipe.launch.master_addr}:{recipe.launch.master_port}); rank 0 writes {folder / 'manifest.json'} "
+                "when the training ends.",
+                markup=False,
+            )
         return folder / "model"
+    check_launch(recipe)
+    cmd = node_command(recipe, cfg, job)
     ranks = recipe.launch.nproc_per_node if recipe.launch.launcher != "none" else 1
     run_launch(cmd, cpu=cpu, ranks_per_node=ranks)
     figures = json.loads((folder / "model" / "sft_figures.json").read_text())
@@ -599,9 +616,20 @@ def stage_sft(
         f"{stage}: {figures['steps']} steps, loss {figures['losses'][:1]} -> {figures['losses'][-1:]}, "
         f"{figures['seconds']} s, {figures['tokens_per_s_per_device']} tokens/s/device"
     )
-    counts = {**lengths, "steps": figures["steps"], "train_loss": figures["train_loss"]}
-    write_manifest(folder, stage, recipe, [data], counts, t0, origin={"data": str(data)})
     return folder / "model"
+
+
+def finish_sft_stage(stage: dict[str, Any], figures: dict[str, Any]) -> None:
+    """Rank 0 of an SFT job marks its stage complete (the job file's `stage`, see `write_job`)."""
+    from training.config import recipe_from_dict
+
+    recipe = recipe_from_dict(stage["recipe"], "the job's recipe")
+    name = stage["name"]
+    counts = {**stage["counts"], "steps": figures["steps"], "train_loss": figures["train_loss"]}
+    counts["world_size"] = figures["world_size"]
+    t0 = time.monotonic() - (time.time() - stage["started"])
+    data = str(stage["data"])
+    write_manifest(stage_dir(recipe, name), name, recipe, [Path(data)], counts, t0, origin={"data": data})
 
 
 def normalized(trace: Trace) -> str:
@@ -729,12 +757,30 @@ def _move_aside(folder: Path, stage: str) -> Path:
     return aside
 
 
-def run_pipeline(recipe: Recipe, console: Console, until: str | None = None) -> None:
-    """hint-infer -> hint-rft -> sft -> rft -> sft again (or up to `until`), skipping complete stages."""
+def run_pipeline(recipe: Recipe, console: Console, until: str | None = None, only: str | None = None) -> None:
+    """hint-infer -> hint-rft -> sft -> rft -> sft again (or up to `until`), skipping complete stages.
+
+    `only`: that stage alone, under the same rules (a job of `train pipeline --print-only`); refused
+    while a stage before it is not done.
+    """
+    from training.launch import check_launch
+
     start = time.monotonic()
-    if until is not None and until not in STAGES:
-        raise StartTuiError(f"There is no stage {until!r}; the stages are {', '.join(STAGES)}.")
+    for name in (until, only):
+        if name is not None and name not in STAGES:
+            raise StartTuiError(f"There is no stage {name!r}; the stages are {', '.join(STAGES)}.")
+    if only is not None:
+        until = only
+        for earlier in STAGES[: STAGES.index(only)]:
+            state, why = stage_state(recipe, earlier)
+            if state != "done":
+                raise StartTuiError(
+                    f"{only} runs after {earlier}, which is {state}{f' ({why})' if why else ''}; "
+                    f"run {earlier} first (submit.sh chains the jobs in order)."
+                )
     stages = STAGES[: STAGES.index(until) + 1] if until else STAGES
+    if any(stage.startswith("sft") and stage_state(recipe, stage)[0] != "done" for stage in stages):
+        check_launch(recipe)  # before hours of sampling, not after them
     ran = ""
     for stage in stages:
         folder = stage_dir(recipe, stage)

@@ -19,6 +19,8 @@ from training.sft import train_sft
 
 pytest.importorskip("transformers")
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 def _traces(n: int) -> list[Trace]:
     """Traces of different lengths (the prompt grows with i)."""
@@ -84,7 +86,7 @@ def test_sft_trains_on_packed_sequences(tiny_dir: Path, tmp_path: Path):
     from transformers import AutoTokenizer
 
     save_traces(tmp_path / "traces.jsonl", _traces(6))
-    data = tmp_path / "packed.jsonl"
+    data = tmp_path / "packed.arrow"
     figures = write_tokenized(
         tmp_path / "traces.jsonl", data, AutoTokenizer.from_pretrained(tiny_dir), max_length=400, packing=True
     )
@@ -137,6 +139,46 @@ def test_over_long_traces_follow_the_policy_and_are_counted(tiny_dir: Path, tmp_
 
     with pytest.raises(StartTuiError, match=r"traces\.jsonl:6 is \d+ tokens, over max_length \d+; raise max_length"):
         write_tokenized(tmp_path / "traces.jsonl", out, tok, max_length=limit, overlength="error")
+    assert not out.exists()  # no half-written data set is left to be taken for a whole one
+
+
+STREAM_SCRIPT = """
+import resource, sys
+from pathlib import Path
+from transformers import AutoTokenizer
+from training.dataset import load_tokenized, token_count, write_tokenized
+tok = AutoTokenizer.from_pretrained(sys.argv[1])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+figures = write_tokenized(sys.argv[2], sys.argv[3], tok, max_length=int(sys.argv[4]), packing=sys.argv[5] == "1")
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+data = load_tokenized(sys.argv[3])
+print(figures["examples"], len(data), token_count(data), (after - before) // 1024)
+"""
+
+
+@pytest.mark.parametrize("packing", [False, True])
+def test_tokenizing_twenty_thousand_traces_streams_to_arrow_in_flat_memory(
+    packing: bool, tiny_dir: Path, tmp_path: Path
+):
+    """Peak memory while tokenizing 20,000 traces is that of 2,000: nothing grows with the file."""
+    import subprocess
+    import sys
+
+    one = json.dumps({"trace": _traces(1)[0].to_json()})
+    grown = {}
+    for n in (2_000, 20_000):
+        src = tmp_path / f"traces-{n}.jsonl"
+        src.write_text((one + "\n") * n, encoding="utf-8")
+        out = tmp_path / f"tok-{n}.arrow"
+        args = [str(tiny_dir), str(src), str(out), "2048", "1" if packing else "0"]
+        proc = subprocess.run(
+            [sys.executable, "-c", STREAM_SCRIPT, *args], capture_output=True, text=True, cwd=ROOT, timeout=900
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        examples, rows, tokens, grown[n] = map(int, proc.stdout.split())
+        assert examples == n and (rows == n if not packing else rows < n) and tokens > 0
+    assert src.stat().st_size > 20 * 2**20  # a file of tens of megabytes ...
+    assert grown[20_000] - grown[2_000] < 24, grown  # ... costs no more memory than one ten times smaller (MB)
 
 
 def test_exactly_one_bos_also_when_the_rendered_prompt_has_one(tiny_dir: Path):

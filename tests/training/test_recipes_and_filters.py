@@ -209,11 +209,14 @@ def test_launch_lines_for_each_launcher(tmp_path: Path):
 
     job = tmp_path / "job.json"
     sft = SFTConfig()
-    launch = LaunchConfig("torchrun", nproc_per_node=8, nnodes=4, node_rank=1, master_addr="n0")
-    torchrun = launch_command(launch, sft, job)
+    one = launch_command(LaunchConfig("torchrun", nproc_per_node=8, master_addr="127.0.0.1"), sft, job)
+    assert one[1:3] == ["-m", "torch.distributed.run"] and "--node_rank" in one and "--rdzv_backend" not in one
+    launch = LaunchConfig("torchrun", nproc_per_node=8, nnodes=4, master_addr="n0", master_port=29400)
+    torchrun = launch_command(launch, sft, job)  # many nodes: the same line on each, a c10d rendezvous
     assert torchrun[1:3] == ["-m", "torch.distributed.run"]
     assert torchrun[-4:] == ["-m", "training.sft", "--job", str(job)]
-    assert torchrun[3:5] == ["--nproc_per_node", "8"] and "--node_rank" in torchrun and "n0" in torchrun
+    assert torchrun[3:7] == ["--nproc_per_node", "8", "--nnodes", "4"] and "--node_rank" not in torchrun
+    assert torchrun[7:13] == ["--rdzv_backend", "c10d", "--rdzv_endpoint", "n0:29400", "--rdzv_id", "start-tui"]
     ds = launch_command(LaunchConfig("deepspeed", hostfile="hosts", master_addr="n0"), sft, job)
     assert ds[1:3] == ["-m", "deepspeed.launcher.runner"] and ds[5:7] == ["--hostfile", "hosts"]
     assert ds[-5:] == ["--no_local_rank", "--module", "training.sft", "--job", str(job)]

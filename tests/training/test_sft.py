@@ -13,11 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from start_tui.engine import load_traces
-from tests.conftest import DATA
-from tests.training.test_masking import two_executions
 from training.config import LaunchConfig, SFTConfig
-from training.dataset import write_tokenized
 from training.launch import launch_command, run_launch, write_job
 from training.sft import train_sft
 
@@ -39,26 +35,6 @@ TINY = SFTConfig(
     save_steps=4,
     max_steps=8,
 )
-
-
-@pytest.fixture(scope="module")
-def tokenized(tiny_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from transformers import AutoTokenizer
-
-    from start_tui.engine.trace import save_traces
-
-    folder = tmp_path_factory.mktemp("sft-data")
-    traces = []
-    for i in range(4):
-        [recorded] = load_traces(DATA / "sum-of-squares.jsonl")
-        made = two_executions()
-        recorded.id, made.id = f"recorded-{i}", f"made-{i}"
-        traces += [made, recorded]
-    save_traces(folder / "traces.jsonl", traces)
-    out = folder / "tokenized.jsonl"
-    figures = write_tokenized(folder / "traces.jsonl", out, AutoTokenizer.from_pretrained(tiny_dir), max_length=2048)
-    assert figures["examples"] == 8 and figures["overlength"] == 0
-    return out
 
 
 def test_the_loss_falls_and_a_checkpoint_resumes(tiny_dir: Path, tokenized: Path, tmp_path: Path):
@@ -134,13 +110,13 @@ def test_a_lora_adapter_under_zero3_at_world_size_two_saves_whole(tiny_dir: Path
 
 def test_the_loss_on_labelled_logits_equals_the_full_loss(tiny_dir: Path, tokenized: Path, tmp_path: Path):
     import torch
-    from datasets import load_dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainingArguments
 
+    from training.dataset import load_tokenized
     from training.sft import labelled_logits_trainer
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_dir)
-    rows = load_dataset("json", data_files=str(tokenized), split="train").select(range(2))
+    rows = load_tokenized(tokenized).select(range(2))
     batch = DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100, padding=True)(list(rows))
     labelled = int((batch["labels"][:, 1:] != -100).sum())
     assert 0 < labelled < batch["labels"][:, 1:].numel() // 2  # most positions carry no loss

@@ -144,6 +144,13 @@ class SFTConfig:
     sequence_parallel: int = 1
     """Ranks that share one sequence (DeepSpeed Ulysses through accelerate's ParallelismConfig): long
     traces on GPUs; needs ZeRO-3 and a world size it divides."""
+    engine_eval: list[str] = field(default_factory=list)
+    """Problem sources (as in [data] problems: files, benchmarks, "broad:N") that the project's own engine
+    solves with the model being trained, greedily and without hints, every eval_steps and at the end:
+    pass@1 and the share of runs calling the tool go to the logs (report_to) and sft_figures.json."""
+    engine_eval_limit: int = 8
+    """Problems taken from engine_eval (the first ones)."""
+    engine_eval_max_tokens: int = 512
     max_steps: int = -1
     """Stop after this many optimizer steps (-1: run the epochs)."""
     logging_steps: int = 1

@@ -36,6 +36,15 @@ def deepspeed_config(name: str) -> str | None:
     return str(path)
 
 
+def _zero_stage(ds_config: str | None) -> int:
+    if ds_config is None:
+        return 0
+    try:
+        return int(json.loads(Path(ds_config).read_text()).get("zero_optimization", {}).get("stage", 0))
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
 def world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
@@ -89,6 +98,13 @@ def labelled_logits_trainer(loss_chunk: int = 0, fused: bool = False) -> type[An
                     )
                 self.softcap = getattr(config, "final_logit_softcapping", None)
                 self.head = inner.get_output_embeddings()
+
+        extra_logs: dict[str, Any]
+
+        def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+            """The Trainer's log, with what a callback measured at this step (engine_eval's figures)."""
+            extra, self.extra_logs = getattr(self, "extra_logs", {}), {}
+            super().log({**logs, **extra}, start_time)
 
         def compute_loss(
             self,
@@ -191,6 +207,85 @@ def stop_on_signal_callback() -> Any:
             return control
 
     return StopOnSignal()
+
+
+def engine_eval_callback(cfg: SFTConfig, tokenizer: Any, engine: Any) -> Any:
+    """A Trainer callback that has the project's own engine solve `cfg.engine_eval`'s first problems with the
+    model being trained (greedy, no hints, its sandbox running the code) every eval_steps and at the
+    end, and logs pass@1 and tool use: what the run is for, seen while it runs, not only its loss.
+
+    Rank 0 solves while the other ranks wait at a barrier. `engine`: the recipe's engine options.
+    """
+    from dataclasses import replace
+
+    from transformers import TrainerCallback
+
+    from start_tui.backends.hf import TransformersBackend
+    from start_tui.batch import solve_many
+    from start_tui.eval.runner import grade, kind_of
+    from start_tui.options import check_options, make_reasoner, open_sandbox
+    from start_tui.sandbox import Sandbox
+    from training.stages import load_source
+
+    problems = [p for source in cfg.engine_eval for p in load_source(source)][: cfg.engine_eval_limit]
+    if not problems:
+        raise StartTuiError(f"engine_eval in [sft] names no problems ({', '.join(cfg.engine_eval)}).")
+    opts = replace(
+        engine, backend="hf", hints_enabled=False, temperature=0.0, max_tokens=cfg.engine_eval_max_tokens, samples=1
+    )
+    library = check_options(opts)
+
+    class EngineEval(TrainerCallback):
+        def __init__(self) -> None:
+            self.results: list[dict[str, Any]] = []
+            self.trainer: Any = None
+
+        def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> Any:
+            steps = cfg.eval_steps
+            every = max(1, math.ceil(state.max_steps * steps) if steps < 1 else int(steps))
+            if state.global_step % every and state.global_step != state.max_steps:
+                return control
+            if state.is_world_process_zero:
+                record = self.solve(model, state.global_step)
+                if self.trainer is not None:  # goes out with this step's log line (the trainer's `log`)
+                    self.trainer.extra_logs.update({f"engine_{k}": v for k, v in record.items() if k != "step"})
+                    control.should_log = True
+            import torch
+
+            if torch.distributed.is_available() and torch.distributed.is_initialized():
+                torch.distributed.barrier()
+            return control
+
+        def solve(self, model: Any, step: int) -> dict[str, Any]:
+            t0 = time.monotonic()
+            was_training = model.training
+            model.eval()
+            backend = TransformersBackend.from_model(model, tokenizer, f"step {step}")
+
+            def build(o: Any) -> Any:
+                sandbox = open_sandbox(o)
+                return make_reasoner(o, backend, sandbox, library), sandbox
+
+            try:
+                outcomes = solve_many(problems, opts, build=build)
+            finally:
+                model.train(was_training)
+            right = tools = 0
+            with Sandbox() as grader:
+                for o in outcomes:
+                    right += grade(kind_of(o.problem.benchmark), o.problem, o.trace, grader)[1]
+                    tools += o.trace is not None and any(span.kind == "output" for span in o.trace.spans)
+            record = {
+                "step": step,
+                "pass_at_1": round(right / len(outcomes), 4),
+                "tool_use": round(tools / len(outcomes), 4),
+                "problems": len(outcomes),
+                "seconds": round(time.monotonic() - t0, 2),
+            }
+            self.results.append(record)
+            return record
+
+    return EngineEval()
 
 
 def memory_kernels(cfg: SFTConfig, use_cpu: bool) -> bool:
@@ -301,8 +396,12 @@ def train_sft(
     output_dir: str | Path,
     cpu: bool = False,
     resume: bool = True,
+    engine: Any = None,
 ) -> dict[str, Any]:
-    """Train on tokenized rows (Arrow or JSONL); save the model and tokenizer in `output_dir`; return the figures."""
+    """Train on tokenized rows (Arrow or JSONL); save the model and tokenizer in `output_dir`; return the figures.
+
+    `engine`: the engine options `engine_eval` solves with (the recipe's [generate] table; default: a recipe's).
+    """
     import datasets
     import torch
     import transformers
@@ -325,6 +424,11 @@ def train_sft(
     bf16 = cfg.bf16 and not use_cpu and torch.cuda.is_bf16_supported()
     fused = memory_kernels(cfg, use_cpu)
     parallel = parallelism_config(cfg, world, use_cpu)
+    if cfg.engine_eval and world > 1 and _zero_stage(ds_config) == 3:
+        raise StartTuiError(
+            "engine_eval runs the model on rank 0 alone, and ZeRO-3 shards it across ranks; score the saved "
+            "checkpoints with start-tui eval --backend hf --model CHECKPOINT instead."
+        )
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     data = load_tokenized(tokenized)
     if len(data) == 0:
@@ -374,9 +478,19 @@ def train_sft(
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     collator = Collator(pad_id if pad_id is not None else 0)
     stop = stop_on_signal_callback()
+    callbacks = [stop]
+    solver = None
+    if cfg.engine_eval:
+        from start_tui.options import front_defaults
+
+        solver = engine_eval_callback(cfg, tokenizer, engine or front_defaults("recipe"))
+        callbacks.append(solver)
     trainer = labelled_logits_trainer(cfg.loss_chunk, fused=fused)(
-        model=model, args=args, train_dataset=data, eval_dataset=held, data_collator=collator, callbacks=[stop]
+        model=model, args=args, train_dataset=data, eval_dataset=held, data_collator=collator, callbacks=callbacks
     )
+    if solver is not None:
+        trainer.extra_logs = {}
+        solver.trainer = trainer
     checkpoint = last_checkpoint(out) if resume else None
     t0 = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=checkpoint)
@@ -422,6 +536,7 @@ def train_sft(
         "loss_chunk": cfg.loss_chunk,
         "liger": fused,
         "sequence_parallel": cfg.sequence_parallel,
+        "engine_eval": solver.results if solver is not None else [],
         "examples": len(data),
         "tokens_per_s_per_device": round(tokens / seconds / world, 1) if tokens and seconds else None,
         "config": asdict(cfg),
@@ -438,9 +553,14 @@ def main() -> None:
     args = parser.parse_args()
     job = json.loads(Path(args.job).read_text(encoding="utf-8"))
     try:
-        figures = train_sft(
-            SFTConfig(**job["config"]), job["model_dir"], job["tokenized"], job["output_dir"], cpu=job["cpu"]
-        )
+        cfg = SFTConfig(**job["config"])
+        engine = None
+        if cfg.engine_eval and job.get("stage"):
+            from training.config import recipe_from_dict
+            from training.stages import engine_options
+
+            engine = engine_options(recipe_from_dict(job["stage"]["recipe"], "the job's recipe"))
+        figures = train_sft(cfg, job["model_dir"], job["tokenized"], job["output_dir"], cpu=job["cpu"], engine=engine)
         if job.get("stage") and int(os.environ.get("RANK", "0")) == 0:
             from training.stages import finish_sft_stage
 

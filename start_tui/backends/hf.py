@@ -84,7 +84,6 @@ class TransformersBackend:
             path, gguf_file = path.parent, path.name
         elif not (path / "config.json").is_file():
             raise StartTuiError(f"{str(path)!r} has no config.json, so it is not a transformers model folder.")
-        import torch
         import transformers
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -104,9 +103,25 @@ class TransformersBackend:
         loaded: Any = model
         if adapter:
             loaded = _merge_adapter(loaded, Path(adapter).expanduser())
-        self.model = loaded.to(self.device).eval()
+        name = (gguf_file or path.name) + (f" + {Path(adapter).name}" if adapter else "")
+        self._setup(loaded.to(self.device).eval(), path, name, n_ctx, seed)
+
+    @classmethod
+    def from_model(cls, model: Any, tokenizer: Any, name: str, n_ctx: int | None = None) -> TransformersBackend:
+        """A backend over a model already in memory (the one being trained), left on its device; put it in
+        eval mode before solving and back in train mode after."""
+        backend = cls.__new__(cls)
+        backend.tokenizer = tokenizer
+        backend.device = str(next(model.parameters()).device)
+        backend._setup(model, Path(name), name, n_ctx, 0)
+        return backend
+
+    def _setup(self, model: Any, path: Path, name: str, n_ctx: int | None, seed: int) -> None:
+        import torch
+
+        self.model = model
         self.path = path
-        self.name = (gguf_file or path.name) + (f" + {Path(adapter).name}" if adapter else "")
+        self.name = name
         config = self.model.config
         limit = getattr(config, "max_position_embeddings", None) or 8192
         self.n_ctx = min(n_ctx, limit) if n_ctx else limit

@@ -227,3 +227,31 @@ def test_sigterm_saves_a_checkpoint_and_the_same_command_resumes_from_it(
     again = train_sft(replace(cfg, max_steps=step + 2), tiny_dir, tokenized, out, cpu=True)
     assert again["resumed_from"] == str(saved) and again["steps"] == step + 2
     assert json.loads((out / "sft_figures.json").read_text())["steps"] == step + 2
+
+
+def test_the_engine_solves_held_out_problems_with_the_model_being_trained(
+    tiny_dir: Path, tokenized: Path, tmp_path: Path
+):
+    smoke = ROOT / "training" / "recipes" / "smoke-problems.jsonl"
+    cfg = replace(TINY, max_steps=4, eval_steps=0.5, engine_eval=[str(smoke)], engine_eval_limit=2,
+                  engine_eval_max_tokens=8)  # fmt: skip
+    figures = train_sft(cfg, tiny_dir, tokenized, tmp_path / "sft", cpu=True)
+    runs = figures["engine_eval"]
+    assert [r["step"] for r in runs] == [2, 4]  # every half of the run (eval_steps 0.5) and at the end
+    for r in runs:
+        assert r["problems"] == 2 and 0 <= r["pass_at_1"] <= 1 and 0 <= r["tool_use"] <= 1 and r["seconds"] > 0
+    state = json.loads((tmp_path / "sft" / "checkpoint-4" / "trainer_state.json").read_text())
+    logged = [h for h in state["log_history"] if "engine_pass_at_1" in h]
+    assert [h["step"] for h in logged] == [2, 4]  # through the Trainer's log: tensorboard and the rest see it
+    assert figures["steps"] == 4 and len(figures["losses"]) == 4  # training went on around it
+
+
+def test_engine_eval_under_zero3_across_ranks_is_refused(
+    tiny_dir: Path, tokenized: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from start_tui.errors import StartTuiError
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    cfg = replace(TINY, deepspeed="zero3", engine_eval=["broad:4"])
+    with pytest.raises(StartTuiError, match="ZeRO-3 shards it across ranks; score the saved checkpoints"):
+        train_sft(cfg, tiny_dir, tokenized, tmp_path / "z", cpu=True)

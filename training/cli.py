@@ -71,12 +71,13 @@ def add_train_parser(sub: Any) -> None:
             s.add_argument("--data", help="a trace JSONL to train on (default: the recipe's D_seed)")
             s.add_argument("--print-only", action="store_true", help="write the job and print the launch command")
         if name == "pipeline":
-            s.add_argument(
+            which = s.add_mutually_exclusive_group()
+            which.add_argument(
                 "--until",
                 choices=STAGES,
                 help="stop after this stage (default: run them all)",
             )
-            s.add_argument(
+            which.add_argument(
                 "--stage",
                 dest="stage_only",
                 choices=STAGES,

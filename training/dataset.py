@@ -137,17 +137,23 @@ class Collator:
 
     Unpacked rows get an `attention_mask`. Packed rows get their `position_ids` and no mask, so that
     transformers derives each example's block from the positions; a row's padding continues as a
-    block of its own, which carries no label.
+    block of its own, which carries no label. `multiple` > 1 (sequence parallelism: each sequence is
+    split among that many ranks) pads to a multiple of it and gives every row `position_ids`, which
+    DeepSpeed Ulysses needs.
     """
 
-    def __init__(self, pad_id: int) -> None:
+    def __init__(self, pad_id: int, multiple: int = 1) -> None:
         self.pad_id = pad_id
+        self.multiple = multiple
 
     def __call__(self, features: list[dict[str, list[int]]]) -> dict[str, Any]:
         import torch
 
         width = max(len(f["input_ids"]) for f in features)
-        packed = "position_ids" in features[0]
+        width = -(-width // self.multiple) * self.multiple
+        packed = "position_ids" in features[0] or self.multiple > 1
+        if packed and "position_ids" not in features[0]:
+            features = [{**f, "position_ids": list(range(len(f["input_ids"])))} for f in features]
         extra = "position_ids" if packed else "attention_mask"
         batch: dict[str, list[list[int]]] = {"input_ids": [], "labels": [], extra: []}
         for f in features:
@@ -289,7 +295,11 @@ def load_tokenized(path: str | Path) -> Any:
 
 
 def token_count(data: Any) -> int:
-    """Tokens in a Dataset's `input_ids`, counted by Arrow without making Python lists."""
+    """Tokens in a Dataset's `input_ids` (its selected rows: a split keeps an index over the whole table),
+    counted by Arrow without making Python lists."""
     import pyarrow.compute as pc
 
-    return int(pc.sum(pc.list_value_length(data.data.column("input_ids"))).as_py() or 0)
+    lengths = pc.list_value_length(data.data.column("input_ids"))
+    if data._indices is not None:
+        lengths = pc.take(lengths, data._indices.column(0))
+    return int(pc.sum(lengths).as_py() or 0)

@@ -33,12 +33,13 @@ def write_job(
     """The job every rank reads. `stage`: what rank 0 needs to write the stage's manifest when the
     training ends ({name, recipe, data, counts, started}), so that however the job was started
     (here, by srun on many nodes, by hand on each node) the pipeline then sees the stage as done."""
+    output_dir = output_dir.resolve()  # absolute: a node may start the job from another folder
     output_dir.mkdir(parents=True, exist_ok=True)
     job = output_dir / "job.json"
     payload = {
         "config": asdict(cfg),
-        "model_dir": str(model_dir),
-        "tokenized": str(tokenized),
+        "model_dir": str(Path(model_dir).resolve()),
+        "tokenized": str(Path(tokenized).resolve()),
         "output_dir": str(output_dir),
         "cpu": cpu,
         "stage": stage,
@@ -113,31 +114,54 @@ def slurm_nodes() -> list[str]:
     return [here, *(n for n in names if n != here)] if here in names or not names else names
 
 
+def check_slurm_launch(launch: LaunchConfig) -> None:
+    """Under Slurm, SFT on many nodes runs through torchrun (srun starts one per node)."""
+    if launch.nnodes > 1 and launch.launcher != "torchrun":
+        raise StartTuiError(
+            f'Under Slurm, SFT on {launch.nnodes} nodes runs through torchrun: set launcher = "torchrun" '
+            "in [launch] (srun starts one torchrun per node)."
+        )
+
+
 def check_launch(recipe: Recipe) -> None:
     """Refuse, in one sentence with the route to take, a launch this process cannot start on every node."""
     launch = recipe.launch
     if launch.nnodes == 1 or launch.launcher == "none":
         return
-    if launch.launcher == "deepspeed" and launch.hostfile and not in_slurm_job():
-        return  # the deepspeed runner reaches the hostfile's nodes itself (pdsh or ssh)
     if in_slurm_job():
+        check_slurm_launch(launch)
         have = int(os.environ.get("SLURM_JOB_NUM_NODES") or os.environ.get("SLURM_NNODES") or 1)
-        if launch.launcher != "torchrun":
-            raise StartTuiError(
-                f'Under Slurm, SFT on {launch.nnodes} nodes runs through torchrun: set launcher = "torchrun" '
-                "in [launch] (srun starts one torchrun per node)."
-            )
         if have < launch.nnodes:
             raise StartTuiError(
                 f"[launch] asks for {launch.nnodes} nodes and this Slurm allocation has {have}; submit the job "
                 f"with --nodes={launch.nnodes} (start-tui train pipeline --print-only writes it so)."
             )
         return
+    if launch.launcher == "deepspeed" and launch.hostfile:
+        return  # the deepspeed runner reaches the hostfile's nodes itself (pdsh or ssh)
+    if launch.launcher == "torchrun":
+        raise StartTuiError(
+            f"[launch] asks for {launch.nnodes} nodes and this command starts the ranks of this machine only: "
+            "submit the Slurm jobs that `start-tui train pipeline --recipe R --print-only` writes, or run the line "
+            "that `start-tui train sft --recipe R --print-only` prints on every node."
+        )
     raise StartTuiError(
-        f"[launch] asks for {launch.nnodes} nodes and this command starts the ranks of this machine only: "
-        "submit the Slurm jobs that `start-tui train pipeline --recipe R --print-only` writes, or run the line "
-        "that `start-tui train sft --recipe R --print-only` prints on every node."
+        f"[launch] asks for {launch.nnodes} nodes, which the {launch.launcher} launcher cannot start from one "
+        'machine: use launcher = "torchrun" (the same line on every node, or Slurm jobs from start-tui train '
+        "pipeline --print-only), or the deepspeed launcher with a hostfile."
     )
+
+
+LOOPBACK = ("127.", "localhost", "::1")
+
+
+def check_by_hand(launch: LaunchConfig) -> None:
+    """The printed line runs on every node: the rendezvous address must name node 0 for all of them."""
+    if launch.nnodes > 1 and launch.launcher == "torchrun" and launch.master_addr.startswith(LOOPBACK):
+        raise StartTuiError(
+            f"master_addr in [launch] is {launch.master_addr}, which every node takes for itself; set it to "
+            "the address of the node that hosts the rendezvous."
+        )
 
 
 def node_command(recipe: Recipe, sft: SFTConfig, job: Path) -> list[str]:

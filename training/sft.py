@@ -123,10 +123,10 @@ def labelled_logits_trainer(loss_chunk: int = 0, fused: bool = False) -> type[An
             if labels is not None and only_loss and self.slices_logits and not sharded:
                 shifted = torch.nn.functional.pad(labels, (0, 1), value=-100)[:, 1:]
                 keep = shifted != -100
+                if self.loss_chunk:  # also with no label here: the ranks must call the head alike (below)
+                    kept = {**inputs, "logits_to_keep": keep}
+                    return self._chunked_loss(model, kept, shifted[keep], return_outputs, num_items_in_batch)
                 if bool(keep.any()):
-                    if self.loss_chunk:
-                        kept = {**inputs, "logits_to_keep": keep}
-                        return self._chunked_loss(model, kept, shifted[keep], return_outputs, num_items_in_batch)
                     inputs = {**inputs, "logits_to_keep": keep, "shift_labels": shifted[keep]}
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
 
@@ -134,11 +134,22 @@ def labelled_logits_trainer(loss_chunk: int = 0, fused: bool = False) -> type[An
             self, model: Any, inputs: dict[str, Any], targets: Any, return_outputs: bool, num_items_in_batch: Any
         ) -> Any:
             """The model runs as usual (through its DDP or DeepSpeed wrapper) up to the LM head, which
-            is handed no tokens: its input, the labelled hidden states, goes through the head here."""
+            is handed no tokens: its input, the labelled hidden states, goes through the head here.
+
+            Every rank calls the head the same number of times, forward and in the recomputation, padding
+            with empty chunks up to the most any rank needs: under ZeRO-3 each call gathers the head's
+            weights from all ranks, and a rank with fewer labelled tokens would otherwise leave the
+            others waiting.
+            """
             from torch.utils.checkpoint import checkpoint
 
             captured: list[Any] = []
             head, softcap, chunk = self.head, self.softcap, self.loss_chunk
+            chunks = -(-targets.numel() // chunk)
+            if torch.distributed.is_available() and torch.distributed.is_initialized():
+                most = torch.tensor([chunks], device=targets.device)
+                torch.distributed.all_reduce(most, op=torch.distributed.ReduceOp.MAX)
+                chunks = int(most.item())
 
             def take(module: Any, args: tuple[Any, ...]) -> Any:
                 if captured:  # the chunks below call the head themselves
@@ -154,11 +165,12 @@ def labelled_logits_trainer(loss_chunk: int = 0, fused: bool = False) -> type[An
 
             def loss_func(outputs: Any, labels: Any, num_items_in_batch: Any = None) -> Any:
                 hidden = captured[0].reshape(-1, captured[0].shape[-1])
-                total = sum(
-                    checkpoint(chunk_loss, hidden[i : i + chunk], targets[i : i + chunk], use_reentrant=False)
-                    for i in range(0, hidden.shape[0], chunk)
-                )
-                return total / (num_items_in_batch if num_items_in_batch is not None else targets.numel())
+                total = hidden.new_zeros((), dtype=torch.float32)
+                for k in range(chunks):  # past the labelled tokens, the chunks are empty
+                    part = slice(k * chunk, (k + 1) * chunk)
+                    total = total + checkpoint(chunk_loss, hidden[part], targets[part], use_reentrant=False)
+                count = num_items_in_batch if num_items_in_batch is not None else max(1, targets.numel())
+                return total / count
 
             hook = head.register_forward_pre_hook(take)
             saved, self.compute_loss_func = self.compute_loss_func, loss_func
@@ -239,17 +251,27 @@ def engine_eval_callback(cfg: SFTConfig, tokenizer: Any, engine: Any) -> Any:
         def __init__(self) -> None:
             self.results: list[dict[str, Any]] = []
             self.trainer: Any = None
+            self.stop: Any = None  # the SIGTERM callback
 
         def on_step_end(self, args: Any, state: Any, control: Any, model: Any = None, **kwargs: Any) -> Any:
             steps = cfg.eval_steps
             every = max(1, math.ceil(state.max_steps * steps) if steps < 1 else int(steps))
             if state.global_step % every and state.global_step != state.max_steps:
                 return control
+            if self.stop is not None and self.stop.received:  # preempted: the grace period is for the checkpoint
+                return control
+            control.should_log = True  # on every rank: the log step gathers figures from all of them
             if state.is_world_process_zero:
-                record = self.solve(model, state.global_step)
+                try:
+                    record = self.solve(model, state.global_step)
+                except Exception as exc:  # a failed evaluation is reported; the training goes on
+                    record = {"step": state.global_step, "error": f"{type(exc).__name__}: {exc}"}
+                    self.results.append(record)
+                    why = f"start-tui: engine_eval at step {state.global_step} failed ({record['error']})"
+                    print(why, file=sys.stderr)
                 if self.trainer is not None:  # goes out with this step's log line (the trainer's `log`)
-                    self.trainer.extra_logs.update({f"engine_{k}": v for k, v in record.items() if k != "step"})
-                    control.should_log = True
+                    figures = {f"engine_{k}": v for k, v in record.items() if k not in ("step", "error")}
+                    self.trainer.extra_logs.update(figures)
             import torch
 
             if torch.distributed.is_available() and torch.distributed.is_initialized():
@@ -419,11 +441,11 @@ def train_sft(
     if use_cpu and ds_config is not None:
         os.environ.setdefault("DS_ACCELERATOR", "cpu")
     world = world_size()
-    per_step = cfg.micro_batch * world
+    fused = memory_kernels(cfg, use_cpu)
+    parallel = parallelism_config(cfg, world, use_cpu)  # refuses a sequence_parallel that does not divide world
+    per_step = cfg.micro_batch * world // cfg.sequence_parallel  # a sequence-parallel group shares its rows
     accumulation = max(1, math.ceil(cfg.global_batch / per_step))
     bf16 = cfg.bf16 and not use_cpu and torch.cuda.is_bf16_supported()
-    fused = memory_kernels(cfg, use_cpu)
-    parallel = parallelism_config(cfg, world, use_cpu)
     if cfg.engine_eval and world > 1 and _zero_stage(ds_config) == 3:
         raise StartTuiError(
             "engine_eval runs the model on rank 0 alone, and ZeRO-3 shards it across ranks; score the saved "
@@ -476,7 +498,7 @@ def train_sft(
         deepspeed.init_distributed(dist_backend="gloo" if use_cpu else "nccl")  # ZeRO-3 reads its world size here
     model = load_for_training(cfg, model_path, use_cpu=use_cpu, bf16=bf16)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    collator = Collator(pad_id if pad_id is not None else 0)
+    collator = Collator(pad_id if pad_id is not None else 0, multiple=cfg.sequence_parallel)
     stop = stop_on_signal_callback()
     callbacks = [stop]
     solver = None
@@ -490,7 +512,7 @@ def train_sft(
     )
     if solver is not None:
         trainer.extra_logs = {}
-        solver.trainer = trainer
+        solver.trainer, solver.stop = trainer, stop
     checkpoint = last_checkpoint(out) if resume else None
     t0 = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=checkpoint)

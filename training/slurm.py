@@ -62,6 +62,7 @@ def render_job(recipe: Recipe, recipe_path: Path, stage: str, logs: Path, cwd: P
         f"# start-tui train: stage {stage} of recipe {recipe.name!r} (from start-tui train pipeline --print-only)",
         *job_header(recipe, stage, logs),
         "set -euo pipefail",
+        "unset SLURM_STEP_ID SLURM_STEPID  # a step of the submitting shell, passed on by sbatch's --export=ALL",
         f"cd {shlex.quote(str(cwd))}",
         *recipe.slurm.setup,
         "export PYTHONUNBUFFERED=1",
@@ -72,6 +73,9 @@ def render_job(recipe: Recipe, recipe_path: Path, stage: str, logs: Path, cwd: P
 
 def write_jobs(recipe: Recipe, recipe_path: Path, stages: list[str] | None = None) -> Path:
     """Write `workdir/slurm/STAGE.sbatch` for each stage and `submit.sh`; return the submit script."""
+    from training.launch import check_slurm_launch
+
+    check_slurm_launch(recipe.launch)  # now, not in the SFT job after hours of sampling
     folder = (Path(recipe.workdir) / "slurm").resolve()
     logs = folder / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -88,7 +92,7 @@ def write_jobs(recipe: Recipe, recipe_path: Path, stages: list[str] | None = Non
         'cd "$(dirname "$0")"',
         'after=""',
         f"for stage in {' '.join(chosen)}; do",
-        '  id=$(sbatch --parsable ${after:+--dependency=afterok:$after} "$stage.sbatch")',
+        '  id=$(sbatch --parsable --kill-on-invalid-dep=yes ${after:+--dependency=afterok:$after} "$stage.sbatch")',
         "  id=${id%%;*}",
         '  echo "$stage: job $id"',
         "  after=$id",

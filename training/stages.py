@@ -569,7 +569,7 @@ def stage_sft(
 
     from training.convert import base_model_dir
     from training.dataset import write_tokenized
-    from training.launch import check_launch, launch_command, node_command, run_launch, write_job
+    from training.launch import check_by_hand, check_launch, launch_command, node_command, run_launch, write_job
 
     t0 = time.monotonic()
     cfg = cfg or recipe.sft
@@ -597,6 +597,7 @@ def stage_sft(
     if print_only:
         import shlex
 
+        check_by_hand(recipe.launch)
         cmd = launch_command(recipe.launch, cfg, job)
         console.print(shlex.join(cmd), soft_wrap=True, markup=False)
         if recipe.launch.nnodes > 1 and recipe.launch.launcher == "torchrun":

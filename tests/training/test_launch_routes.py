@@ -113,8 +113,10 @@ def test_print_only_writes_a_job_for_every_stage_with_the_nodes_it_needs(tmp_pat
         assert f"--job-name=qwq-start-{stage}" in header and "--partition=gpu" in header and "--exclusive" in header
         nodes = "--nodes=4" if stage.startswith("sft") else "--nodes=1"
         assert nodes in header, (stage, header)
-        gpus = "--gpus-per-node=8" if stage.startswith("sft") else None
-        assert gpus is None or gpus in header
+        gpus = [o for o in header if o.startswith("--gpus-per-node")]
+        # SFT: the recipe's 8 GPUs per node; generation: generate_gpus (8) for its vLLM; hint-rft: none
+        assert gpus == ([] if stage == "hint-rft" else ["--gpus-per-node=8"]), (stage, header)
+        assert "unset SLURM_STEP_ID" in script  # a step's id carried over from the submitting shell is not ours
         assert "module load cuda/12.4" in script
         last = script.strip().splitlines()[-1]
         assert last.startswith(f"exec {sys.executable} -m start_tui train pipeline --recipe ")
@@ -122,6 +124,7 @@ def test_print_only_writes_a_job_for_every_stage_with_the_nodes_it_needs(tmp_pat
     assert "--gpus-per-node" not in (folder / "hint-rft.sbatch").read_text()
     text = submit.read_text()
     assert "--dependency=afterok:$after" in text and " ".join(STAGES) in text
+    assert "--kill-on-invalid-dep=yes" in text  # a failed stage ends the jobs after it instead of leaving them
     assert subprocess.run(["bash", "-n", str(submit)]).returncode == 0
 
 
@@ -148,3 +151,31 @@ def test_a_stage_whose_earlier_stages_are_done_runs_alone(tmp_path: Path):
     # hint-infer is done, so hint-rft may run; with no runs file it says what is missing
     with pytest.raises(StartTuiError, match=r"runs\.jsonl does not exist"):
         run_pipeline(recipe, Console(quiet=True), only="hint-rft")
+
+
+def test_jobs_for_many_nodes_with_another_launcher_are_refused_when_written(tmp_path: Path):
+    recipe = four_nodes("accelerate")
+    recipe.workdir = str(tmp_path / "w")
+    with pytest.raises(StartTuiError, match='runs through torchrun: set launcher = "torchrun"'):
+        write_jobs(recipe, SHIPPED / "gpu-zero3.toml")
+    assert not (tmp_path / "w" / "slurm").exists()
+
+
+def test_the_line_for_every_node_needs_an_address_they_all_reach(outside_slurm: None):
+    from training.launch import check_by_hand
+
+    for loopback in ("127.0.0.1", "localhost", "::1"):
+        recipe = four_nodes()
+        recipe.launch.master_addr = loopback
+        with pytest.raises(StartTuiError, match=f"master_addr in \\[launch\\] is {loopback}, which every node"):
+            check_by_hand(recipe.launch)
+    recipe = four_nodes()
+    recipe.launch.master_addr = "gpu07"
+    check_by_hand(recipe.launch)
+
+
+def test_other_launchers_get_their_own_route(outside_slurm: None):
+    with pytest.raises(StartTuiError, match="accelerate launcher cannot start from one machine"):
+        check_launch(four_nodes("accelerate"))
+    with pytest.raises(StartTuiError, match="deepspeed launcher with a hostfile"):
+        check_launch(four_nodes("deepspeed"))

@@ -142,3 +142,59 @@ def test_memory_settings_that_cannot_go_together_are_refused_at_load(tmp_path: P
     recipe.write_text("[sft]\nsequence_parallel = 0\n")
     with pytest.raises(StartTuiError, match="sequence_parallel >= 1"):
         load_recipe(recipe)
+
+
+def test_a_chunked_loss_under_zero3_at_world_size_two_does_not_leave_a_rank_waiting(
+    tiny_dir: Path, tokenized: Path, tmp_path: Path
+):
+    """The ranks' batches have different labelled tokens, so different chunk counts: without agreeing on
+    one, ZeRO-3's gathers of the head's weights would not pair up and the run would hang."""
+    import json
+    import os
+    import signal
+    import subprocess
+
+    from training.config import LaunchConfig
+    from training.launch import launch_command, write_job
+
+    pytest.importorskip("deepspeed")
+    cfg = replace(TINY, deepspeed="zero3", max_steps=3, save_steps=100, global_batch=2, loss_chunk=8)
+    out = tmp_path / "zero3-chunked"
+    job = write_job(cfg, tiny_dir, tokenized, out, cpu=True)
+    cmd = launch_command(LaunchConfig("torchrun", nproc_per_node=2, master_port=29541, cpu=True), cfg, job)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "DS_ACCELERATOR": "cpu",
+           "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _, err = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the ranks too, not only torchrun
+        proc.communicate()
+        pytest.fail("the two ranks hung (their head calls did not pair up)")
+    assert proc.returncode == 0, err[-3000:]
+    figures = json.loads((out / "sft_figures.json").read_text())
+    assert figures["world_size"] == 2 and figures["loss_chunk"] == 8 and figures["steps"] == 3
+    assert all(loss == loss for loss in figures["losses"])  # finite
+
+
+def test_sequence_parallel_rows_carry_positions_and_pad_to_the_group():
+    from training.dataset import IGNORE, Collator
+
+    rows = [
+        {"input_ids": [5, 6, 7], "labels": [5, 6, 7]},
+        {"input_ids": [8, 9, 10, 11, 12], "labels": [IGNORE, 9, 10, 11, 12]},
+    ]
+    batch = Collator(pad_id=0, multiple=4)(rows)
+    assert batch["input_ids"].shape == (2, 8) and "attention_mask" not in batch
+    assert batch["position_ids"].tolist() == [[0, 1, 2, 0, 1, 2, 3, 4], [0, 1, 2, 3, 4, 0, 1, 2]]
+    assert batch["labels"][0, 3:].tolist() == [IGNORE] * 5
+
+
+def test_the_token_count_follows_a_split(tokenized: Path):
+    from training.dataset import load_tokenized, token_count
+
+    data = load_tokenized(tokenized)
+    parts = data.train_test_split(test_size=0.25, seed=0)
+    whole = sum(len(ids) for ids in data["input_ids"])
+    train = sum(len(ids) for ids in parts["train"]["input_ids"])
+    assert token_count(data) == whole and token_count(parts["train"]) == train < whole

@@ -255,3 +255,18 @@ def test_engine_eval_under_zero3_across_ranks_is_refused(
     cfg = replace(TINY, deepspeed="zero3", engine_eval=["broad:4"])
     with pytest.raises(StartTuiError, match="ZeRO-3 shards it across ranks; score the saved checkpoints"):
         train_sft(cfg, tiny_dir, tokenized, tmp_path / "z", cpu=True)
+
+
+def test_a_failing_engine_eval_is_reported_and_the_training_goes_on(
+    tiny_dir: Path, tokenized: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture
+):
+    from start_tui.backends.hf import TransformersBackend
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(TransformersBackend, "from_model", broken)
+    cfg = replace(TINY, max_steps=2, eval_steps=1, engine_eval=["broad:3"], engine_eval_limit=1)
+    figures = train_sft(cfg, tiny_dir, tokenized, tmp_path / "sft", cpu=True)
+    assert figures["steps"] == 2 and [r["error"] for r in figures["engine_eval"]] == ["RuntimeError: out of memory"] * 2
+    assert "engine_eval at step 1 failed (RuntimeError: out of memory)" in capfd.readouterr().err

@@ -101,17 +101,19 @@ def in_slurm_job() -> bool:
     return "SLURM_JOB_ID" in os.environ and "SLURM_STEP_ID" not in os.environ
 
 
-def slurm_nodes() -> list[str]:
-    """The allocation's host names, the batch host (where the rendezvous is hosted) first."""
-    listed = os.environ.get("SLURM_JOB_NODELIST", "")
+def batch_host() -> str:
+    """The host the batch script runs on, the allocation's first node: where the rendezvous is hosted."""
+    here = os.environ.get("SLURMD_NODENAME")
+    if here:
+        return here
     try:
         names = subprocess.run(
-            ["scontrol", "show", "hostnames", listed], capture_output=True, text=True, check=True, timeout=60
-        ).stdout.split()
+            ["scontrol", "show", "hostnames", os.environ.get("SLURM_JOB_NODELIST", "")],
+            capture_output=True, text=True, check=True, timeout=60,
+        ).stdout.split()  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         names = []
-    here = os.environ.get("SLURMD_NODENAME") or socket.gethostname()
-    return [here, *(n for n in names if n != here)] if here in names or not names else names
+    return names[0] if names else socket.gethostname()
 
 
 def check_slurm_launch(launch: LaunchConfig) -> None:
@@ -170,7 +172,7 @@ def node_command(recipe: Recipe, sft: SFTConfig, job: Path) -> list[str]:
     launch = recipe.launch
     if launch.launcher == "torchrun" and in_slurm_job():
         nodes = launch.nnodes
-        inner = launch_command(launch, sft, job, rdzv_host=slurm_nodes()[0], rdzv_id=os.environ["SLURM_JOB_ID"])
+        inner = launch_command(launch, sft, job, rdzv_host=batch_host(), rdzv_id=os.environ["SLURM_JOB_ID"])
         step = ["srun", f"--nodes={nodes}", f"--ntasks={nodes}", "--ntasks-per-node=1", "--kill-on-bad-exit=1"]
         if os.environ.get("SLURM_CPUS_PER_TASK"):  # srun does not take the job's CPUs per task itself (22.05 on)
             step.append(f"--cpus-per-task={os.environ['SLURM_CPUS_PER_TASK']}")
@@ -178,10 +180,8 @@ def node_command(recipe: Recipe, sft: SFTConfig, job: Path) -> list[str]:
     return launch_command(launch, sft, job)
 
 
-def run_launch(cmd: list[str], cpu: bool, echo: bool = True, ranks_per_node: int = 1) -> None:
-    """Run the launch line; on CPU, the cores of this machine are shared out among its ranks."""
-    if echo:
-        print("launch: " + shlex.join(cmd), file=sys.stderr, flush=True)
+def launch_env(cpu: bool, ranks_per_node: int = 1) -> dict[str, str]:
+    """The environment of a launch: this checkout importable; on CPU, the cores shared out among the ranks."""
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -189,6 +189,13 @@ def run_launch(cmd: list[str], cpu: bool, echo: bool = True, ranks_per_node: int
         env.setdefault("DS_ACCELERATOR", "cpu")
         env.setdefault("CUDA_VISIBLE_DEVICES", "")
         env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // max(1, ranks_per_node))))
-    proc = subprocess.run(cmd, env=env)
+    return env
+
+
+def run_launch(cmd: list[str], cpu: bool, echo: bool = True, ranks_per_node: int = 1) -> None:
+    """Run the launch line; on CPU, the cores of this machine are shared out among its ranks."""
+    if echo:
+        print("launch: " + shlex.join(cmd), file=sys.stderr, flush=True)
+    proc = subprocess.run(cmd, env=launch_env(cpu, ranks_per_node))
     if proc.returncode != 0:
         raise StartTuiError(f"The SFT launch failed (exit {proc.returncode}); its output is above.")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -34,3 +37,15 @@ def tokenized(tiny_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     figures = write_tokenized(folder / "traces.jsonl", out, AutoTokenizer.from_pretrained(tiny_dir), max_length=2048)
     assert figures["examples"] == 8 and figures["overlength"] == 0
     return out
+
+
+def run_ranks(cmd: list[str], env: dict[str, str], timeout: float = 300) -> None:
+    """Run a launch line that starts several ranks; a hang is a failure, and kills the ranks too."""
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the ranks, not only torchrun
+        proc.communicate()
+        pytest.fail(f"the ranks hung for {timeout:.0f} s (their collectives did not pair up)")
+    assert proc.returncode == 0, err[-3000:]

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from start_tui.errors import StartTuiError
+from tests.training.conftest import run_ranks
 from tests.training.test_sft import TINY
 from training.config import SFTConfig
 
@@ -150,28 +151,16 @@ def test_a_chunked_loss_under_zero3_at_world_size_two_does_not_leave_a_rank_wait
     """The ranks' batches have different labelled tokens, so different chunk counts: without agreeing on
     one, ZeRO-3's gathers of the head's weights would not pair up and the run would hang."""
     import json
-    import os
-    import signal
-    import subprocess
 
     from training.config import LaunchConfig
-    from training.launch import launch_command, write_job
+    from training.launch import launch_command, launch_env, write_job
 
     pytest.importorskip("deepspeed")
     cfg = replace(TINY, deepspeed="zero3", max_steps=3, save_steps=100, global_batch=2, loss_chunk=8)
     out = tmp_path / "zero3-chunked"
     job = write_job(cfg, tiny_dir, tokenized, out, cpu=True)
     cmd = launch_command(LaunchConfig("torchrun", nproc_per_node=2, master_port=29541, cpu=True), cfg, job)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "DS_ACCELERATOR": "cpu",
-           "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        _, err = proc.communicate(timeout=300)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # the ranks too, not only torchrun
-        proc.communicate()
-        pytest.fail("the two ranks hung (their head calls did not pair up)")
-    assert proc.returncode == 0, err[-3000:]
+    run_ranks(cmd, launch_env(cpu=True, ranks_per_node=2))
     figures = json.loads((out / "sft_figures.json").read_text())
     assert figures["world_size"] == 2 and figures["loss_chunk"] == 8 and figures["steps"] == 3
     assert all(loss == loss for loss in figures["losses"])  # finite

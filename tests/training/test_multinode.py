@@ -24,8 +24,6 @@ from tests.training.test_sft import TINY
 from training.config import Recipe
 from training.stages import stage_dir, stage_sft, stage_state
 
-ROOT = Path(__file__).resolve().parents[2]
-
 pytest.importorskip("deepspeed")
 
 
@@ -60,17 +58,11 @@ def test_the_printed_line_runs_sft_across_two_hosts_and_rank_0_marks_the_stage_d
     assert json.loads(job.read_text())["stage"]["name"] == "sft"
     assert stage_state(recipe, "sft")[0] == "not run"  # written, not run
 
-    from training.launch import launch_command
+    from training.launch import launch_command, launch_env
 
     line = launch_command(recipe.launch, recipe.sft, job)
     assert "--rdzv_endpoint" in line and "node0:29611" in line and "--node_rank" not in line
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "DS_ACCELERATOR": "cpu",
-        "CUDA_VISIBLE_DEVICES": "",
-        "OMP_NUM_THREADS": "1",
-    }
+    env = launch_env(cpu=True, ranks_per_node=2)  # two hosts, one machine: its cores shared by both ranks
     with two_hosts() as hosts:
         before = [h.link_bytes() for h in hosts]
         procs = [

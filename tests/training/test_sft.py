@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.training.conftest import run_ranks
 from training.config import LaunchConfig, SFTConfig
-from training.launch import launch_command, run_launch, write_job
+from training.launch import launch_command, launch_env, run_launch, write_job
 from training.sft import train_sft
 
 pytest.importorskip("transformers")
@@ -277,24 +278,12 @@ def test_engine_eval_with_ddp_at_world_size_two_logs_on_rank_0_while_rank_1_wait
 ):
     """Rank 0 solves at a step that is not a logging step (logging every 2, the run ends at 3): every rank
     must take the log step together, or their collectives would not pair up."""
-    import os
-    import signal
-    import subprocess
-
     smoke = ROOT / "training" / "recipes" / "smoke-problems.jsonl"
     cfg = replace(TINY, max_steps=3, eval_steps=3, logging_steps=2, save_steps=100, global_batch=2,
                   engine_eval=[str(smoke)], engine_eval_limit=1, engine_eval_max_tokens=4)  # fmt: skip
     out = tmp_path / "ddp"
     job = write_job(cfg, tiny_dir, tokenized, out, cpu=True)
     cmd = launch_command(LaunchConfig("torchrun", nproc_per_node=2, master_port=29543, cpu=True), cfg, job)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        _, err = proc.communicate(timeout=300)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        pytest.fail("the ranks hung around engine_eval")
-    assert proc.returncode == 0, err[-3000:]
+    run_ranks(cmd, launch_env(cpu=True, ranks_per_node=2))
     figures = json.loads((out / "sft_figures.json").read_text())
     assert figures["world_size"] == 2 and [r["step"] for r in figures["engine_eval"]] == [3]

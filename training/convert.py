@@ -11,6 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
+from start_tui.backends.cpu_build import state_dir
 from start_tui.errors import StartTuiError
 from training.export import TOKENIZER_SIDECAR, write_tokenizer_sidecar
 
@@ -19,8 +20,7 @@ EMBEDDED_CONVERSION = "gemma3-270m-hf"
 
 
 def cache_dir() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return Path(os.environ.get("START_TUI_MODEL_CACHE") or base / "start-tui" / "models")
+    return Path(os.environ.get("START_TUI_MODEL_CACHE") or state_dir() / "models")
 
 
 def convert_gguf(gguf: str | Path, out: str | Path) -> Path:

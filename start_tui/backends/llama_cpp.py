@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from start_tui.backends.base import BackendStats, SamplingParams
+from start_tui.backends.cpu_build import check_cpu_build
 from start_tui.backends.gguf import check_adapter, read_gguf
 from start_tui.backends.tokens import HeldTokens
 from start_tui.errors import StartTuiError
@@ -59,6 +60,7 @@ class LlamaCppBackend:
         info = read_gguf(model_path)
         adapter_info = check_adapter(info, adapter) if adapter else None
         self.n_threads = n_threads or max(1, min(os.cpu_count() or 1, 8))
+        check_cpu_build()
         _silence_llama_logs()
         from llama_cpp import Llama
 

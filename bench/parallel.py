@@ -14,9 +14,11 @@ In all three the shared prompt is decoded before the clock starts (the bare loop
 sequence, the batch holds it once, the single sequence keeps it in its cache), so the modes compare
 what follows it: generation, sampling, hints and tool calls with the insertions they bring.
 Aggregate tokens/s is generated tokens over wall seconds. Goal: batched >= 0.9x bare at K = 4 and
-K = 8. The last line is one JSON object with the figures and ratios.
+K = 8. The machine's speed drifts over minutes, so each K runs `--repeats` rounds of the three modes
+back to back and a ratio is taken within a round; the figures are the rounds' median with their
+range. The last line is one JSON object with the figures and ratios.
 
-    python bench/parallel.py [--ks 1,2,4,8] [--max-tokens 128] [--threads 2]
+    python bench/parallel.py [--ks 1,2,4,8] [--max-tokens 128] [--threads 2] [--repeats 3] [--flash-attn]
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import json
+import statistics
 import time
 
 import numpy as np
@@ -146,14 +149,23 @@ def sequential(backend: LlamaCppBackend, sandbox: Sandbox, k: int, max_tokens: i
     return figures(runs, time.perf_counter() - t0)
 
 
+MODES = ("bare", "batched", "sequential")
+
+
+def spread(values: list[float]) -> dict:
+    return {"median": round(statistics.median(values), 3), "min": round(min(values), 3), "max": round(max(values), 3)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ks", default="1,2,4,8")
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3, help="rounds of the three modes, back to back, per K")
+    parser.add_argument("--flash-attn", action="store_true", help="llama.cpp's flash attention in every mode")
     args = parser.parse_args()
     ks = [int(k) for k in args.ks.split(",")]
-    backend = LlamaCppBackend(embedded_model_path(), n_ctx=2048, n_threads=args.threads)
+    backend = LlamaCppBackend(embedded_model_path(), n_ctx=2048, n_threads=args.threads, flash_attn=args.flash_attn)
     prompt_text = select_profile(backend.metadata()).build_prompt(PROBLEM, backend.metadata())
     prompt = backend.tokenize(prompt_text.encode(), True)
     results: dict[int, dict] = {}
@@ -163,42 +175,61 @@ def main() -> None:
     )
     with Sandbox() as sandbox:
         for k in ks:
-            row = {
-                "bare": bare(backend, prompt, k, args.max_tokens),
-                "batched": batched(backend, sandbox, k, args.max_tokens, prompt_text),
-                "sequential": sequential(backend, sandbox, k, args.max_tokens, prompt_text),
-            }
-            for mode, r in row.items():
+            rounds = []
+            # the machine's speed drifts over minutes: each round runs the three modes back to back, and the
+            # ratios are taken within a round
+            for _ in range(args.repeats):
+                row = {
+                    "bare": bare(backend, prompt, k, args.max_tokens),
+                    "batched": batched(backend, sandbox, k, args.max_tokens, prompt_text),
+                    "sequential": sequential(backend, sandbox, k, args.max_tokens, prompt_text),
+                }
+                for mode, r in row.items():
+                    print(
+                        f"{k:>2} {mode:10s} {r['tokens']:>7d} {r['seconds']:>8.2f} {r['tok_s']:>7.1f} "
+                        f"{r.get('tool_calls', '-'):>5} {r.get('hints', '-'):>5} {r.get('max_eval_ratio', '-'):>10}"
+                    )
+                b = row["batched"]
                 print(
-                    f"{k:>2} {mode:10s} {r['tokens']:>7d} {r['seconds']:>8.2f} {r['tok_s']:>7.1f} "
-                    f"{r.get('tool_calls', '-'):>5} {r.get('hints', '-'):>5} {r.get('max_eval_ratio', '-'):>10}"
+                    f"   batched: model calls {b['model_s']:.2f} s of {b['seconds']:.2f} s · sampling "
+                    f"{b['sampling_s']:.2f} s · {b['inserted_tokens']} inserted tokens "
+                    f"({b['inserted_tokens'] / b['tokens']:.2f} per generated token) · "
+                    f"{b['rows_per_call']} rows per call"
                 )
-            b = row["batched"]
+                row["batched_vs_bare"] = b["tok_s"] / row["bare"]["tok_s"]
+                row["batched_vs_sequential"] = b["tok_s"] / row["sequential"]["tok_s"]
+                print(
+                    f"   batched / bare {row['batched_vs_bare']:.3f} · "
+                    f"batched / sequential {row['batched_vs_sequential']:.3f}"
+                )
+                rounds.append(row)
+            results[k] = {
+                "batched_vs_bare": spread([r["batched_vs_bare"] for r in rounds]),
+                "batched_vs_sequential": spread([r["batched_vs_sequential"] for r in rounds]),
+                "tok_s": {m: round(statistics.median(r[m]["tok_s"] for r in rounds), 1) for m in MODES},
+                "inserted_per_generated": round(
+                    statistics.median(r["batched"]["inserted_tokens"] / r["batched"]["tokens"] for r in rounds), 3
+                ),
+                "batched_profile": {
+                    f: statistics.median(r["batched"][f] for r in rounds)
+                    for f in ("model_s", "sampling_s", "inserted_tokens", "rows_per_call")
+                },
+            }
             print(
-                f"   batched: model calls {b['model_s']:.2f} s of {b['seconds']:.2f} s · sampling "
-                f"{b['sampling_s']:.2f} s · {b['inserted_tokens']} prompt and inserted tokens · "
-                f"{b['rows_per_call']} rows per call"
+                f"   K = {k}, {args.repeats} rounds: batched / bare {results[k]['batched_vs_bare']} · "
+                f"batched / sequential {results[k]['batched_vs_sequential']}"
             )
-            row["batched_vs_bare"] = round(row["batched"]["tok_s"] / row["bare"]["tok_s"], 3)
-            row["batched_vs_sequential"] = round(row["batched"]["tok_s"] / row["sequential"]["tok_s"], 3)
-            print(
-                f"   batched / bare {row['batched_vs_bare']:.3f} · "
-                f"batched / sequential {row['batched_vs_sequential']:.3f}"
-            )
-            results[k] = row
     backend.close()
     print(
         json.dumps(
             {
                 "max_tokens": args.max_tokens,
                 "threads": args.threads,
-                "batched_vs_bare": {k: r["batched_vs_bare"] for k, r in results.items()},
-                "batched_vs_sequential": {k: r["batched_vs_sequential"] for k, r in results.items()},
-                "tok_s": {k: {m: r[m]["tok_s"] for m in ("bare", "batched", "sequential")} for k, r in results.items()},
-                "batched_profile": {
-                    k: {f: r["batched"][f] for f in ("model_s", "sampling_s", "inserted_tokens", "rows_per_call")}
-                    for k, r in results.items()
-                },
+                "repeats": args.repeats,
+                "flash_attn": args.flash_attn,
+                "batched_vs_bare": {k: r["batched_vs_bare"]["median"] for k, r in results.items()},
+                "batched_vs_sequential": {k: r["batched_vs_sequential"]["median"] for k, r in results.items()},
+                "per_k": results,
             }
         )
     )

@@ -175,6 +175,7 @@ def test_the_settings_file_is_valid_toml_for_every_default():
         "backend": "llama",
         "api_key_env": "OPENAI_API_KEY",
         "n_ctx": 8192,
+        "flash_attn": False,
         "max_tokens": 2048,
         "seed": 0,
         "samples": 1,

@@ -37,6 +37,7 @@ def open_backend(
     device: str | None = None,
     dtype: str | None = None,
     adapter: str | Path | None = None,
+    flash_attn: bool = False,
 ) -> Backend:
     """Open the backend `kind` on `model` (a .gguf path, a model folder, or a served model name)."""
     if kind == "llama":
@@ -44,7 +45,7 @@ def open_backend(
         from start_tui.backends.llama_cpp import LlamaCppBackend
 
         path = Path(model) if model else embedded_model_path()
-        return LlamaCppBackend(path, n_ctx=n_ctx, seed=seed, adapter=adapter)
+        return LlamaCppBackend(path, n_ctx=n_ctx, seed=seed, adapter=adapter, flash_attn=flash_attn)
     if kind == "hf":
         if not model:
             raise StartTuiError("--backend hf needs --model, a transformers model folder.")

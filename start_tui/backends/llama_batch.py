@@ -54,6 +54,7 @@ class LlamaBatch(BatchedDecoder):
         params.kv_unified = self.unified
         params.n_threads = params.n_threads_batch = backend.n_threads
         params.no_perf = True
+        self.context_params = params
         ctx = llama_cpp.llama_init_from_model(model, params)
         if not ctx:
             raise BackendError(f"llama.cpp could not open a context for {k} sequences of {self.n_ctx} tokens.")

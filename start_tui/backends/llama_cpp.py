@@ -56,7 +56,11 @@ class LlamaCppBackend:
         n_gpu_layers: int = 0,
         seed: int = 0,
         adapter: str | Path | None = None,
+        flash_attn: bool = False,
     ) -> None:
+        """`flash_attn` is faster at long contexts (its kernel skips masked cells), but a prefix decoded in
+        one call and continued token by token then rounds differently from a full evaluation, and so do
+        the samples of a batch: off, reused and batched sequences decode what a fresh run decodes."""
         info = read_gguf(model_path)
         adapter_info = check_adapter(info, adapter) if adapter else None
         self.n_threads = n_threads or max(1, min(os.cpu_count() or 1, 8))
@@ -73,6 +77,7 @@ class LlamaCppBackend:
                 seed=seed,
                 verbose=False,
                 lora_path=str(adapter_info.path) if adapter_info else None,
+                flash_attn=flash_attn,
             )
         except (ValueError, RuntimeError) as exc:
             raise StartTuiError(f"llama.cpp could not load {str(info.path)!r} ({exc}).") from None

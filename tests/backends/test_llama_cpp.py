@@ -1,6 +1,7 @@
 """The llama.cpp backend on the embedded model: prefix reuse is counted and does not change the output."""
 
 from itertools import islice
+from pathlib import Path
 
 from start_tui.backends import SamplingParams
 from start_tui.backends.llama_cpp import LlamaCppBackend
@@ -53,3 +54,23 @@ def test_metadata_and_name(backend: LlamaCppBackend):
     meta = backend.metadata()
     assert meta["general.architecture"] == "gemma3" and meta["start_tui.bos_token"] == "<bos>"
     assert backend.name == "Gemma 3 270m"
+
+
+def test_flash_attention_is_a_switch_that_reaches_both_contexts(model_path: Path):
+    import llama_cpp
+
+    from start_tui.options import EngineOptions, open_model
+
+    b = open_model(EngineOptions(model=str(model_path), n_ctx=512, flash_attn=True))
+    assert isinstance(b, LlamaCppBackend)
+    try:
+        assert b.llm.context_params.flash_attn_type == llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED
+        assert take(b, PROMPT, 6)
+        with b.batch(2) as lanes:  # the batched context takes the single context's settings
+            assert lanes.context_params.flash_attn_type == llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED
+            assert take(lanes.lanes[1], PROMPT, 6)  # type: ignore[arg-type]
+    finally:
+        b.close()
+    plain = LlamaCppBackend(model_path, n_ctx=512)
+    assert plain.llm.context_params.flash_attn_type == llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED
+    plain.close()

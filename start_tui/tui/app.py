@@ -7,6 +7,7 @@ controls. Every run is autosaved as a trace while it streams.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -35,11 +36,24 @@ from start_tui.tui.screens.settings import SettingsScreen
 from start_tui.tui.session import Branch, SolveSession, open_engine
 from start_tui.tui.settings import default_settings, load_settings, save_settings, sessions_dir
 from start_tui.tui.widgets.conversation import Conversation
+from start_tui.tui.widgets.search import SearchBar
 from start_tui.tui.widgets.segments import ExecutionPanel
 from start_tui.tui.widgets.status import RunFacts, StatusLine
 
 BATCH_TOKENS = 32
 BATCH_SECONDS = 0.05
+
+
+def merged(events: list[Event]) -> list[Event]:
+    """`events` with each run of consecutive text deltas of one kind made one delta."""
+    out: list[Event] = []
+    for event in events:
+        last = out[-1] if out else None
+        if isinstance(event, TextDelta) and isinstance(last, TextDelta) and last.kind == event.kind:
+            out[-1] = TextDelta(last.text + event.text, event.kind)
+        else:
+            out.append(event)
+    return out
 
 
 class StartApp(App[None]):
@@ -56,6 +70,9 @@ class StartApp(App[None]):
         Binding("right_square_bracket", "next_branch", "Next branch", show=False),
         Binding("left_square_bracket", "previous_branch", "Previous branch", show=False),
         Binding("t", "toggle_thinking", "Thinking"),
+        Binding("slash", "search", "Find in the trace", show=False),
+        Binding("n", "next_match", "Next match", show=False),
+        Binding("N", "previous_match", "Previous match", show=False),
         Binding("s", "save", "Save"),
         Binding("e", "export", "Export .md", show=False),
         Binding("o", "open", "Open trace", show=False),
@@ -93,7 +110,8 @@ class StartApp(App[None]):
         self._driving: set[Run] = set()
         self._resume_after_settle: set[Run] = set()
         self._shown: dict[Run, list[Event]] = {}
-        """Every event the UI thread has received, per run (a streaming branch is viewed from it)."""
+        """Every event the UI thread has received, per run (a streaming branch is viewed from it), with
+        the text deltas of a batch merged: one object per batch, not per token, for a long run."""
         self._start_when_ready = False
         self._loading = False
         self._status_at = 0.0
@@ -126,6 +144,7 @@ class StartApp(App[None]):
         with Vertical(id="problem-box"):
             yield TextArea(self.initial_problem, id="problem", soft_wrap=True, show_line_numbers=False)
         yield Conversation(id="conversation")
+        yield SearchBar(id="search")
         yield StatusLine(id="status")
         yield Footer()
 
@@ -152,6 +171,10 @@ class StartApp(App[None]):
         if self.autostart:
             self.call_after_refresh(self.action_start)
         self._refresh_status()
+        # What exists now (modules, classes, the screen) lives as long as the app: out of the garbage
+        # collector's view, a full collection walks only what the session made since, and the pauses
+        # of a long run stay short (measured at 32k tokens: 11-69 ms, against 38-122 ms).
+        gc.freeze()
 
     # -- the engine ----------------------------------------------------------------------------
     def _reload(self, settings: EngineOptions, backend: Backend | None = None) -> None:
@@ -221,10 +244,10 @@ class StartApp(App[None]):
         self._drive(run)
 
     async def on_engine_events(self, message: EngineEvents) -> None:
-        self._shown.setdefault(message.run, []).extend(message.events)
+        self._shown.setdefault(message.run, []).extend(merged(message.events))
         branch = self._current_branch()
         if branch is not None and branch.run is message.run:
-            await self.conversation.show(message.events, fold=True)
+            await self.conversation.show(message.events)
         now = time.monotonic()
         if now - self._status_at >= 0.2:  # the status line need not repaint per batch
             self._status_at = now
@@ -240,9 +263,6 @@ class StartApp(App[None]):
             self._resume_after_settle.discard(run)
             run.resume()
             self._start_drive(run)
-        elif self._current_run() is run and self.conversation.folded:
-            # paused or done: the real panels come back, block by block, while keys stay live
-            self.run_worker(self.conversation.unfold(), group="unfold")
         self._refresh_status()
 
     # -- helpers -------------------------------------------------------------------------------
@@ -396,7 +416,7 @@ class StartApp(App[None]):
         self.session.current = index
         if target.run is not None:  # what the UI thread received; what arrives later is appended
             await self.conversation.clear()
-            await self.conversation.show(self._shown.get(target.run, []), fold=target.run in self._driving)
+            await self.conversation.show(self._shown.get(target.run, []))
         else:
             await self.conversation.show_trace(target.record)
         self._refresh_status()
@@ -411,6 +431,38 @@ class StartApp(App[None]):
 
     def action_toggle_thinking(self) -> None:
         self.conversation.toggle_thinking()
+
+    # -- search in the trace ---------------------------------------------------------------------
+    @property
+    def search_bar(self) -> SearchBar:
+        return self.query_one(SearchBar)
+
+    def action_search(self) -> None:
+        self.search_bar.open()
+
+    async def action_next_match(self) -> None:
+        await self._step_match(1)
+
+    async def action_previous_match(self) -> None:
+        await self._step_match(-1)
+
+    async def _step_match(self, step: int) -> None:
+        conversation = self.conversation
+        if await conversation.next_match(step) is None:
+            self.notify("No match; press / to find text in the trace.", timeout=3)
+        self.search_bar.show_position(*conversation.match_position)
+
+    def on_search_bar_changed(self, message: SearchBar.Changed) -> None:
+        found = self.conversation.search(message.term)
+        self.search_bar.show_position(0, found)
+
+    async def on_search_bar_step(self, message: SearchBar.Step) -> None:
+        await self._step_match(message.step)
+        self.conversation.focus()  # the bar stays open with the count; n and N step on from here
+
+    def on_search_bar_closed(self, message: SearchBar.Closed) -> None:
+        self.conversation.search("")
+        self.conversation.focus()
 
     def action_save(self) -> None:
         if not self.branches:
@@ -480,12 +532,12 @@ class StartApp(App[None]):
             if (self.focused)
             else None
         )
-        panel = panel or self.conversation.last_execution
-        if panel is None:
+        block = panel.item if panel is not None else self.conversation.last_execution
+        if block is None:
             self.notify("No code block yet.", timeout=3)
             return
-        self.copy_to_clipboard(panel.code)
-        self.notify(f"Copied code block {panel.index or ''}.", timeout=3)
+        self.copy_to_clipboard(block.code)
+        self.notify(f"Copied code block {block.index or ''}.", timeout=3)
 
     def action_load_file(self) -> None:
         def load(path: str | None) -> None:

@@ -17,6 +17,7 @@ from start_tui.tui.screens.hint import HintScreen
 from start_tui.tui.screens.prompt import PromptScreen
 from start_tui.tui.screens.settings import SettingsScreen
 from start_tui.tui.settings import Settings
+from start_tui.tui.widgets.items import ExecutionItem, HintItem
 from start_tui.tui.widgets.segments import AnswerPanel, ExecutionPanel, HintPanel, ThinkingSegment
 from tests.conftest import SUM_OF_SQUARES
 
@@ -58,9 +59,7 @@ async def test_a_problem_streams_with_hint_and_execution_panels_and_an_answer(se
         await wait_until(pilot, lambda: run_of(app).finished and not app._driving, what="the run to finish")
         await wait_until(
             pilot,
-            lambda: (
-                not app.conversation.folded and bool(app.query(AnswerPanel)) == (run_of(app).trace.answer is not None)
-            ),
+            lambda: bool(app.query(AnswerPanel)) == (run_of(app).trace.answer is not None),
             what="the real panels",
         )
         hints = list(app.query(HintPanel))
@@ -95,8 +94,18 @@ async def test_a_hint_typed_mid_stream_lands_where_the_stream_was_paused():
         start_of_hint = run.trace.offsets()[run.trace.spans.index(user[0])][0]
         assert start_of_hint == paused_at and run.trace.text.startswith(before)
         assert user[0].text.startswith(("Let me check with Python.", "\n# Let me check", "# Let me check"))
-        assert any(p.source == "user" for p in app.query(HintPanel)) or any(
-            p.user_hints and "hint by hand" in str(p.title) for p in app.query(ExecutionPanel)
+        # the typed hint is a panel of its own, or a comment of the code block it was typed into
+        conversation = app.conversation
+        index, item = next(
+            (i, s)
+            for i, s in enumerate(conversation.segments)
+            if (isinstance(s, HintItem) and s.source == "user") or (isinstance(s, ExecutionItem) and s.user_hints)
+        )
+        await conversation.show_item(index)
+        await wait_until(pilot, lambda: conversation.widget_of(item) is not None, what="the hint's panel in view")
+        panel = conversation.widget_of(item)
+        assert (isinstance(panel, HintPanel) and panel.source == "user") or (
+            isinstance(panel, ExecutionPanel) and "hint by hand" in str(panel.title)
         )
 
 
@@ -126,7 +135,7 @@ async def test_branch_from_an_earlier_segment_keeps_both_branches_and_they_save_
         await pilot.press("b")
         await wait_until(pilot, lambda: isinstance(app.screen, ChooseScreen), what="the segment list")
         segments = app.conversation.segments
-        index = next(i for i, s in enumerate(segments) if isinstance(s, ExecutionPanel))
+        index = next(i for i, s in enumerate(segments) if isinstance(s, ExecutionItem))
         cut = segments[index].end_offset
         app.screen.dismiss(index)  # the segment list: choose the first execution panel
         await wait_until(pilot, lambda: isinstance(app.screen, HintScreen), what="the branch hint screen")

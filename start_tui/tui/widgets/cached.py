@@ -2,16 +2,45 @@
 
 `Static` re-renders its content to measure its height at every layout; for highlighted code and
 Markdown that cost grows with the length of the conversation. This widget uses Textual's line API:
-the rendered strips are kept until the width, the content or the style changes.
+the rendered strips are kept until the width, the content, the style or the highlighted text changes.
+Lines may also come ready-made (`lines_for`): rendered off the UI thread without the widget's style,
+which is applied here, as `Console.render_lines` would have applied it.
 """
 
 from __future__ import annotations
 
-from rich.console import RenderableType
+from rich.console import Console, RenderableType
 from rich.style import Style
 from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
+
+HIGHLIGHT = Style(reverse=True, bold=True)
+"""How a search match looks in the text."""
+
+
+def render_lines(console: Console, renderable: RenderableType, width: int, style: Style | None = None) -> list[Strip]:
+    """The renderable's lines at `width`, padded to it; `style` under every segment (the widget's own)."""
+    options = console.options.update(width=max(1, width), height=None, highlight=False)
+    lines = console.render_lines(renderable, options, style=style, pad=True)
+    return [Strip(line, width) for line in lines]
+
+
+def highlighted(strip: Strip, term: str) -> Strip:
+    """`strip` with every occurrence of `term` (case-insensitive) marked; a match across lines is not."""
+    text = strip.text.lower()
+    start = text.find(term)
+    if start < 0:
+        return strip
+    parts: list[Strip] = []
+    at = 0
+    while start >= 0:
+        end = start + len(term)
+        parts += [strip.crop(at, start), strip.crop(start, end).apply_style(HIGHLIGHT)]
+        at = end
+        start = text.find(term, end)
+    parts.append(strip.crop(at, strip.cell_length))
+    return Strip.join(parts)
 
 
 class CachedRenderable(Widget):
@@ -26,6 +55,7 @@ class CachedRenderable(Widget):
         self._style: Style | None = None
         self._style_checked = False
         self._strips: list[Strip] = []
+        self._term = ""
 
     @property
     def renderable(self) -> RenderableType:
@@ -36,22 +66,26 @@ class CachedRenderable(Widget):
         self._width = -1
         self.refresh(layout=True)
 
+    def set_highlight(self, term: str) -> None:
+        """Mark the occurrences of `term` (lower case; empty: none)."""
+        if term != self._term:
+            self._term = term
+            self._width = -1
+            self.refresh()
+
     def render_strips(self, renderable: RenderableType, width: int) -> list[Strip]:
-        console = self.app.console
-        options = console.options.update(width=max(1, width), height=None, highlight=False)
-        lines = console.render_lines(renderable, options, style=self.rich_style, pad=True)
-        return [Strip(line, width) for line in lines]
+        return render_lines(self.app.console, renderable, width, self.rich_style)
+
+    def lines_for(self, width: int) -> list[Strip] | None:
+        """Lines made elsewhere for this width, without the widget's style (None: render here)."""
+        return None
 
     def _render_width(self, width: int) -> list[Strip]:
+        ready = self.lines_for(width)
+        if ready is not None:
+            style = self.rich_style
+            return [line.apply_style(style) for line in ready]
         return self.render_strips(self._renderable, width)
-
-    def cached_strips(self, width: int) -> list[Strip] | None:
-        """The lines already rendered at this width, if any."""
-        return self._strips if self._width == width else None
-
-    def adopt_cache(self, other: CachedRenderable) -> None:
-        """Take the lines `other` rendered (same content): a re-mounted copy need not render again."""
-        self._strips, self._width, self._style = other._strips, other._width, other._style
 
     def notify_style_update(self) -> None:
         self._style_checked = False
@@ -64,7 +98,8 @@ class CachedRenderable(Widget):
             if style != self._style:
                 self._style, self._width = style, -1
         if width != self._width:
-            self._strips = self._render_width(width)
+            strips = self._render_width(width)
+            self._strips = [highlighted(s, self._term) for s in strips] if self._term else strips
             self._width = width
         return self._strips
 

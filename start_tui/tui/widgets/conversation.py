@@ -1,29 +1,39 @@
-"""The live view of one run: engine events in, segments out, the scroll anchored to the stream.
+"""The view of one run: engine events in, items out, widgets only near the viewport.
 
-Thinking streams into a `ThinkingSegment` through `Markdown.get_stream`; each hint and each code
-block gets its own panel, and the thinking after it starts a new segment, so the streamed block
-stays small. The view follows the stream unless the reader has scrolled up (`anchor`).
+Every segment of the trace is an item (`items.py`): data with its offsets and its box height at
+this width. Widgets are made only for the items within `WINDOW_SCREENS` screens of the viewport;
+a spacer above them stands for every item before, one below for every item after. So a frame costs
+the same at 128k tokens as at 8k: Textual lays out a few dozen widgets, not the whole trace, and
+everything that reads the trace (branching, search, copy, export) reads the items.
 
-While a run streams, finished segments beyond the last `LIVE_SEGMENTS` are folded into
-`FoldedHistory` blocks: one widget draws `FOLD_CHUNK` segments, rendered once. Textual lays out
-every child of the scroll view at each frame, so a 32k-token trace with hundreds of widgets would
-make each frame cost more than the last. When the run pauses or ends, `unfold` puts the real,
-collapsible panels back (the folded segments keep their offsets, so branching works either way).
+Thinking streams into one live `ThinkingSegment` through `MarkdownStream`. When a segment ends
+(at a panel, or past `SPLIT_CHARS` at a paragraph break), its Markdown is rendered to lines by the
+`LineRenderer` thread, not on the event loop, and swapped in as a `FrozenThinking` when they come.
+Finished segments that have no lines yet show their plain text until they do.
 
-Each time a segment ends while streaming, the objects alive at that moment leave the garbage
-collector's view (`gc.freeze`): a long trace keeps hundreds of thousands of rendered-line objects,
-and a full collection over them paused the app for 0.3-0.5 s, several times per 32k tokens. `unfold` and
-`clear` give them back to the collector (`gc.unfreeze`), so nothing stays uncollected for good.
+Where an item lies is worked out as Textual's vertical layout would place it: box heights (measured
+on the widget once it was laid out, estimated before) and margins, of which two adjacent ones
+collapse into the larger. Hidden thinking (`t`) takes no room and no margin.
+
+The view keeps little for the garbage collector to walk as a trace grows: items are a few objects
+each, and finished lines are packed (`lines.py`). An earlier version froze the heap at each segment's
+end instead (`gc.freeze`); with widgets now made and dropped as the viewport moves, frozen widgets in
+reference cycles would never have been freed.
 """
 
 from __future__ import annotations
 
-import gc
+import asyncio
+import bisect
+import math
+from dataclasses import dataclass
 
+from textual import on
+from textual._styles_cache import StylesCache
 from textual.containers import VerticalScroll
-from textual.strip import Strip
+from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Collapsible, Static
 from textual.widgets._markdown import MarkdownStream
 
 from start_tui.engine.events import (
@@ -38,8 +48,10 @@ from start_tui.engine.events import (
     Started,
     TextDelta,
 )
+from start_tui.engine.reasoner import output_body
 from start_tui.engine.trace import Trace, trace_events
-from start_tui.tui.widgets.cached import CachedRenderable
+from start_tui.tui.widgets.items import AnswerItem, ExecutionItem, HintItem, Item, ThinkingItem
+from start_tui.tui.widgets.lines import LineCache, LineRenderer, Packed
 from start_tui.tui.widgets.segments import (
     AnswerPanel,
     ExecutionPanel,
@@ -51,46 +63,32 @@ from start_tui.tui.widgets.segments import (
 SPLIT_CHARS = 2000
 """A thinking segment longer than this starts a new one at the next paragraph break."""
 
-LIVE_SEGMENTS = 24
-"""While streaming, at most this many finished segments stay live widgets before the oldest are folded."""
+WINDOW_SCREENS = 1.0
+"""Items within this many screens above and below the viewport have widgets."""
 
-FOLD_CHUNK = 16
-"""Segments drawn by one folded block."""
+THINKING_MARGIN = 2
+"""Columns a thinking widget's side margins take (its lines are rendered this much narrower)."""
 
-Segment = ThinkingSegment | FrozenThinking | HintPanel | ExecutionPanel | AnswerPanel
-FinishedSegment = FrozenThinking | HintPanel | ExecutionPanel | AnswerPanel
+ItemWidget = FrozenThinking | ThinkingSegment | HintPanel | ExecutionPanel | AnswerPanel
 
 
-class FoldedHistory(CachedRenderable):
-    """Finished segments drawn as one widget while the run streams (see the module docstring).
+class Spacer(Widget):
+    """Stands for the items without widgets: their height, and nothing to lay out."""
 
-    Thinking is drawn from the lines its widget already rendered (Rich Markdown costs ~40 ms per
-    2,000 characters); panels are drawn as Rich panels that look like their collapsible widgets.
-    """
+    DEFAULT_CSS = "Spacer { height: 0; width: 1fr; display: none; }"
 
-    def __init__(self, items: list[FinishedSegment], hide: bool) -> None:
-        super().__init__("")
-        self.items = items
-        self.hide = hide
+    def set_height(self, height: int) -> None:
+        if self.styles.height is None or self.styles.height.value != height:
+            self.styles.height = height
+        self.display = height > 0
 
-    def set_hide_thinking(self, hide: bool) -> None:
-        self.hide = hide
-        self.update("")
 
-    def _render_width(self, width: int) -> list[Strip]:
-        strips: list[Strip] = []
-        pad = Strip.blank(1)
-        for item in self.items:
-            if isinstance(item, FrozenThinking):
-                if self.hide:
-                    continue
-                cached = item.cached_strips(width - 2)  # FrozenThinking has a margin of 1 each side
-                if cached is not None:
-                    strips += [Strip.join([pad, line, pad]) for line in cached]
-                    strips.append(Strip.blank(width))
-                    continue
-            strips += self.render_strips(item.folded(), width)
-        return strips
+@dataclass
+class Match:
+    item: int
+    """Index of the item in `Conversation.items`."""
+    at: int
+    """Character offset of the match in the item's searchable text."""
 
 
 class Conversation(VerticalScroll, can_focus=True):
@@ -100,201 +98,647 @@ class Conversation(VerticalScroll, can_focus=True):
     Conversation.-hide-thinking .thinking { display: none; }
     """
 
+    class LinesReady(Message):
+        """The line renderer finished an item (posted from its thread)."""
+
+        def __init__(self, item: ThinkingItem, width: int, text: str, lines: Packed) -> None:
+            super().__init__()
+            self.item, self.width, self.text, self.lines = item, width, text, lines
+
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.items: list[Item] = []
         self.text_offset = 0
         self.answer: str | None = None
-        self._thinking: ThinkingSegment | None = None
+        self.cache = LineCache()
+        self._renderer: LineRenderer | None = None
+        self._lock = asyncio.Lock()
+        """Held by whatever mounts or removes widgets: a batch of events, the window, a clear."""
+        self._reset()
+
+    def _reset(self) -> None:
+        self.items = []
+        self._index: dict[Item, int] = {}
+        self._widgets: dict[Item, ItemWidget] = {}
+        self._pinned_area: set[Item] = set()
+        """Items whose widgets sit after the bottom spacer: the one being written, or just finished."""
+        self._problem: Static | None = None
+        self._top, self._bottom = Spacer(), Spacer()
+        self._thinking: ThinkingItem | None = None
+        """The thinking item being written (the last item), if any."""
+        self._live: ThinkingSegment | None = None
         self._stream: MarkdownStream | None = None
-        self._exec: ExecutionPanel | None = None
-        self._children_at_freeze = 0
+        self._unwritten = ""
+        """Text of the live widget's item not yet written to its stream."""
+        self._exec: ExecutionItem | None = None
+        """The execution item still being written or run (the last item), if any."""
+        self._tops: list[int] = []
+        self._bottoms: list[int] = []
+        self._valid = 0
+        """Geometry of items[:_valid] is up to date."""
+        self._window = (0, 0)
+        self._laid_out_width = 0
+        """The width the heights and the requested lines are for."""
+        self._stale = True
+        """The window must be synced: an item came, ended or changed, or the view moved."""
+        self._term = ""
+        self._matches: list[Match] = []
+        self._match = -1
+        self.text_offset = 0
+        self.answer = None
+        self.cache.clear()
 
-    def _follow(self) -> None:
-        # Anchor only once the content overflows: Textual 8.2's anchored layout does not clamp the
-        # scroll offset, so content shorter than the view would be pushed down (negative scroll).
-        if self.is_anchored or self.virtual_size.height <= self.scrollable_content_region.height:
-            return
-        if self.scroll_y >= self.max_scroll_y - 2 or self.scroll_y == 0:
-            self.anchor()
-
-    def on_resize(self) -> None:
-        self.call_after_refresh(self._follow)
+    # -- the trace as data ----------------------------------------------------------------------
+    @property
+    def segments(self) -> list[Item]:
+        """Every segment in order, with or without a widget."""
+        return self.items
 
     @property
-    def segments(self) -> list[Segment]:
-        """Every segment in order, folded ones included (those are not mounted: data only)."""
-        out: list[Segment] = []
-        for w in self.children:
-            if isinstance(w, FoldedHistory):
-                out += w.items
-            elif isinstance(w, Segment):
-                out.append(w)
-        return out
-
-    @property
-    def folded(self) -> bool:
-        return any(isinstance(w, FoldedHistory) for w in self.children)
+    def last_execution(self) -> ExecutionItem | None:
+        return next((i for i in reversed(self.items) if isinstance(i, ExecutionItem)), None)
 
     @property
     def hide_thinking(self) -> bool:
         return self.has_class("-hide-thinking")
 
-    def toggle_thinking(self) -> None:
-        self.toggle_class("-hide-thinking")
-        for block in self.query_children(FoldedHistory):
-            block.set_hide_thinking(self.hide_thinking)
-
-    async def _fold(self) -> None:
-        """Fold the oldest finished segments once more than `LIVE_SEGMENTS` are live."""
-        live = [w for w in self.children if isinstance(w, FinishedSegment) and w is not self._exec]
-        if len(live) >= LIVE_SEGMENTS + FOLD_CHUNK:
-            chunk = live[:FOLD_CHUNK]
-            block = FoldedHistory(chunk, self.hide_thinking)
-            await self.mount(block, before=chunk[0])
-            await self.remove_children(chunk)
-        if len(self.children) != self._children_at_freeze:  # a segment ended: its lines are history now
-            self._children_at_freeze = len(self.children)
-            gc.freeze()  # see the module docstring
-
-    def _thaw(self) -> None:
-        if gc.get_freeze_count():
-            gc.unfreeze()
-
-    async def unfold(self) -> None:
-        """Put the folded segments back as real widgets (collapsible panels, focusable)."""
-        self._thaw()
-        for block in list(self.query_children(FoldedHistory)):
-            if block.parent is not self:  # cleared meanwhile (another trace shown)
-                continue
-            await self.mount_all([item.clone() for item in block.items], before=block)
-            await block.remove()
+    def widget_of(self, item: Item) -> ItemWidget | None:
+        return self._widgets.get(item)
 
     @property
-    def last_execution(self) -> ExecutionPanel | None:
-        panels = [s for s in self.segments if isinstance(s, ExecutionPanel)]
-        return panels[-1] if panels else None
+    def _width(self) -> int:
+        return self.scrollable_content_region.width
+
+    @property
+    def _line_width(self) -> int:
+        return max(1, self._width - THINKING_MARGIN)
+
+    # -- mounting, clearing ---------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self._renderer = LineRenderer(self.app.console, self.cache.styles, self._rendered)
+
+    def on_unmount(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+
+    def on_resize(self) -> None:
+        self._schedule()
+        self.call_after_refresh(self._follow)
+
+    def _check_width(self) -> None:
+        """At a new width (a resized terminal, the scrollbar showing up) every finished segment is
+        rendered again, those near the viewport first; heights are known or estimated anew."""
+        if self._width == self._laid_out_width or not self._width:
+            return
+        self._laid_out_width = self._width
+        self._valid = 0
+        self._stale = True
+        if self._renderer is None:
+            return
+        self._renderer.cancel_all()
+        a, b = self._window
+        near = set(self.items[a:b])
+        finished = [i for i in self.items if isinstance(i, ThinkingItem) and i is not self._thinking]
+        for item in [i for i in finished if i not in near] + [i for i in finished if i in near]:
+            self._request_lines(item)  # the last asked for is rendered first
+
+    def _follow(self) -> None:
+        # Anchor only once the content overflows: Textual 8.2's anchored layout does not clamp the
+        # scroll offset, so content shorter than the view would be pushed down (negative scroll). A
+        # reader who scrolled (Textual releases the anchor then) is left where they are.
+        if self.is_anchored or self._anchor_released:
+            return
+        if self.virtual_size.height > self.scrollable_content_region.height:
+            self.anchor()
 
     async def clear(self) -> None:
-        self._thaw()
-        await self._end_thinking()
-        self._exec = None
-        self.text_offset = 0
-        self.answer = None
+        async with self._lock:
+            await self._clear()
+
+    async def _clear(self) -> None:
+        if self._stream is not None:
+            await self._stream.stop()
+        if self._renderer is not None:
+            self._renderer.cancel_all()
+        self._reset()
         await self.remove_children()
         self.anchor(False)
         self.scroll_home(animate=False, immediate=True)
+        self._anchor_released = False  # a new trace: followed from its start until the reader scrolls
 
     async def show_trace(self, trace: Trace) -> None:
-        await self.clear()
-        await self.show(trace_events(trace))
+        async with self._lock:
+            await self._clear()
+            await self._show(trace_events(trace))
 
-    async def _end_thinking(self) -> None:
-        if self._stream is not None:
-            await self._stream.stop()
-        segment, self._stream, self._thinking = self._thinking, None, None
-        if segment is not None and segment.is_attached:
-            frozen = FrozenThinking(segment.source, segment.start_offset, segment.end_offset)
-            await self.mount(frozen, before=segment)
-            await segment.remove()
+    # -- events in ------------------------------------------------------------------------------
+    async def show(self, events: list[Event]) -> None:
+        """Take a batch of engine events: the items grow, and the widgets near the viewport follow."""
+        async with self._lock:
+            await self._show(events)
 
-    async def _mount(self, widget: Widget) -> None:
-        await self._end_thinking()
-        await self.mount(widget)
-
-    async def _write_thinking(self, text: str) -> None:
-        while text:
-            if self._thinking is None:
-                self._thinking = ThinkingSegment(self.text_offset)
-                await self.mount(self._thinking)
-                self._stream = ThinkingSegment.get_stream(self._thinking)
-            seg = self._thinking
-            part = text
-            if seg.chars + len(text) > SPLIT_CHARS:
-                cut = text.rfind("\n\n")
-                if cut >= 0:
-                    part = text[: cut + 2]
-            assert self._stream is not None
-            await self._stream.write(part)
-            seg.chars += len(part)
-            self.text_offset += len(part)
-            seg.end_offset = self.text_offset
-            text = text[len(part) :]
-            if text:
-                await self._end_thinking()
-
-    async def _open_exec(self, code: str = "") -> ExecutionPanel:
-        panel = ExecutionPanel(self.text_offset, code)
-        await self._mount(panel)
-        self._exec = panel
-        return panel
-
-    async def show(self, events: list[Event], fold: bool = False) -> None:
-        """Render a batch of engine events (consecutive thinking deltas are written at once).
-
-        `fold` (while a run streams) keeps the number of live widgets bounded (see `FoldedHistory`).
-        """
-        pending: list[str] = []
-
-        async def flush() -> None:
-            if pending:
-                text = "".join(pending)
-                pending.clear()
-                await self._write_thinking(text)
-
+    async def _show(self, events: list[Event]) -> None:
         for event in events:
             if isinstance(event, TextDelta) and event.kind == "model":
-                pending.append(event.text)
-                continue
-            await flush()
-            if isinstance(event, CodeOpened):
+                self._write_thinking(event.text)
+            elif isinstance(event, Started):
+                await self._show_started(event)
+            elif isinstance(event, CodeOpened):
                 self.text_offset += len(event.text)  # the model's fence: the panel shows the block
-                await self._open_exec(event.template)
+                self._open_exec(event.template)
             elif isinstance(event, CodeClosed):
                 self.text_offset += len(event.text)
                 if self._exec is not None:
                     self._exec.end_offset = self.text_offset
             elif isinstance(event, TextDelta):
-                panel = self._exec or await self._open_exec()
-                panel.append_code(event.text)
-                self.text_offset += len(event.text)
-                panel.end_offset = self.text_offset
-            elif isinstance(event, Started):
-                await self._show_started(event)
+                item = self._exec or self._open_exec()
+                self._add_code(item, event.text)
             elif isinstance(event, HintInserted) and self._exec is not None and not event.opens_code:
-                self._exec.add_user_hint(event.text)  # a hint inside a code block is a comment of the block
-                self.text_offset += len(event.text)
-                self._exec.end_offset = self.text_offset
+                item = self._exec  # a hint inside a code block is a comment of the block
+                item.user_hints += 1
+                self._add_code(item, event.text)
             elif isinstance(event, HintInserted):
-                await self._mount(HintPanel(event.text, event.source, event.category, event.trigger, self.text_offset))
+                self._end_thinking()
+                start = self.text_offset
                 self.text_offset += len(event.text)  # a code block it opens comes as CodeOpened
-            elif isinstance(event, CodeStarted):
-                panel = self._exec or await self._open_exec(event.code)
-                panel.set_running(event.index)
-            elif isinstance(event, CodeFinished):
-                panel = self._exec or await self._open_exec()
-                panel.set_result(
-                    event.index, event.ok, event.timed_out, event.executed, event.duration_s, event.output_text
+                self._append(
+                    HintItem(
+                        start,
+                        self.text_offset,
+                        text=event.text,
+                        source=event.source,
+                        category=event.category,
+                        trigger=event.trigger,
+                    )
                 )
-                self.text_offset += len(event.output_text)
-                panel.end_offset = self.text_offset
-                self._exec = None
+            elif isinstance(event, CodeStarted):
+                item = self._exec or self._open_exec(event.code)
+                item.index, item.status = event.index, "running"
+                item.title = f"python · run {event.index} · running…" + _by_hand(item)
+                self._changed(item)
+            elif isinstance(event, CodeFinished):
+                self._finish_exec(self._exec or self._open_exec(), event)
             elif isinstance(event, AnswerFound):
+                self._end_thinking()
                 self.answer = event.answer
-                await self._mount(AnswerPanel(event.answer, self.text_offset))
+                self._append(AnswerItem(self.text_offset, self.text_offset, answer=event.answer))
             elif isinstance(event, Finished):
-                await self._end_thinking()
-        await flush()
-        if fold:
-            await self._fold()
+                self._end_thinking()
+        await self._write_live()
+        if self._stale:  # a batch that only adds to the live text changes nothing else
+            await self._sync_window()
         self.call_after_refresh(self._follow)
 
     async def _show_started(self, event: Started) -> None:
-        await self.clear()
-        await self.mount(Static(event.problem.strip(), classes="problem"))
+        await self._clear()
+        self._problem = Static(event.problem.strip(), classes="problem")
+        await self.mount_all([self._problem, self._top, self._bottom])
         prompt = [s for s in event.spans if s.kind == "prompt"]
         self.text_offset = sum(len(s) for s in prompt)
         rest = event.spans[len(prompt) :]
         if rest:  # a branch: show the kept prefix as it was
             prefix = Trace(id=event.trace_id, problem=event.problem, spans=list(event.spans), meta={})
             replay = trace_events(prefix)[1:]
-            await self.show([e for e in replay if not isinstance(e, Finished)])
+            await self._show([e for e in replay if not isinstance(e, Finished)])
+
+    def _append(self, item: Item) -> None:
+        self._index[item] = len(self.items)
+        self.items.append(item)
+        self._stale = True
+
+    def _changed(self, item: Item) -> None:
+        """The item's content changed: its widget shows it, and its height is measured again."""
+        item.forget_heights()
+        self._invalidate(item)
+        widget = self._widgets.get(item)
+        if isinstance(widget, ExecutionPanel):
+            widget.refresh_item()
+
+    def _add_code(self, item: ExecutionItem, text: str) -> None:
+        item.code += text
+        if item.user_hints and not item.title.endswith(" · hint by hand"):
+            item.title += " · hint by hand"
+        self.text_offset += len(text)
+        item.end_offset = self.text_offset
+        self._changed(item)
+
+    def _write_thinking(self, text: str) -> None:
+        while text:
+            item = self._thinking
+            if item is None:
+                item = self._thinking = ThinkingItem(self.text_offset, self.text_offset)
+                self._append(item)
+            part = text
+            if len(item.text) + len(text) > SPLIT_CHARS:
+                cut = text.rfind("\n\n")
+                if cut >= 0:
+                    part = text[: cut + 2]
+            item.text += part
+            if self._live is not None and self._live.item is item:
+                self._unwritten += part
+            self.text_offset += len(part)
+            item.end_offset = self.text_offset
+            text = text[len(part) :]
+            if text:
+                self._end_thinking()
+
+    def _end_thinking(self) -> None:
+        """The thinking item being written is finished: its lines are asked for, off the UI thread."""
+        item = self._thinking
+        if item is None:
+            return
+        self._thinking = None
+        self._invalidate(item)
+        self._request_lines(item)
+
+    async def _write_live(self) -> None:
+        """Write the new thinking text to the live widget; retire it when its item ended."""
+        if self._live is not None and self._live.item is not self._thinking:
+            if self._stream is not None:
+                await self._stream.write(self._unwritten)
+                await self._stream.stop()
+            self._stream, self._live, self._unwritten = None, None, ""
+            self._stale = True
+            release_dropped_widgets()  # the Markdown stream dropped blocks all along
+        item = self._thinking
+        if item is not None and self._live is None:
+            self._live = ThinkingSegment(item)
+            self._widgets[item] = self._live
+            self._pinned_area.add(item)
+            await self.mount(self._live)
+            self._stream = ThinkingSegment.get_stream(self._live)
+            self._unwritten = item.text
+            self._stale = True
+        if self._unwritten and self._stream is not None:
+            text, self._unwritten = self._unwritten, ""
+            await self._stream.write(text)
+
+    def _open_exec(self, code: str = "") -> ExecutionItem:
+        self._end_thinking()
+        item = ExecutionItem(self.text_offset, self.text_offset, code=code)
+        self._exec = item
+        self._append(item)
+        return item
+
+    def _finish_exec(self, item: ExecutionItem, event: CodeFinished) -> None:
+        item.index = event.index
+        item.status = (
+            "not run" if not event.executed else "timeout" if event.timed_out else "ok" if event.ok else "error"
+        )
+        item.title = f"python · run {event.index} · {item.status} · {event.duration_s * 1000:.0f} ms" + _by_hand(item)
+        item.output = output_body(event.output_text)
+        self.text_offset += len(event.output_text)
+        item.end_offset = self.text_offset
+        self._exec = None
+        self._changed(item)
+
+    # -- lines of finished thinking -------------------------------------------------------------
+    def _rendered(self, item: ThinkingItem, width: int, text: str, lines: Packed) -> None:
+        self.post_message(self.LinesReady(item, width, text, lines))  # from the renderer's thread
+
+    def _request_lines(self, item: ThinkingItem) -> None:
+        if self._renderer is not None and self._laid_out_width and self.cache.get(item, self._line_width) is None:
+            self._renderer.request(item, self._line_width)
+
+    async def on_conversation_lines_ready(self, message: LinesReady) -> None:
+        item = message.item
+        if message.text != item.text or message.width != self._line_width or self._index.get(item) is None:
+            return  # the item changed, the view was resized or cleared meanwhile
+        self.cache.put(item, message.width, message.lines)
+        widget = self._widgets.get(item)
+        if not isinstance(widget, ThinkingSegment):  # a Markdown widget keeps its own height until swapped
+            item.heights[self._width] = len(message.lines)
+            self._invalidate(item)
+        if isinstance(widget, FrozenThinking):
+            widget.ready[message.width] = message.lines.unpack(self.cache.styles)
+            widget.update(widget.renderable)
+        await self._update_window()
+
+    # -- geometry -------------------------------------------------------------------------------
+    def _invalidate(self, item: Item) -> None:
+        index = self._index.get(item)
+        if index is not None:
+            self._valid = min(self._valid, index)
+            self._stale = True
+
+    def _hidden(self, item: Item) -> bool:
+        return isinstance(item, ThinkingItem) and self.hide_thinking
+
+    def _margins(self, item: Item) -> tuple[int, int]:
+        if isinstance(self._widgets.get(item), ThinkingSegment):
+            return (0, 0)  # the live Markdown widget keeps its last paragraph's margin inside
+        return item.margin
+
+    def _height(self, item: Item) -> int:
+        """The item's box height at this width: measured, or worked out from its content."""
+        w = self._width
+        known = item.heights.get(w)
+        if known is not None:
+            return known
+        if isinstance(item, ThinkingItem):
+            lines = self.cache.get(item, self._line_width)
+            return len(lines) if lines is not None else _text_lines(item.text, self._line_width)
+        inner = max(1, w - 7)  # margins, the thick left border, the padding and the contents' indent
+        if isinstance(item, HintItem):
+            return 1 if item.collapsed else 2 + _text_lines(item.shown, inner)
+        if isinstance(item, ExecutionItem):
+            code, output = _text_lines(item.code.rstrip("\n"), inner), _text_lines(item.output, inner)
+            return 1 if item.collapsed else 3 + code + output
+        return 3  # an answer: one line between two borders
+
+    def _geometry(self) -> tuple[list[int], list[int]]:
+        """Box top and bottom of every item, counted from the end of the problem's box."""
+        tops, bottoms = self._tops, self._bottoms
+        del tops[self._valid :], bottoms[self._valid :]
+        cursor, prev_b = 0, 0
+        last = self._last_visible(len(tops))
+        if last is not None:  # resume after the last visible item already placed
+            cursor, prev_b = bottoms[last], self._margins(self.items[last])[1]
+        for item in self.items[len(tops) :]:
+            if self._hidden(item):
+                tops.append(cursor)
+                bottoms.append(cursor)
+                continue
+            top_margin, bottom_margin = self._margins(item)
+            top = cursor + max(prev_b, top_margin)
+            cursor = top + self._height(item)
+            tops.append(top)
+            bottoms.append(cursor)
+            prev_b = bottom_margin
+        self._valid = len(self.items)
+        return tops, bottoms
+
+    def _last_visible(self, end: int, start: int = 0) -> int | None:
+        """The last item before `end` (and from `start`) that takes room."""
+        for i in range(end - 1, start - 1, -1):
+            if not self._hidden(self.items[i]):
+                return i
+        return None
+
+    def _origin(self) -> int:
+        """Where the items start in the scrolled content: below the problem's box."""
+        if self._problem is None:
+            return 0
+        return 1 + max(1, self._problem.outer_size.height)  # its top margin and its box
+
+    def item_top(self, index: int) -> int:
+        """The content line where item `index` starts (its box top)."""
+        tops, _ = self._geometry()
+        return self._origin() + tops[index]
+
+    # -- the window -----------------------------------------------------------------------------
+    def _pinned(self) -> list[Item]:
+        """Items whose widgets stay mounted wherever the viewport is: the one being written."""
+        return [i for i in (self._thinking, self._exec) if i is not None and i in self._widgets]
+
+    def _following(self) -> bool:
+        return self.is_anchored and not self._anchor_released
+
+    def _schedule(self) -> None:
+        self._stale = True
+        if not self._lock.locked():
+            self.call_later(self._update_window)
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if round(old) != round(new) and self.items:
+            self._schedule()
+
+    async def _update_window(self) -> None:
+        async with self._lock:
+            await self._sync_window()
+
+    async def _sync_window(self) -> None:
+        """Mount the widgets of the items near the viewport, remove the others, size the spacers."""
+        self._stale = True
+        while self._stale:
+            self._stale = False
+            await self._sync_once()
+
+    def _wanted(self, tops: list[int], bottoms: list[int], history: int) -> tuple[int, int]:
+        """The history items within the window around the viewport: [a, b)."""
+        if history == 0:
+            return (0, 0)
+        height = max(1, self.scrollable_content_region.height)
+        margin = math.ceil(height * WINDOW_SCREENS)
+        # following: the bottom of the content (the live part comes below); else where the user scrolled
+        view = bottoms[history - 1] - height if self._following() else round(self.scroll_y) - self._origin()
+        lo, hi = view - margin, view + height + margin
+        a = min(bisect.bisect_right(bottoms, lo, 0, history), history - 1)
+        b = max(bisect.bisect_left(tops, hi, 0, history), a + 1)
+        return (a, b)
+
+    async def _sync_once(self) -> None:
+        if self._problem is None or not self._width:
+            return
+        self._check_width()
+        pinned = self._pinned()
+        history = len(self.items) - len(pinned)
+        # widgets of items no longer being written go back between the spacers, in order
+        for item in sorted(self._pinned_area - set(pinned), key=self._index.__getitem__):
+            self._pinned_area.discard(item)
+            if (widget := self._widgets.get(item)) is not None:
+                self.move_child(widget, before=self._bottom)
+        tops, bottoms = self._geometry()
+        a, b = self._wanted(tops, bottoms, history)
+        gone = [item for item in self._widgets if item not in pinned and not a <= self._index[item] < b]
+        if gone:
+            widgets = [self._widgets.pop(item) for item in gone]
+            for item in gone:
+                if isinstance(item, ThinkingItem) and item.heights:
+                    item.forget_heights()  # measured as another widget: its lines stand for it now
+                    self._invalidate(item)
+            await self.remove_children(widgets)
+            release_dropped_widgets()
+        await self._swap_in_lines(a, b)
+        present = [i for i in range(a, b) if self.items[i] in self._widgets]
+        first = present[0] if present else b
+        head = [self._make(self.items[i]) for i in range(a, min(first, b))]
+        tail = [self._make(self.items[i]) for i in range(first, b) if self.items[i] not in self._widgets]
+        if head:
+            await self.mount_all(head, after=self._top)
+        if tail:
+            await self.mount_all(tail, before=self._bottom)
+        for item in pinned:
+            if item not in self._pinned_area:  # an execution panel being written
+                self._pinned_area.add(item)
+                await self.mount(self._widgets[item])
+        self._window = (a, b)
+        tops, bottoms = self._geometry()
+        self._size_spacers(tops, bottoms, a, b, history)
+        if head or tail or pinned:
+            self.call_after_refresh(self._measure)
+
+    async def _swap_in_lines(self, a: int, b: int) -> None:
+        """A finished segment still shown as Markdown gives way to its rendered lines, once they came."""
+        for i in range(a, b):
+            item = self.items[i]
+            widget = self._widgets.get(item)
+            if isinstance(widget, ThinkingSegment) and widget is not self._live and isinstance(item, ThinkingItem):
+                lines = self.cache.get(item, self._line_width)
+                if lines is None:
+                    continue
+                frozen = self._make(item)
+                await self.mount(frozen, before=widget)
+                await widget.remove()
+                item.forget_heights()
+                item.heights[self._width] = len(lines)
+                self._invalidate(item)
+
+    def _size_spacers(self, tops: list[int], bottoms: list[int], a: int, b: int, history: int) -> None:
+        first = next((i for i in range(a, b) if not self._hidden(self.items[i])), None)
+        last = self._last_visible(b, a)
+        if first is None or last is None:
+            self._top.set_height(0)
+            self._bottom.set_height(0)
+            return
+        self._top.set_height(tops[first] - self._margins(self.items[first])[0])
+        end = self._last_visible(history)
+        assert end is not None
+        last_b, end_b = self._margins(self.items[last])[1], self._margins(self.items[end])[1]
+        below = bottoms[end] + end_b - bottoms[last] - last_b
+        pinned = [i for i in self._pinned() if not self._hidden(i)]
+        if pinned and end != last:  # the live widget's top margin collapses with the last item's
+            top_p = self._margins(pinned[0])[0]
+            below = bottoms[end] + max(end_b, top_p) - top_p - bottoms[last] - last_b
+        self._bottom.set_height(max(0, below))
+
+    def _make(self, item: Item) -> ItemWidget:
+        widget: ItemWidget
+        if isinstance(item, ThinkingItem):
+            lines = self.cache.strips(item, self._line_width)
+            widget = FrozenThinking(item, {self._line_width: lines} if lines is not None else None)
+            if lines is None:
+                self._request_lines(item)
+        elif isinstance(item, HintItem):
+            widget = HintPanel(item)
+        elif isinstance(item, ExecutionItem):
+            widget = ExecutionPanel(item)
+        else:
+            assert isinstance(item, AnswerItem)
+            widget = AnswerPanel(item)
+        if self._term and not isinstance(widget, AnswerPanel):
+            widget.set_highlight(self._term)
+        self._widgets[item] = widget
+        return widget
+
+    def _measure(self) -> None:
+        """Read the box heights of laid-out widgets; keep the view still when one above it changed."""
+        if not self._width or self._problem is None:
+            return
+        tops, _ = self._geometry()
+        view = round(self.scroll_y) - self._origin()
+        shift = 0
+        changed = False
+        for item, widget in list(self._widgets.items()):
+            if not widget.is_attached or not widget.display or isinstance(widget, ThinkingSegment):
+                continue
+            height = widget.outer_size.height
+            old = self._height(item)
+            if height <= 0 or height == old:
+                continue
+            item.heights[self._width] = height
+            item.measured.add(self._width)
+            index = self._index[item]
+            self._valid = min(self._valid, index)
+            changed = True
+            if tops[index] < view:
+                shift += height - old
+        if changed:
+            if shift and not self._following():
+                self.scroll_to(y=self.scroll_y + shift, animate=False, immediate=True)
+            self._schedule()
+
+    @on(Collapsible.Toggled)
+    def _toggled(self, message: Collapsible.Toggled) -> None:
+        widget = message.collapsible
+        if isinstance(widget, HintPanel | ExecutionPanel):
+            widget.item.collapsed = widget.collapsed
+            widget.item.forget_heights()
+            self._invalidate(widget.item)
+            self.call_after_refresh(self._measure)
+
+    # -- thinking shown or hidden ---------------------------------------------------------------
+    def toggle_thinking(self) -> None:
+        self.toggle_class("-hide-thinking")
+        self._valid = 0
+        self._schedule()
+
+    # -- search ---------------------------------------------------------------------------------
+    def search(self, term: str) -> int:
+        """Find `term` (any case) in thinking, hints, code and outputs; the number of matches."""
+        self._term = term.lower()
+        self._matches = []
+        if self._term:
+            for index, item in enumerate(self.items):
+                text = item.searchable().lower()
+                at = text.find(self._term)
+                while at >= 0:
+                    self._matches.append(Match(index, at))
+                    at = text.find(self._term, at + len(self._term))
+        self._match = -1
+        for widget in self._widgets.values():
+            if not isinstance(widget, AnswerPanel | ThinkingSegment):
+                widget.set_highlight(self._term)
+        return len(self._matches)
+
+    @property
+    def match_position(self) -> tuple[int, int]:
+        """(the current match, counted from 1; the number of matches)."""
+        return (self._match + 1, len(self._matches))
+
+    async def next_match(self, step: int = 1) -> Match | None:
+        """Go to the next match (`step` -1: the previous one) and bring its item into view."""
+        if not self._matches:
+            return None
+        if self._match < 0 and step < 0:
+            self._match = len(self._matches) - 1
+        else:
+            self._match = (self._match + step) % len(self._matches)
+        match = self._matches[self._match]
+        await self.show_item(match.item, line=self._line_in_item(match))
+        return match
+
+    def _line_in_item(self, match: Match) -> int:
+        """The line of its item where the match is drawn, where the item's lines are known."""
+        item = self.items[match.item]
+        lines = self.cache.get(item, self._line_width) if isinstance(item, ThinkingItem) else None
+        if lines is None:
+            return 0
+        nth = sum(1 for m in self._matches if m.item == match.item and m.at < match.at)
+        seen = 0
+        for number, line in enumerate(lines.texts):
+            seen += line.lower().count(self._term)
+            if seen > nth:
+                return number
+        return 0
+
+    async def show_item(self, index: int, line: int = 0) -> None:
+        """Scroll so that item `index` (its `line`-th line) is near the top of the view."""
+        if self.hide_thinking and isinstance(self.items[index], ThinkingItem):
+            self.toggle_thinking()
+        self.scroll_to(y=max(0, self.item_top(index) + line - 2), animate=False, immediate=True)
+        await self._update_window()
+
+
+def release_dropped_widgets() -> None:
+    """Let go of the widgets Textual itself still holds after they were removed.
+
+    Textual 8.2 memoizes `StylesCache.get_inner_outer` with `functools.lru_cache` on the method, so
+    its key holds the StylesCache, and with it every line the widget rendered, for up to 1,024
+    widgets after they are gone. A view that makes and drops widgets as it scrolls (and a Markdown
+    stream that replaces its blocks) would keep thousands of lines alive for the collector to walk.
+    The memo is two styles per pair of colours: clearing it costs nothing.
+    """
+    clear = getattr(StylesCache.get_inner_outer, "cache_clear", None)
+    if clear is not None:
+        clear()
+
+
+def _by_hand(item: ExecutionItem) -> str:
+    return " · hint by hand" if item.user_hints else ""
+
+
+def _text_lines(text: str, width: int) -> int:
+    """Lines `text` takes when wrapped at `width` (an estimate until the widget is measured)."""
+    return sum(max(1, math.ceil(len(line) / width)) for line in text.split("\n")) if text else 1

@@ -1,21 +1,30 @@
-"""The pieces of a conversation: streamed thinking, hint panels, execution panels, the final answer.
+"""The widgets of a conversation: streamed thinking, hint panels, execution panels, the final answer.
 
-Each piece knows the trace offset where it ends, so a person can branch from it.
+Each widget shows one item (`items.py`) and is made when the item comes near the viewport; what a
+person changes on it (a panel collapsed) is written back to the item, so a widget made again later
+shows the item as it was left.
 """
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+from pygments.lexers.python import PythonLexer
+from rich.console import RenderableType
 from rich.markdown import Markdown as RichMarkdown
-from rich.padding import Padding
-from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
+from textual.strip import Strip
 from textual.widgets import Collapsible, Markdown, Static
 
-from start_tui.engine.hints import split_at_fence
-from start_tui.engine.reasoner import output_body
 from start_tui.tui.widgets.cached import CachedRenderable
+from start_tui.tui.widgets.items import AnswerItem, ExecutionItem, HintItem, ThinkingItem
+
+PYTHON = PythonLexer()
+"""One lexer for every panel: looking it up by name costs about as much as highlighting a short block."""
+
+
+def thinking_renderable(text: str) -> RenderableType:
+    """How a finished thinking segment is drawn (also what the line renderer renders off the UI thread)."""
+    return RichMarkdown(text, code_theme="ansi_dark")
 
 
 class ThinkingSegment(Markdown):
@@ -29,14 +38,9 @@ class ThinkingSegment(Markdown):
     }
     """
 
-    def __init__(self, start: int) -> None:
+    def __init__(self, item: ThinkingItem) -> None:
         super().__init__("", classes="thinking")
-        self.start_offset = start
-        self.end_offset = start
-        self.chars = 0
-
-    def label(self) -> str:
-        return "thinking"
+        self.item = item
 
 
 class FrozenThinking(CachedRenderable):
@@ -44,6 +48,7 @@ class FrozenThinking(CachedRenderable):
 
     Textual's Markdown keeps a widget per block and re-measures them at every layout; a long chain
     of thought has hundreds of short paragraphs. Only the live segment streams as a Markdown widget.
+    The lines usually come from the line renderer, made off the UI thread (`LineCache`).
     """
 
     DEFAULT_CSS = """
@@ -53,22 +58,14 @@ class FrozenThinking(CachedRenderable):
     }
     """
 
-    def __init__(self, text: str, start: int, end: int) -> None:
-        super().__init__(RichMarkdown(text, code_theme="ansi_dark"), classes="thinking")
-        self.text = text
-        self.start_offset = start
-        self.end_offset = end
+    def __init__(self, item: ThinkingItem, lines: dict[int, list[Strip]] | None = None) -> None:
+        super().__init__(thinking_renderable(item.text), classes="thinking")
+        self.item = item
+        self.ready = lines if lines is not None else {}
+        """Unstyled lines per width, rendered elsewhere (the view's line cache)."""
 
-    def label(self) -> str:
-        return "thinking"
-
-    def clone(self) -> FrozenThinking:
-        copy = FrozenThinking(self.text, self.start_offset, self.end_offset)
-        copy.adopt_cache(self)
-        return copy
-
-    def folded(self) -> RenderableType:
-        return Padding(self.renderable, (0, 1, 1, 1))
+    def lines_for(self, width: int) -> list[Strip] | None:
+        return self.ready.get(width)
 
 
 class HintPanel(Collapsible):
@@ -89,32 +86,15 @@ class HintPanel(Collapsible):
     HintPanel .hint-text { color: $text; }
     """
 
-    def __init__(self, text: str, source: str, category: str, trigger: str, start: int) -> None:
-        who = "you" if source == "user" else "policy"
-        where = trigger.replace("conjunction:", "after ") if trigger and source != "user" else "by hand"
-        title = f"hint · {who} · {where}" + (f" · {category}" if category and source != "user" else "")
-        shown, _ = split_at_fence(text)
-        self.body = CachedRenderable(Text(shown.rstrip()), classes="hint-text")
-        super().__init__(self.body, title=title, collapsed=False, classes="-user" if source == "user" else "")
-        self.text = text
-        self.source = source
-        self.start_offset = start
-        self.end_offset = start + len(text)
-        self._args = (text, source, category, trigger, start)
-        self._shown = shown.rstrip()
+    def __init__(self, item: HintItem) -> None:
+        self.item = item
+        self.body = CachedRenderable(Text(item.shown), classes="hint-text")
+        user = item.source == "user"
+        super().__init__(self.body, title=item.title, collapsed=item.collapsed, classes="-user" if user else "")
+        self.source = item.source
 
-    def label(self) -> str:
-        return self.title
-
-    def clone(self) -> HintPanel:
-        panel = HintPanel(*self._args)
-        panel.collapsed = self.collapsed
-        return panel
-
-    def folded(self) -> RenderableType:
-        colour = "magenta" if self.source == "user" else "yellow"
-        body = Panel(Text(self._shown), title=f"▼ {self.title}", title_align="left", border_style=colour)
-        return Padding(body, (1, 1, 0, 1))
+    def set_highlight(self, term: str) -> None:
+        self.body.set_highlight(term)
 
 
 class ExecutionPanel(Collapsible):
@@ -134,69 +114,53 @@ class ExecutionPanel(Collapsible):
     ExecutionPanel.-error .exec-output { color: $text-error; }
     """
 
-    def __init__(self, start: int, code: str = "") -> None:
-        self.code = code
+    def __init__(self, item: ExecutionItem) -> None:
+        self.item = item
         self.code_view = CachedRenderable(self._syntax(), classes="exec-code")
-        self.output_view = CachedRenderable("", classes="exec-output")
-        super().__init__(self.code_view, self.output_view, title="python · writing…", collapsed=False)
-        self.start_offset = start
-        self.end_offset = start
-        self.index = 0
-        self.status = "writing"
-        self.user_hints = 0
-        self.output = ""
+        self.output_view = CachedRenderable(Text(item.output), classes="exec-output")
+        super().__init__(self.code_view, self.output_view, title=item.title, collapsed=item.collapsed)
+        self._show_status()
 
-    def _set_title(self, base: str) -> None:
-        self.title = base + (" · hint by hand" if self.user_hints else "")
+    # the item's fields, as the panel shows them
+    @property
+    def code(self) -> str:
+        return self.item.code
 
-    def add_user_hint(self, comment: str) -> None:
-        """A hint typed while the model wrote this block: it is a comment of the code."""
-        self.user_hints += 1
-        self.append_code(comment)
-        self._set_title(str(self.title).removesuffix(" · hint by hand"))
+    @property
+    def index(self) -> int:
+        return self.item.index
+
+    @property
+    def status(self) -> str:
+        return self.item.status
+
+    @property
+    def output(self) -> str:
+        return self.item.output
+
+    @property
+    def user_hints(self) -> int:
+        return self.item.user_hints
 
     def _syntax(self) -> Syntax:
-        return Syntax(self.code.rstrip("\n") or " ", "python", theme="ansi_dark", background_color="default")
+        code = self.item.code.rstrip("\n") or " "
+        return Syntax(code, PYTHON, theme="ansi_dark", background_color="default")
 
-    def append_code(self, text: str) -> None:
-        self.code += text
+    def _show_status(self) -> None:
+        self.title = self.item.title
+        status = self.item.status
+        if status not in ("writing", "running"):
+            self.add_class("-ok" if status == "ok" else "-error")
+
+    def refresh_item(self) -> None:
+        """Show what changed in the item (code written, a run started or finished)."""
         self.code_view.update(self._syntax())
+        self.output_view.update(Text(self.item.output))
+        self._show_status()
 
-    def set_running(self, index: int) -> None:
-        self.index = index
-        self.status = "running"
-        self._set_title(f"python · run {index} · running…")
-
-    def set_result(self, index: int, ok: bool, timed_out: bool, executed: bool, duration_s: float, output: str) -> None:
-        self.index = index
-        self.status = "not run" if not executed else "timeout" if timed_out else "ok" if ok else "error"
-        self._set_title(f"python · run {index} · {self.status} · {duration_s * 1000:.0f} ms")
-        self.add_class("-ok" if ok else "-error")
-        body = output_body(output)
-        self.output = body
-        self.output_view.update(Text(body))
-
-    def label(self) -> str:
-        return self.title
-
-    def clone(self) -> ExecutionPanel:
-        panel = ExecutionPanel(self.start_offset, self.code)
-        panel.end_offset, panel.index, panel.status = self.end_offset, self.index, self.status
-        panel.user_hints, panel.output, panel.title = self.user_hints, self.output, self.title
-        panel.collapsed = self.collapsed
-        panel.output_view.update(Text(self.output))
-        for name in ("-ok", "-error"):
-            if self.has_class(name):
-                panel.add_class(name)
-        return panel
-
-    def folded(self) -> RenderableType:
-        colour = "green" if self.status == "ok" else "red" if self.status in ("error", "timeout") else "blue"
-        parts: list[RenderableType] = [self._syntax()]
-        if self.output:
-            parts += [Text(""), Text(self.output, style="dim" if self.status == "ok" else "red")]
-        body = Panel(Group(*parts), title=f"▼ {self.title}", title_align="left", border_style=colour)
-        return Padding(body, (1, 1, 0, 1))
+    def set_highlight(self, term: str) -> None:
+        self.code_view.set_highlight(term)
+        self.output_view.set_highlight(term)
 
 
 class AnswerPanel(Static):
@@ -210,17 +174,7 @@ class AnswerPanel(Static):
     }
     """
 
-    def __init__(self, answer: str, start: int) -> None:
-        super().__init__(Text(f"Final answer: {answer}"))
-        self.answer = answer
-        self.start_offset = self.end_offset = start
-
-    def label(self) -> str:
-        return f"answer {self.answer}"
-
-    def clone(self) -> AnswerPanel:
-        return AnswerPanel(self.answer, self.start_offset)
-
-    def folded(self) -> RenderableType:
-        body = Panel(Text(f"Final answer: {self.answer}", style="bold green"), border_style="green")
-        return Padding(body, (1, 1, 1, 1))
+    def __init__(self, item: AnswerItem) -> None:
+        super().__init__(Text(f"Final answer: {item.answer}"))
+        self.item = item
+        self.answer = item.answer

@@ -167,6 +167,48 @@ async def test_branch_from_an_earlier_segment_keeps_both_branches_and_they_save_
         assert reopened.conversation.answer == second.trace.answer
 
 
+@pytest.mark.model
+async def test_branch_from_the_first_segment_of_a_128k_token_trace(tmp_path: Path):
+    """The recorded run tiled to 128k tokens, opened: the branch list holds every segment, and a branch
+    after the first one continues from exactly there, while the opened trace stays as it was."""
+    from start_tui.engine.events import Span
+    from start_tui.engine.trace import Trace, save_traces
+
+    [recorded] = load_traces(Path(__file__).parents[1] / "data" / "sum-of-squares.jsonl")
+    body = [s for s in recorded.spans if s.kind != "prompt"]
+    app = StartApp(Settings(max_tokens=24, rounds=0, conjunctions=()))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.reasoner is not None, what="the model to load")
+        backend = app.reasoner.backend
+        per_repeat = backend.count_tokens("".join(s.text for s in body))
+        repeats = int(128_000 / per_repeat * 1.02)  # tiles join into slightly fewer tokens than they have apart
+        spans = [recorded.spans[0]] + [Span(s.kind, s.text, dict(s.meta)) for _ in range(repeats) for s in body]
+        long = Trace(id="long", problem=recorded.problem, spans=spans, meta=dict(recorded.meta))
+        assert backend.count_tokens(long.text) >= 128_000
+        save_traces(tmp_path / "long.jsonl", [long])
+        await app._open_traces(tmp_path / "long.jsonl")
+        conversation = app.conversation
+        await wait_until(pilot, lambda: len(conversation.segments) > 4 * repeats, what="the trace shown")
+        assert len(conversation.children) < 40  # widgets only near the viewport
+        conversation.focus()
+        await pilot.press("b")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChooseScreen), what="the segment list")
+        segments = conversation.segments
+        cut = segments[0].end_offset
+        app.screen.dismiss(0)  # the first segment
+        await wait_until(pilot, lambda: isinstance(app.screen, HintScreen), what="the branch hint screen")
+        await pilot.press(*"Let me verify the formula.")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(app.branches) == 2, what="the branch")
+        branch = run_of(app)
+        await wait_until(pilot, lambda: branch.finished and not app._driving, what="the branch to finish")
+        assert branch.trace.text[:cut] == long.text[:cut]
+        assert "Let me verify the formula." in branch.trace.text[cut:]
+        assert branch.trace.meta["parent"]["trace_id"] == long.id
+        assert app.branches[0].trace.text == long.text
+        assert conversation.segments[0].end_offset == cut  # the view shows the branch, from its start
+
+
 async def test_a_killed_session_reopens_from_its_journal(tmp_path: Path):
     """What a killed terminal leaves behind (a journal without its final record) opens as a run."""
     from start_tui.engine.events import Span, Started, TextDelta

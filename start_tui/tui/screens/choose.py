@@ -22,7 +22,7 @@ class ChooseScreen(ModalScreen[int | None]):
         width: 100; height: auto; max-height: 85%; padding: 1 2;
         border: thick $accent; background: $surface;
     }
-    ChooseScreen OptionList { height: auto; max-height: 24; margin-top: 1; }
+    ChooseScreen OptionList { height: 24; margin-top: 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 

@@ -141,6 +141,8 @@ class Conversation(VerticalScroll, can_focus=True):
         """The width the heights and the requested lines are for."""
         self._stale = True
         """The window must be synced: an item came, ended or changed, or the view moved."""
+        self._queued = False
+        """A sync is queued (`_schedule`)."""
         self._term = ""
         self._matches: list[Match] = []
         self._match = -1
@@ -406,13 +408,15 @@ class Conversation(VerticalScroll, can_focus=True):
             return  # the item changed, the view was resized or cleared meanwhile
         self.cache.put(item, message.width, message.lines)
         widget = self._widgets.get(item)
-        if not isinstance(widget, ThinkingSegment):  # a Markdown widget keeps its own height until swapped
+        # a Markdown widget keeps its own height until it is swapped for these lines
+        if not isinstance(widget, ThinkingSegment) and item.heights.get(self._width) != len(message.lines):
             item.heights[self._width] = len(message.lines)
             self._invalidate(item)
         if isinstance(widget, FrozenThinking):
             widget.ready[message.width] = message.lines.unpack(self.cache.styles)
             widget.update(widget.renderable)
-        await self._update_window()
+        if isinstance(widget, ThinkingSegment | FrozenThinking) or self._stale:
+            self._schedule()  # one sync for however many items came meanwhile
 
     # -- geometry -------------------------------------------------------------------------------
     def _invalidate(self, item: Item) -> None:
@@ -430,11 +434,18 @@ class Conversation(VerticalScroll, can_focus=True):
         return item.margin
 
     def _height(self, item: Item) -> int:
-        """The item's box height at this width: measured, or worked out from its content."""
+        """The item's box height at this width: measured, worked out from its lines, or estimated
+        (and kept, until its lines come or its widget is measured)."""
         w = self._width
         known = item.heights.get(w)
         if known is not None:
             return known
+        height = self._estimate(item, w)
+        if item is not self._thinking and item is not self._exec:  # a finished item's estimate stands
+            item.heights[w] = height
+        return height
+
+    def _estimate(self, item: Item, w: int) -> int:
         if isinstance(item, ThinkingItem):
             lines = self.cache.get(item, self._line_width)
             return len(lines) if lines is not None else _text_lines(item.text, self._line_width)
@@ -496,7 +507,8 @@ class Conversation(VerticalScroll, can_focus=True):
 
     def _schedule(self) -> None:
         self._stale = True
-        if not self._lock.locked():
+        if not self._queued and not self._lock.locked():
+            self._queued = True
             self.call_later(self._update_window)
 
     def watch_scroll_y(self, old: float, new: float) -> None:
@@ -505,6 +517,7 @@ class Conversation(VerticalScroll, can_focus=True):
             self._schedule()
 
     async def _update_window(self) -> None:
+        self._queued = False
         async with self._lock:
             await self._sync_window()
 

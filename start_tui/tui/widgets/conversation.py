@@ -288,7 +288,9 @@ class Conversation(VerticalScroll, can_focus=True):
                 self._end_thinking()
         await self._write_live()
         if self._stale:  # a batch that only adds to the live text changes nothing else
-            await self._sync_window()
+            # mounting is the view's own work, in its own queue: the app's handler (and a key
+            # behind it) does not wait for it
+            self._schedule()
         self.call_after_refresh(self._follow)
 
     async def _show_started(self, event: Started) -> None:
@@ -506,8 +508,9 @@ class Conversation(VerticalScroll, can_focus=True):
         return self.is_anchored and not self._anchor_released
 
     def _schedule(self) -> None:
+        """Sync the window soon, in the view's own queue (one sync pending at most; it waits for the lock)."""
         self._stale = True
-        if not self._queued and not self._lock.locked():
+        if not self._queued:
             self._queued = True
             self.call_later(self._update_window)
 
@@ -528,12 +531,14 @@ class Conversation(VerticalScroll, can_focus=True):
             self._stale = False
             await self._sync_once()
 
-    def _wanted(self, tops: list[int], bottoms: list[int], history: int) -> tuple[int, int]:
-        """The history items within the window around the viewport: [a, b)."""
+    def _wanted(
+        self, tops: list[int], bottoms: list[int], history: int, screens: float = WINDOW_SCREENS
+    ) -> tuple[int, int]:
+        """The history items within `screens` screens around the viewport: [a, b)."""
         if history == 0:
             return (0, 0)
         height = max(1, self.scrollable_content_region.height)
-        margin = math.ceil(height * WINDOW_SCREENS)
+        margin = math.ceil(height * screens)
         # following: the bottom of the content (the live part comes below); else where the user scrolled
         view = bottoms[history - 1] - height if self._following() else round(self.scroll_y) - self._origin()
         lo, hi = view - margin, view + height + margin
@@ -554,6 +559,10 @@ class Conversation(VerticalScroll, can_focus=True):
                 self.move_child(widget, before=self._bottom)
         tops, bottoms = self._geometry()
         a, b = self._wanted(tops, bottoms, history)
+        a0, b0 = self._window
+        if a0 < b and a < b0:  # still in reach of what is mounted: widgets go only past twice the margin
+            keep_a, keep_b = self._wanted(tops, bottoms, history, 2 * WINDOW_SCREENS)
+            a, b = max(keep_a, min(a, a0)), min(keep_b, max(b, b0), history)
         gone = [item for item in self._widgets if item not in pinned and not a <= self._index[item] < b]
         if gone:
             widgets = [self._widgets.pop(item) for item in gone]
@@ -581,6 +590,7 @@ class Conversation(VerticalScroll, can_focus=True):
         self._size_spacers(tops, bottoms, a, b, history)
         if head or tail or pinned:
             self.call_after_refresh(self._measure)
+        self.call_after_refresh(self._follow)  # the content may overflow the view only now
 
     async def _swap_in_lines(self, a: int, b: int) -> None:
         """A finished segment still shown as Markdown gives way to its rendered lines, once they came."""
@@ -658,8 +668,8 @@ class Conversation(VerticalScroll, can_focus=True):
             if tops[index] < view:
                 shift += height - old
         if changed:
-            if shift and not self._following():
-                self.scroll_to(y=self.scroll_y + shift, animate=False, immediate=True)
+            if shift and not self._following():  # the view's own correction: the reader did not move
+                self.scroll_to(y=self.scroll_y + shift, animate=False, immediate=True, release_anchor=False)
             self._schedule()
 
     @on(Collapsible.Toggled)

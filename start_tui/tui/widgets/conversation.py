@@ -560,12 +560,20 @@ class Conversation(VerticalScroll, can_focus=True):
         tops, bottoms = self._geometry()
         a, b = self._wanted(tops, bottoms, history)
         a0, b0 = self._window
-        if a0 < b and a < b0:  # still in reach of what is mounted: widgets go only past twice the margin
+        jump = not (a0 < b and a < b0)
+        if not jump:  # still in reach of what is mounted: widgets go only past twice the margin
             keep_a, keep_b = self._wanted(tops, bottoms, history, 2 * WINDOW_SCREENS)
             a, b = max(keep_a, min(a, a0)), min(keep_b, max(b, b0), history)
+        elif b0 > a0:  # a jump (to the top, to a match): what is in view first, the margin a frame later
+            a, b = self._wanted(tops, bottoms, history, 0)
+            self.call_after_refresh(self._schedule)
         gone = [item for item in self._widgets if item not in pinned and not a <= self._index[item] < b]
         if gone:
             widgets = [self._widgets.pop(item) for item in gone]
+            focused = self.screen.focused
+            if focused is not None and any(focused is w or w in focused.ancestors for w in widgets):
+                # Textual would focus another widget, and scroll to it: the view keeps the focus, and stays
+                self.focus(scroll_visible=False)
             for item in gone:
                 if isinstance(item, ThinkingItem) and item.heights:
                     item.forget_heights()  # measured as another widget: its lines stand for it now

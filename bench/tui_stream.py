@@ -214,11 +214,12 @@ async def pause_to_panels(app: BenchApp) -> float:
 
 
 async def scroll_to_top(app: BenchApp) -> float:
-    """From `scroll_home` to the first segment drawn in the view."""
+    """From the Home key (the focus on a panel's title at the end of the trace) to the first segment
+    drawn in the view."""
     conversation = app.conversation
     first = conversation.segments[0]
     t0 = time.perf_counter()
-    conversation.scroll_home(animate=False)
+    app.post_message(events.Key("home", None))
 
     def drawn() -> bool:
         widget = conversation.widget_of(first)

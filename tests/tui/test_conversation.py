@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 
+from textual import events
 from textual.pilot import Pilot
+from textual.widgets._collapsible import CollapsibleTitle
 
 from start_tui.engine import Finished, load_traces
 from start_tui.engine.events import Event, Span
@@ -122,6 +124,39 @@ async def test_every_widget_lies_where_the_view_places_its_item_wherever_it_is_s
         conversation.scroll_end(animate=False, immediate=True)
         await settle(pilot, conversation)
         assert not misplaced(conversation)
+
+
+async def test_home_lands_at_the_top_at_once_and_stays_there_whatever_scroll_was_pending():
+    app = StartApp(Settings(), load_engine=False)
+    async with app.run_test(size=SIZE) as pilot:
+        conversation = app.conversation
+        await stream(conversation, events_of(long_trace(30)))
+        await settle(pilot, conversation)
+        app.animation_level = "full"  # as in a terminal (a test app has none)
+        for _ in range(4):
+            # a panel whose title is the view's last line, focused
+            panel = [w for w in conversation.query(ExecutionPanel) if w.region.height][-1]
+            view = conversation.scrollable_content_region.height
+            conversation.scroll_to(y=panel.virtual_region.y - view + 1, animate=False, immediate=True)
+            await settle(pilot, conversation)
+            panel = [w for w in conversation.query(ExecutionPanel) if w.region.height][-1]
+            panel.query_one(CollapsibleTitle).focus()
+            await settle(pilot, conversation)
+            # what focusing and unfolding it ask for, after the next refresh: a scroll to centre it, a
+            # scroll to show its body; Home comes before they are done
+            conversation.scroll_to(y=conversation.scroll_y + 3)
+            panel.collapsed = not panel.collapsed
+            app.post_message(events.Key("home", None))
+            await pilot.pause()
+            assert conversation.scroll_y == 0  # not animated over a second, not deferred
+            await settle(pilot, conversation)
+            await asyncio.sleep(0.3)  # any animation would have moved the view by now
+            await settle(pilot, conversation)
+            assert conversation.scroll_y == 0 and not misplaced(conversation)
+            assert isinstance(conversation.widget_of(conversation.segments[0]), FrozenThinking)
+            await pilot.press("end")
+            await settle(pilot, conversation)
+            assert conversation.scroll_y == conversation.max_scroll_y > 0 and conversation.is_anchored
 
 
 async def test_a_panel_collapsed_far_up_is_still_collapsed_when_its_widget_is_made_again():

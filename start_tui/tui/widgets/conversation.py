@@ -27,9 +27,11 @@ import asyncio
 import bisect
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from textual import on
 from textual._styles_cache import StylesCache
+from textual.actions import SkipAction
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
@@ -65,6 +67,9 @@ SPLIT_CHARS = 2000
 
 WINDOW_SCREENS = 1.0
 """Items within this many screens above and below the viewport have widgets."""
+
+FILL_AFTER_S = 0.03
+"""After a jump only what is in view is mounted; the margin around it once that is drawn (checked this often)."""
 
 THINKING_MARGIN = 2
 """Columns a thinking widget's side margins take (its lines are rendered this much narrower)."""
@@ -114,6 +119,10 @@ class Conversation(VerticalScroll, can_focus=True):
         self._renderer: LineRenderer | None = None
         self._lock = asyncio.Lock()
         """Held by whatever mounts or removes widgets: a batch of events, the window, a clear."""
+        self._jumps = 0
+        self._filling = False
+        """After a jump: the window holds what is in view only, until the margin is filled."""
+        """How many times the view jumped (`jump_to`): a scroll asked for before a jump is dropped."""
         self._reset()
 
     def _reset(self) -> None:
@@ -519,6 +528,14 @@ class Conversation(VerticalScroll, can_focus=True):
         if round(old) != round(new) and self.items:
             self._schedule()
 
+    def _fill(self, tries: int = 10) -> None:
+        laid_out = all(w.size for i, w in self._widgets.items() if not self._hidden(i))
+        if not laid_out and tries > 1:  # not drawn yet: mounting more now would only delay the frame
+            self.set_timer(FILL_AFTER_S, lambda: self._fill(tries - 1))
+            return
+        self._filling = False
+        self._schedule()
+
     async def _update_window(self) -> None:
         self._queued = False
         async with self._lock:
@@ -558,22 +575,25 @@ class Conversation(VerticalScroll, can_focus=True):
             if (widget := self._widgets.get(item)) is not None:
                 self.move_child(widget, before=self._bottom)
         tops, bottoms = self._geometry()
-        a, b = self._wanted(tops, bottoms, history)
+        a, b = self._wanted(tops, bottoms, history, 0 if self._filling else WINDOW_SCREENS)
         a0, b0 = self._window
         jump = not (a0 < b and a < b0)
         if not jump:  # still in reach of what is mounted: widgets go only past twice the margin
             keep_a, keep_b = self._wanted(tops, bottoms, history, 2 * WINDOW_SCREENS)
             a, b = max(keep_a, min(a, a0)), min(keep_b, max(b, b0), history)
-        elif b0 > a0:  # a jump (to the top, to a match): what is in view first, the margin a frame later
+        elif b0 > a0:  # a jump (to the top, to a match): what is in view first, the margin once it is drawn
             a, b = self._wanted(tops, bottoms, history, 0)
-            self.call_after_refresh(self._schedule)
+            if not self._filling:
+                self._filling = True
+                self.set_timer(FILL_AFTER_S, self._fill)  # "after a refresh" can still come before the layout
         gone = [item for item in self._widgets if item not in pinned and not a <= self._index[item] < b]
         if gone:
             widgets = [self._widgets.pop(item) for item in gone]
             focused = self.screen.focused
             if focused is not None and any(focused is w or w in focused.ancestors for w in widgets):
-                # Textual would focus another widget, and scroll to it: the view keeps the focus, and stays
-                self.focus(scroll_visible=False)
+                # Textual would focus another widget, and scroll to it (animated): the view takes the
+                # focus now (`focus()` would only queue it, after the removal), and stays where it is
+                self.screen.set_focus(self, scroll_visible=False)
             for item in gone:
                 if isinstance(item, ThinkingItem) and item.heights:
                     item.forget_heights()  # measured as another widget: its lines stand for it now
@@ -689,6 +709,42 @@ class Conversation(VerticalScroll, can_focus=True):
             self._invalidate(widget.item)
             self.call_after_refresh(self._measure)
 
+    # -- keys -----------------------------------------------------------------------------------
+    # Textual animates Home and End over a second: through a long trace every frame of the animation
+    # would be a jump of the window, with its widgets mounted and dropped again. They jump at once.
+    def action_scroll_home(self) -> None:
+        if not self._allow_scroll:
+            raise SkipAction()
+        self.jump_to(0)
+
+    def action_scroll_end(self) -> None:
+        if not self._allow_scroll:
+            raise SkipAction()
+        self.scroll_end(animate=False)  # after a refresh, at the bottom the layout gives; the view follows again
+
+    def jump_to(self, y: int) -> None:
+        """Scroll to `y` now. A scroll animation on the way ends, and a scroll still waiting for a
+        refresh is dropped: focusing a panel asks for one (to center it), which would otherwise carry
+        the view back to where it was a frame ago."""
+        self._jumps += 1
+        if self.app.animator.is_being_animated(self, "scroll_y"):
+            self.app.animator.force_stop_animation(self, "scroll_y")
+        self.scroll_to(y=y, animate=False, immediate=True)
+
+    def scroll_to(
+        self, x: float | None = None, y: float | None = None, *, immediate: bool = False, **kwargs: Any
+    ) -> None:
+        if immediate:
+            super().scroll_to(x, y, immediate=True, **kwargs)
+            return
+        jumps = self._jumps
+
+        def after_refresh() -> None:
+            if self._jumps == jumps:
+                super(Conversation, self).scroll_to(x, y, immediate=True, **kwargs)
+
+        self.call_after_refresh(after_refresh)
+
     # -- thinking shown or hidden ---------------------------------------------------------------
     def toggle_thinking(self) -> None:
         self.toggle_class("-hide-thinking")
@@ -748,7 +804,7 @@ class Conversation(VerticalScroll, can_focus=True):
         """Scroll so that item `index` (its `line`-th line) is near the top of the view."""
         if self.hide_thinking and isinstance(self.items[index], ThinkingItem):
             self.toggle_thinking()
-        self.scroll_to(y=max(0, self.item_top(index) + line - 2), animate=False, immediate=True)
+        self.jump_to(max(0, self.item_top(index) + line - 2))
         await self._update_window()
 
 

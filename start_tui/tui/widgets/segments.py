@@ -12,7 +12,9 @@ from rich.console import RenderableType
 from rich.markdown import Markdown as RichMarkdown
 from rich.syntax import Syntax
 from rich.text import Text
+from textual.geometry import Offset
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Collapsible, Markdown, Static
 
 from start_tui.tui.widgets.cached import CachedRenderable
@@ -68,7 +70,27 @@ class FrozenThinking(CachedRenderable):
         return self.ready.get(width)
 
 
-class HintPanel(Collapsible):
+class Panel(Collapsible):
+    """A collapsible panel of the conversation.
+
+    Textual's `Collapsible` scrolls itself into view (animated) a frame after every toggle. In a view
+    that mounts only what is near the viewport that scroll can come after the reader has jumped away
+    (Home, a search match) and carry the view back. A panel here brings its body into view when it
+    is expanded, and only if the view has not moved meanwhile.
+    """
+
+    def _watch_collapsed(self, collapsed: bool) -> None:
+        self._update_collapsed(collapsed)
+        self.post_message(self.Collapsed(self) if collapsed else self.Expanded(self))
+        if self.is_mounted and not collapsed and isinstance(self.parent, Widget):
+            self.call_after_refresh(self._reveal, self.parent.scroll_offset)
+
+    def _reveal(self, offset: Offset) -> None:
+        if self.is_attached and isinstance(self.parent, Widget) and self.parent.scroll_offset == offset:
+            self.scroll_visible()
+
+
+class HintPanel(Panel):
     """One hint insertion: its text and where it came from (the policy or a person)."""
 
     DEFAULT_CSS = """
@@ -97,7 +119,7 @@ class HintPanel(Collapsible):
         self.body.set_highlight(term)
 
 
-class ExecutionPanel(Collapsible):
+class ExecutionPanel(Panel):
     """One sandboxed execution: the code (highlighted), its output, status and duration."""
 
     DEFAULT_CSS = """

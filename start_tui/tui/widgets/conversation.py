@@ -732,16 +732,26 @@ class Conversation(VerticalScroll, can_focus=True):
         self.scroll_to(y=y, animate=False, immediate=True)
 
     def scroll_to(
-        self, x: float | None = None, y: float | None = None, *, immediate: bool = False, **kwargs: Any
+        self,
+        x: float | None = None,
+        y: float | None = None,
+        *,
+        immediate: bool = False,
+        release_anchor: bool = True,
+        **kwargs: Any,
     ) -> None:
+        """Textual's `scroll_to`, but a scroll deferred to after a refresh is dropped if the view jumped
+        meanwhile (the anchor is released at once, as Textual does)."""
         if immediate:
-            super().scroll_to(x, y, immediate=True, **kwargs)
+            super().scroll_to(x, y, immediate=True, release_anchor=release_anchor, **kwargs)
             return
+        if release_anchor:
+            self.release_anchor()
         jumps = self._jumps
 
         def after_refresh() -> None:
             if self._jumps == jumps:
-                super(Conversation, self).scroll_to(x, y, immediate=True, **kwargs)
+                super(Conversation, self).scroll_to(x, y, immediate=True, release_anchor=False, **kwargs)
 
         self.call_after_refresh(after_refresh)
 

@@ -10,7 +10,7 @@ rendered before sending the next (what a fast model would get: the UI's own pace
 For each size: a clean pass gives tokens/s; from 32k a second pass presses `p` every 0.1 s and
 takes the latency from posting the key to its action running (the key dispatch a person feels);
 at the largest size the clean pass also measures the resident memory it grew by, the time from
-`scroll_home` to the first segment drawn on screen, and the time from the run settling (paused) to
+the Home key to the first segment drawn on screen, and the time from the run settling (paused) to
 an execution panel in view that folds under a keypress. Time ratios are normalized to 4x the tokens.
 Goals (issue 16): >= 5,000 tokens/s at 128k; both ratios <= 4.4; key latency p95 <= 30 ms and max
 <= 100 ms at 32k and 128k; scroll to top and pause to panels <= 100 ms at 128k. The last line is one

@@ -120,9 +120,9 @@ class Conversation(VerticalScroll, can_focus=True):
         self._lock = asyncio.Lock()
         """Held by whatever mounts or removes widgets: a batch of events, the window, a clear."""
         self._jumps = 0
+        """How many times the view jumped (`jump_to`): a scroll asked for before a jump is dropped."""
         self._filling = False
         """After a jump: the window holds what is in view only, until the margin is filled."""
-        """How many times the view jumped (`jump_to`): a scroll asked for before a jump is dropped."""
         self._reset()
 
     def _reset(self) -> None:

@@ -4,7 +4,8 @@ For each K (default 1, 2, 4, 8), on the embedded model with the same threads and
 tokens per sample, side by side in one run:
 
 - bare: the limit. One `llama_decode` of K tokens per step (one per sequence), greedy argmax,
-  `--max-tokens` steps, the prompt evaluated once and copied to every sequence beforehand.
+  `--max-tokens` steps, the prompt evaluated once and copied to every sequence beforehand; the loop
+  runs on the thread that makes every model call of the process (`start_tui.backends.compute`).
 - batched: `start-tui solve --samples K` as shipped: K hint-diverse samples (samples after the
   first at the profile's temperature and top-p), hints, tool calls in the sandbox, all of it
   timed from the start of the set to the end of its last sample.
@@ -33,6 +34,7 @@ import numpy as np
 
 from start_tui.backends import SamplingParams
 from start_tui.backends.batching import StepProfile
+from start_tui.backends.compute import compute
 from start_tui.backends.embedded import embedded_model_path
 from start_tui.backends.llama_cpp import LlamaCppBackend
 from start_tui.engine import HintPolicy, Reasoner, RunConfig, select_profile
@@ -43,7 +45,12 @@ PROBLEM = "What is the sum of the squares of the integers from 1 to 50?"
 
 
 def bare(backend: LlamaCppBackend, prompt: list[int], k: int, steps: int) -> dict:
-    """Greedy decoding of k copies of a prompt, one llama_decode of k tokens per step."""
+    """Greedy decoding of k copies of a prompt, one llama_decode of k tokens per step, the whole loop on
+    the process's compute thread (where the backends make their model calls: see `compute`)."""
+    return compute.call(bare_loop, backend, prompt, k, steps)
+
+
+def bare_loop(backend: LlamaCppBackend, prompt: list[int], k: int, steps: int) -> dict:
     import llama_cpp as L
 
     params = L.llama_context_default_params()

@@ -18,6 +18,7 @@ import numpy as np
 
 from start_tui.backends.base import BackendError
 from start_tui.backends.batching import BatchedDecoder, Lane, SeqState, Work, common_prefix
+from start_tui.backends.compute import compute
 from start_tui.backends.tokens import HeldTokens
 
 if TYPE_CHECKING:
@@ -170,7 +171,7 @@ class LlamaBatch(BatchedDecoder):
                 batch.logits[n - 1] = 1
                 rows.append(n - 1)
         batch.n_tokens = n
-        rc = llama.llama_decode(self._ctx, batch)
+        rc = compute.call(llama.llama_decode, self._ctx, batch)  # see `compute`
         if rc != 0:
             raise RuntimeError("no room left in the KV cache" if rc == 1 else f"llama_decode returned {rc}")
         out = []

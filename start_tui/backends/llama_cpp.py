@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from start_tui.backends.base import BackendStats, SamplingParams
+from start_tui.backends.compute import compute
 from start_tui.backends.cpu_build import check_cpu_build
 from start_tui.backends.gguf import check_adapter, read_gguf
 from start_tui.backends.tokens import HeldTokens
@@ -109,7 +110,7 @@ class LlamaCppBackend:
 
     def _counting_eval(self, tokens: Sequence[int]) -> None:
         self.stats.tokens_evaluated += len(tokens)
-        self._eval(tokens)
+        compute.call(self._eval, tokens)  # on the process's one compute thread (see `compute`)
 
     def piece(self, token: int) -> bytes:
         return bytes(self.llm.detokenize([token], special=True))

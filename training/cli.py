@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 
 from start_tui.errors import StartTuiError
-from training.config import STAGES
+from training.config import STAGES, stages_of
 
 
 def add_train_parser(sub: Any) -> None:
@@ -74,13 +74,14 @@ def add_train_parser(sub: Any) -> None:
             which = s.add_mutually_exclusive_group()
             which.add_argument(
                 "--until",
-                choices=STAGES,
-                help="stop after this stage (default: run them all)",
+                metavar="STAGE",
+                help=f"stop after this stage ({', '.join(STAGES)}, or rft-N and sft-start-N of a further "
+                "RFT round; default: run them all)",
             )
             which.add_argument(
                 "--stage",
                 dest="stage_only",
-                choices=STAGES,
+                metavar="STAGE",
                 help="run this stage alone, once the stages before it are done (what each Slurm job runs)",
             )
             s.add_argument(
@@ -145,7 +146,11 @@ def run_train(args: argparse.Namespace) -> int:
     elif args.stage == "pipeline" and args.print_only:
         from training.slurm import write_jobs
 
-        stages = list(STAGES[: STAGES.index(args.until) + 1] if args.until else STAGES)
+        order = stages_of(recipe)
+        for name in (args.until, args.stage_only):
+            if name is not None and name not in order:
+                raise StartTuiError(f"There is no stage {name!r} in this recipe; its stages are {', '.join(order)}.")
+        stages = list(order[: order.index(args.until) + 1] if args.until else order)
         if args.stage_only:
             stages = [args.stage_only]
         submit = write_jobs(recipe, Path(args.recipe), stages)
@@ -168,11 +173,15 @@ def run_train(args: argparse.Namespace) -> int:
 
 def print_status(recipe: Any) -> None:
     """One line per stage; a done stage after one that will run again is stale too."""
-    from training.stages import stage_dir, stage_state
+    from training.stages import loop_stopped, stage_dir, stage_state
 
     earlier = ""
-    for stage in STAGES:
+    for stage in stages_of(recipe):
         state, why = stage_state(recipe, stage)
+        stopped = loop_stopped(recipe, stage) if state != "done" and not earlier else ""
+        if stopped:  # the held-out figures ended the loop before this round
+            print(f"{stage:12s} {'skipped':8s} {stopped}")
+            continue
         if state == "done" and earlier:
             state, why = "stale", f"{earlier} before it will run again"
         elif state != "done" and not earlier:

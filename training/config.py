@@ -15,7 +15,27 @@ from start_tui.errors import StartTuiError
 from start_tui.options import coerce
 
 STAGES = ("hint-infer", "hint-rft", "sft", "rft", "sft-start")
-"""The pipeline's stages, in order; each writes `workdir/STAGE/`."""
+"""The paper's stages, in order; each writes `workdir/STAGE/`. Further RFT rounds add `rft-N` and
+`sft-start-N` (N = 2, 3, ...; see `stages_of`)."""
+
+
+def stages_of(recipe: Recipe) -> tuple[str, ...]:
+    """The recipe's stages in order: the paper's five, then a sampling and a fine-tuning stage per
+    further RFT round (`[rft] iterations`)."""
+    more = [f"{kind}-{n}" for n in range(2, recipe.rft.iterations + 1) for kind in ("rft", "sft-start")]
+    return (*STAGES, *more)
+
+
+def stage_kind(stage: str) -> str:
+    """The paper's stage that `stage` repeats: `rft-3` -> `rft`, `sft-start-2` -> `sft-start`."""
+    head, _, tail = stage.rpartition("-")
+    return head if tail.isdigit() and head in ("rft", "sft-start") else stage
+
+
+def stage_round(stage: str) -> int:
+    """The RFT round a stage belongs to (1 for the paper's stages)."""
+    head, _, tail = stage.rpartition("-")
+    return int(tail) if tail.isdigit() and head in ("rft", "sft-start") else 1
 
 
 @dataclass
@@ -236,6 +256,11 @@ class RFTConfig:
     """Right traces kept per problem, so that easy problems do not fill D_START with near-copies."""
     near_duplicate: float = 0.9
     """A trace whose word 5-grams overlap a kept trace of its problem this much (Jaccard) is left out."""
+    iterations: int = 1
+    """RFT rounds. Round 1 is the paper's (rft, sft-start); round N samples with the model of round N-1
+    and fine-tunes the base model again on what it got right (rft-N, sft-start-N). A round runs only
+    while the held-out pass@1 rises: the last SFT's engine_eval ([second_sft], else [sft]) after round
+    N-1 must be above that after round N-2 (after round 1: above the Hint-RFT model's)."""
 
 
 @dataclass
@@ -397,6 +422,16 @@ def load_recipe(path: str | Path) -> Recipe:
     ]
     if recipe.launch.launcher not in ("none", "torchrun", "deepspeed", "accelerate"):
         raise StartTuiError(f"launcher in {p} must be none, torchrun, deepspeed or accelerate.")
+    if recipe.rft.iterations < 1:
+        raise StartTuiError(f"iterations in [rft] of {p} must be at least 1.")
+    if recipe.rft.iterations > 1:
+        last = recipe.second_sft or recipe.sft
+        held_out = [(c.engine_eval, c.engine_eval_limit, c.engine_eval_max_tokens) for c in (recipe.sft, last)]
+        if not recipe.sft.engine_eval or held_out[0] != held_out[1]:
+            raise StartTuiError(
+                f"iterations > 1 in [rft] of {p} needs the same engine_eval (and its limit and max tokens) in [sft] "
+                "and [second_sft]: a further round runs only while the held-out pass@1 they measure rises."
+            )
     if recipe.sft.adapter not in ("none", "lora", "qlora"):
         raise StartTuiError(f"adapter in [sft] of {p} must be none, lora or qlora, not {recipe.sft.adapter!r}.")
     if recipe.sft.adapter != "none" and (recipe.sft.lora_rank < 1 or not recipe.sft.lora_target_modules):

@@ -15,7 +15,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from training.config import STAGES, Recipe
+from training.config import Recipe, stage_kind, stages_of
 
 GENERATION = frozenset({"hint-infer", "rft"})
 TRAINING = frozenset({"sft", "sft-start"})
@@ -25,14 +25,15 @@ def job_header(recipe: Recipe, stage: str, logs: Path) -> list[str]:
     """The #SBATCH lines of one stage's job."""
     s, launch = recipe.slurm, recipe.launch
     options = [f"--job-name={recipe.name}-{stage}", f"--output={logs / '%x-%j.log'}", f"--time={s.time}"]
-    nodes = launch.nnodes if stage in TRAINING else 1
+    kind = stage_kind(stage)  # a further RFT round's stages run as round 1's
+    nodes = launch.nnodes if kind in TRAINING else 1
     options += [f"--nodes={nodes}", "--ntasks-per-node=1"]
     gpus = 0
-    if stage in TRAINING and not launch.cpu and launch.launcher != "none":
+    if kind in TRAINING and not launch.cpu and launch.launcher != "none":
         gpus = launch.nproc_per_node
-    elif stage in TRAINING and not launch.cpu:
+    elif kind in TRAINING and not launch.cpu:
         gpus = 1
-    elif stage in GENERATION:
+    elif kind in GENERATION:
         gpus = s.generate_gpus
     if gpus:
         options.append(f"--gpus-per-node={gpus}")
@@ -79,7 +80,7 @@ def write_jobs(recipe: Recipe, recipe_path: Path, stages: list[str] | None = Non
     folder = (Path(recipe.workdir) / "slurm").resolve()
     logs = folder / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    chosen = list(stages or STAGES)
+    chosen = list(stages or stages_of(recipe))
     for stage in chosen:
         script = folder / f"{stage}.sbatch"
         script.write_text(render_job(recipe, recipe_path, stage, logs), encoding="utf-8")

@@ -25,7 +25,7 @@ from start_tui.errors import StartTuiError
 from start_tui.eval.runner import grade, kind_of
 from start_tui.options import EngineOptions, front_defaults, option_fields
 from start_tui.sandbox import Sandbox
-from training.config import STAGES, FilterConfig, Recipe, SFTConfig
+from training.config import FilterConfig, Recipe, SFTConfig, stage_kind, stage_round, stages_of
 from training.serving import served
 
 
@@ -55,18 +55,26 @@ OPERATIONAL = frozenset({
     "concurrency", "base_url", "base_urls", "serve_command", "serve_timeout_s", "api_key_env",
     "save_steps", "save_total_limit", "report_to", "logging_steps", "eval_steps", "attn_implementation",
     "loss_chunk", "liger", "sequence_parallel", "engine_eval", "engine_eval_limit", "engine_eval_max_tokens",
+    "iterations",
 })  # fmt: skip
 """Keys that change how a stage runs, not what it makes: changing them does not make it stale."""
 
 
+def round_stage(kind: str, n: int) -> str:
+    """The stage of kind `kind` ("rft" or "sft-start") in RFT round `n`."""
+    return kind if n == 1 else f"{kind}-{n}"
+
+
 def pipeline_origin(recipe: Recipe, stage: str) -> dict[str, str]:
-    """What the pipeline hands a stage besides the recipe: SFT's data, RFT's model."""
+    """What the pipeline hands a stage besides the recipe: SFT's data, RFT's model (round N samples with
+    the model of round N-1, round 1 with the Hint-RFT model)."""
+    kind, n = stage_kind(stage), stage_round(stage)
     if stage == "sft":
         return {"data": str(stage_dir(recipe, "hint-rft") / "d_seed.jsonl")}
-    if stage == "sft-start":
-        return {"data": str(stage_dir(recipe, "rft") / "d_start.jsonl")}
-    if stage == "rft":
-        return {"model": str(stage_dir(recipe, "sft") / "model")}
+    if kind == "sft-start":
+        return {"data": str(stage_dir(recipe, round_stage("rft", n)) / "d_start.jsonl")}
+    if kind == "rft":
+        return {"model": str(stage_dir(recipe, "sft" if n == 1 else round_stage("sft-start", n - 1)) / "model")}
     return {}
 
 
@@ -74,7 +82,7 @@ def stage_settings(recipe: Recipe, stage: str, origin: dict[str, str] | None = N
     """The recipe values a stage's outputs depend on, and where its data or model came from."""
     settings = recipe.to_dict()
     chosen: dict[str, Any] = {}
-    for table in STAGE_TABLES[stage]:
+    for table in STAGE_TABLES[stage_kind(stage)]:
         values = settings[table]
         chosen[table] = (
             {k: v for k, v in values.items() if k not in OPERATIONAL} if isinstance(values, dict) else values
@@ -105,9 +113,10 @@ def write_manifest(
     every later one stale (see `stage_state`). `origin`: the data or model it was given, when not
     the pipeline's own (`train sft --data`, `train rft --model`).
     """
-    before = STAGES.index(stage) - 1
+    order = stages_of(recipe)
+    before = order.index(stage) - 1 if stage in order else -1
     if before >= 0:
-        inputs = [*inputs, stage_dir(recipe, STAGES[before]) / "manifest.json"]
+        inputs = [*inputs, stage_dir(recipe, order[before]) / "manifest.json"]
     manifest = {
         "stage": stage,
         "complete": True,
@@ -700,11 +709,12 @@ def _exported(model: Path, gguf: Path) -> Path:
     return gguf
 
 
-def stage_rft(recipe: Recipe, console: Console, model: Path) -> Path:
-    """Sample each problem K times with the fine-tuned model; keep the right, clean traces (`filter_rft`)."""
+def stage_rft(recipe: Recipe, console: Console, model: Path, stage: str = "rft") -> Path:
+    """Sample each problem K times with the fine-tuned model; keep the right, clean traces (`filter_rft`).
+    `stage`: `rft` or a further round's `rft-N`."""
     t0 = time.monotonic()
     r = recipe.rft
-    folder = stage_dir(recipe, "rft")
+    folder = stage_dir(recipe, stage)
     folder.mkdir(parents=True, exist_ok=True)
     samples_path = folder / "samples.jsonl"
     opts = replace(
@@ -744,7 +754,7 @@ def stage_rft(recipe: Recipe, console: Console, model: Path) -> Path:
         f"removed: {report['removed_by_rule'] or 'none'}"
     )
     counts = {**report, "decontamination": overlap}
-    write_manifest(folder, "rft", recipe, [samples_path], counts, t0, origin={"model": str(model)})
+    write_manifest(folder, stage, recipe, [samples_path], counts, t0, origin={"model": str(model)})
     return out
 
 
@@ -758,32 +768,96 @@ def _move_aside(folder: Path, stage: str) -> Path:
     return aside
 
 
+SFT_KINDS = ("sft", "sft-start")
+
+
+def held_out(recipe: Recipe, stage: str) -> dict[str, Any] | None:
+    """The held-out figures (pass@1, tool use) of an SFT stage's model: the last engine_eval record of its
+    sft_figures.json, or None."""
+    try:
+        figures = json.loads((stage_dir(recipe, stage) / "model" / "sft_figures.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    records = [r for r in figures.get("engine_eval") or [] if isinstance(r, dict) and "pass_at_1" in r]
+    return records[-1] if records else None
+
+
+def loop_stopped(recipe: Recipe, stage: str) -> str:
+    """Why the RFT round of `stage` does not run ("" when it runs): round N >= 2 runs only if round N-1
+    raised the held-out pass@1 above what the model it sampled with had."""
+    n = stage_round(stage)
+    if n < 2:
+        return ""
+    last = round_stage("sft-start", n - 1)
+    before = "sft" if n == 2 else round_stage("sft-start", n - 2)
+    now, then = held_out(recipe, last), held_out(recipe, before)
+    if now is None or then is None:
+        missing = last if now is None else before
+        return f"{missing} has no held-out pass@1 (engine_eval in its model's sft_figures.json)"
+    if now["pass_at_1"] <= then["pass_at_1"]:
+        return (
+            f"held-out pass@1 after {last} is {now['pass_at_1']:.1%}, not above {then['pass_at_1']:.1%} after {before}"
+        )
+    return ""
+
+
+def write_held_out(recipe: Recipe, stopped: str) -> Path:
+    """`workdir/held_out.json`: every SFT stage's held-out figures, why the loop stopped, the best model."""
+    rows = []
+    for stage in stages_of(recipe):
+        record = held_out(recipe, stage) if stage_kind(stage) in SFT_KINDS else None
+        if record is not None:
+            rows.append({"stage": stage, "round": stage_round(stage) if stage != "sft" else 0, **record})
+    best = max(rows, key=lambda r: r["pass_at_1"], default=None)  # the first of equals
+    path = Path(recipe.workdir) / "held_out.json"
+    report = {
+        "stages": rows,
+        "stopped": stopped or None,
+        "best": str(stage_dir(recipe, best["stage"]) / "model") if best else None,
+    }
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
 def run_pipeline(recipe: Recipe, console: Console, until: str | None = None, only: str | None = None) -> None:
-    """hint-infer -> hint-rft -> sft -> rft -> sft again (or up to `until`), skipping complete stages.
+    """hint-infer -> hint-rft -> sft -> rft -> sft again (or up to `until`), then further RFT rounds while the
+    held-out pass@1 rises, skipping complete stages.
 
     `only`: that stage alone, under the same rules (a job of `train pipeline --print-only`); refused
-    while a stage before it is not done.
+    while a stage before it is not done, and a no-op for a round that the held-out figures stopped.
     """
     from training.launch import check_launch
 
     start = time.monotonic()
+    order = stages_of(recipe)
     for name in (until, only):
-        if name is not None and name not in STAGES:
-            raise StartTuiError(f"There is no stage {name!r}; the stages are {', '.join(STAGES)}.")
+        if name is not None and name not in order:
+            raise StartTuiError(f"There is no stage {name!r} in this recipe; its stages are {', '.join(order)}.")
     if only is not None:
         until = only
-        for earlier in STAGES[: STAGES.index(only)]:
+        n = stage_round(only)
+        for earlier in [*order[: order.index(only)], only]:
+            # every stage of the rounds before is done: whether this round runs is known
+            if n >= 2 and stage_round(earlier) == n and (stopped := loop_stopped(recipe, only)):
+                console.print(f"{only}: RFT round {n} does not run: {stopped}.", markup=False)
+                return
+            if earlier == only:
+                break
             state, why = stage_state(recipe, earlier)
             if state != "done":
                 raise StartTuiError(
                     f"{only} runs after {earlier}, which is {state}{f' ({why})' if why else ''}; "
                     f"run {earlier} first (submit.sh chains the jobs in order)."
                 )
-    stages = STAGES[: STAGES.index(until) + 1] if until else STAGES
+    stages = order[: order.index(until) + 1] if until else order
     if any(stage.startswith("sft") and stage_state(recipe, stage)[0] != "done" for stage in stages):
         check_launch(recipe)  # before hours of sampling, not after them
-    ran = ""
-    for stage in stages:
+    ran = stopped = ""
+    for i, stage in enumerate(stages):
+        if stage_kind(stage) == "rft" and (stopped := loop_stopped(recipe, stage)):
+            console.print(f"RFT round {stage_round(stage)} does not run: {stopped}.", markup=False)
+            stages = stages[:i]
+            break
         folder = stage_dir(recipe, stage)
         state, why = stage_state(recipe, stage)
         if ran and folder.exists():  # anything here was made from what the earlier stage made before
@@ -806,17 +880,25 @@ def run_pipeline(recipe: Recipe, console: Console, until: str | None = None, onl
             if not any(line.strip() for line in d_seed.read_text().splitlines()):
                 raise StartTuiError("D_seed is empty (see hint-rft/report.json); there is nothing to fine-tune on.")
             stage_sft(recipe, console, d_seed)
-        elif stage == "rft":
-            stage_rft(recipe, console, Path(pipeline_origin(recipe, stage)["model"]))
+        elif stage_kind(stage) == "rft":
+            stage_rft(recipe, console, Path(pipeline_origin(recipe, stage)["model"]), stage)
         else:
             cfg = recipe.second_sft or recipe.sft
-            stage_sft(recipe, console, Path(pipeline_origin(recipe, stage)["data"]), "sft-start", cfg=cfg)
-    for stage in STAGES[len(stages) :] if ran else ():  # beyond --until: made from what is replaced now
+            stage_sft(recipe, console, Path(pipeline_origin(recipe, stage)["data"]), stage, cfg=cfg)
+    for stage in order[len(stages) :] if ran else ():  # beyond --until: made from what is replaced now
         folder = stage_dir(recipe, stage)
         if folder.exists():
             aside = _move_aside(folder, stage)
             console.print(
                 f"{stage}: {ran} ran again before it; what it made is in {aside}, and it runs again next time"
+            )
+    if any(stage_kind(s) in SFT_KINDS for s in stages):
+        report = write_held_out(recipe, stopped)
+        for row in json.loads(report.read_text(encoding="utf-8"))["stages"]:
+            console.print(
+                f"held out after {row['stage']}: pass@1 {row['pass_at_1']:.1%}, tool use {row['tool_use']:.1%} "
+                f"({row['problems']} problems)",
+                markup=False,
             )
     last = stage_dir(recipe, stages[-1])
     result = last / "model" if stages[-1].startswith("sft") else last

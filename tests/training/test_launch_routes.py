@@ -104,9 +104,12 @@ def test_print_only_writes_a_job_for_every_stage_with_the_nodes_it_needs(tmp_pat
     recipe.workdir = str(tmp_path / "qwq")
     recipe.slurm.partition, recipe.slurm.setup = "gpu", ["module load cuda/12.4", "source ~/venv/bin/activate"]
     recipe.slurm.sbatch = ["--exclusive"]
+    recipe.rft.iterations = 3  # further RFT rounds: their stages get what round 1's get
     submit = write_jobs(recipe, SHIPPED / "gpu-zero3.toml")
     folder = submit.parent
-    for stage in STAGES:
+    order = [*STAGES, "rft-2", "sft-start-2", "rft-3", "sft-start-3"]
+    assert sorted(p.name for p in folder.glob("*.sbatch")) == sorted(f"{s}.sbatch" for s in order)
+    for stage in order:
         script = (folder / f"{stage}.sbatch").read_text()
         assert subprocess.run(["bash", "-n", str(folder / f"{stage}.sbatch")]).returncode == 0
         header = [line.removeprefix("#SBATCH ") for line in script.splitlines() if line.startswith("#SBATCH")]
@@ -123,7 +126,7 @@ def test_print_only_writes_a_job_for_every_stage_with_the_nodes_it_needs(tmp_pat
         assert last.endswith(f"--stage {stage}")
     assert "--gpus-per-node" not in (folder / "hint-rft.sbatch").read_text()
     text = submit.read_text()
-    assert "--dependency=afterok:$after" in text and " ".join(STAGES) in text
+    assert "--dependency=afterok:$after" in text and " ".join(order) in text
     assert "--kill-on-invalid-dep=yes" in text  # a failed stage ends the jobs after it instead of leaving them
     assert subprocess.run(["bash", "-n", str(submit)]).returncode == 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from rich.console import Console
 
 from start_tui.engine.events import Span
 from start_tui.engine.trace import Trace
+from start_tui.errors import StartTuiError
 from training.cli import print_status
 from training.config import STAGES, Recipe
 from training.stages import (
@@ -140,3 +142,97 @@ def test_an_unfinished_stage_is_resumed_only_with_its_settings_and_not_after_an_
     recipe.filter.max_repetition = 0.5  # hint-rft runs again, so the cut-off SFT's checkpoint is of no use
     run_pipeline(recipe, console, until="hint-rft")
     assert not sft.exists() and list(sft.parent.glob("sft.stale-*/model/checkpoint-3"))
+
+
+def test_further_rft_rounds_run_while_the_held_out_pass_at_1_rises(recipe: Recipe, tmp_path: Path, monkeypatch, capsys):
+    """Round N samples with round N-1's model and runs only if round N-1 beat the model before it; the
+    figures, why the loop stopped and the best model go to held_out.json (SFT and sampling stubbed)."""
+    import training.launch
+    import training.stages as stages
+    from training.config import stages_of
+
+    recipe.rft.iterations = 4
+    recipe.sft.engine_eval = ["held-out.jsonl"]
+    pass_at_1 = {"sft": 0.1, "sft-start": 0.2, "sft-start-2": 0.3, "sft-start-3": 0.3, "sft-start-4": 0.9}
+    ran: list[tuple[str, str]] = []
+
+    def fake_sft(recipe: Recipe, console: Console, data: Path, stage: str = "sft", **kw: object) -> Path:
+        folder = stage_dir(recipe, stage)
+        (folder / "model").mkdir(parents=True, exist_ok=True)
+        record = {"step": 3, "pass_at_1": pass_at_1[stage], "tool_use": 0.5, "problems": 10}
+        (folder / "model" / "sft_figures.json").write_text(json.dumps({"engine_eval": [record]}))
+        write_manifest(folder, stage, recipe, [data], {}, time.monotonic(), origin={"data": str(data)})
+        ran.append((stage, str(data)))
+        return folder / "model"
+
+    def fake_rft(recipe: Recipe, console: Console, model: Path, stage: str = "rft") -> Path:
+        folder = stage_dir(recipe, stage)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "d_start.jsonl").write_text("{}\n")
+        write_manifest(folder, stage, recipe, [], {}, time.monotonic(), origin={"model": str(model)})
+        ran.append((stage, str(model)))
+        return folder / "d_start.jsonl"
+
+    monkeypatch.setattr(stages, "stage_sft", fake_sft)
+    monkeypatch.setattr(stages, "stage_rft", fake_rft)
+    monkeypatch.setattr(training.launch, "check_launch", lambda recipe: None)
+    assert stages_of(recipe)[5:] == ("rft-2", "sft-start-2", "rft-3", "sft-start-3", "rft-4", "sft-start-4")
+    console = Console(file=(log := io.StringIO()), width=200)
+    run_pipeline(recipe, console)
+    w = stage_dir(recipe, "x").parent
+    assert ran == [
+        ("sft", str(w / "hint-rft" / "d_seed.jsonl")),
+        ("rft", str(w / "sft" / "model")),
+        ("sft-start", str(w / "rft" / "d_start.jsonl")),
+        ("rft-2", str(w / "sft-start" / "model")),  # each round samples with the model of the round before
+        ("sft-start-2", str(w / "rft-2" / "d_start.jsonl")),
+        ("rft-3", str(w / "sft-start-2" / "model")),
+        ("sft-start-3", str(w / "rft-3" / "d_start.jsonl")),
+    ]  # round 3 did not beat round 2 (30.0% both): round 4 does not run
+    assert "RFT round 4 does not run: held-out pass@1 after sft-start-3 is 30.0%, not above 30.0%" in log.getvalue()
+    report = json.loads((w / "held_out.json").read_text())
+    assert [(r["stage"], r["round"], r["pass_at_1"]) for r in report["stages"]] == [
+        ("sft", 0, 0.1), ("sft-start", 1, 0.2), ("sft-start-2", 2, 0.3), ("sft-start-3", 3, 0.3)
+    ]  # fmt: skip
+    assert report["best"] == str(w / "sft-start-2" / "model") and "sft-start-3" in report["stopped"]
+    assert not (w / "rft-4").exists()
+
+    # the jobs of a Slurm chain for the stopped round succeed without running anything
+    ran.clear()
+    run_pipeline(recipe, Console(quiet=True), only="rft-4")
+    run_pipeline(recipe, Console(quiet=True), only="sft-start-4")
+    run_pipeline(recipe, Console(quiet=True))  # everything done, the loop stopped where it stopped
+    assert ran == []
+    print_status(recipe)
+    status = {line.split()[0]: line.split()[1] for line in capsys.readouterr().out.splitlines()}
+    assert status["sft-start-3"] == "done" and status["rft-4"] == status["sft-start-4"] == "skipped"
+    with pytest.raises(StartTuiError, match="There is no stage 'rft-5' in this recipe"):
+        run_pipeline(recipe, Console(quiet=True), until="rft-5")
+
+    # a round whose model beats the one before lets the next run; the stage of a later round before its
+    # rounds are done is refused as any stage is
+    pass_at_1["sft-start-3"] = 0.35
+    (w / "sft-start-3" / "model" / "sft_figures.json").write_text(
+        json.dumps({"engine_eval": [{"step": 3, "pass_at_1": 0.35, "tool_use": 0.5, "problems": 10}]})
+    )
+    with pytest.raises(StartTuiError, match="sft-start-4 runs after rft-4, which is not run"):
+        run_pipeline(recipe, Console(quiet=True), only="sft-start-4")
+    run_pipeline(recipe, Console(quiet=True))
+    assert [stage for stage, _ in ran] == ["rft-4", "sft-start-4"]
+    assert json.loads((w / "held_out.json").read_text())["best"] == str(w / "sft-start-4" / "model")
+
+
+def test_further_rounds_need_the_same_held_out_evaluation_in_both_sfts(tmp_path: Path):
+    from training.config import load_recipe
+
+    path = tmp_path / "r.toml"
+    path.write_text(
+        '[rft]\niterations = 3\n[sft]\nengine_eval = ["broad:20"]\n[second_sft]\nengine_eval = ["broad:40"]\n'
+    )
+    with pytest.raises(StartTuiError, match=r"iterations > 1 in \[rft\] of .* needs the same engine_eval"):
+        load_recipe(path)
+    path.write_text("[rft]\niterations = 3\n")
+    with pytest.raises(StartTuiError, match="needs the same engine_eval"):
+        load_recipe(path)
+    path.write_text('[rft]\niterations = 3\n[sft]\nengine_eval = ["broad:20"]\n')
+    assert load_recipe(path).rft.iterations == 3

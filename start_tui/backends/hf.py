@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from start_tui.backends.base import BackendStats, SamplingParams
+from start_tui.backends.compute import compute
 from start_tui.errors import StartTuiError
 
 if TYPE_CHECKING:
@@ -60,6 +61,10 @@ def _merge_adapter(model: Any, folder: Path) -> Any:
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StartTuiError(f"The adapter {str(folder)!r} does not go on this model ({first}).") from None
+
+
+def _in_place(fn: Callable[..., Any], *args: Any) -> Any:
+    return fn(*args)
 
 
 class TransformersBackend:
@@ -114,6 +119,9 @@ class TransformersBackend:
         backend.tokenizer = tokenizer
         backend.device = str(next(model.parameters()).device)
         backend._setup(model, Path(name), name, n_ctx, 0)
+        # the training computes on its own thread: a persistent second one would slow it for the rest of the
+        # run (see `compute`), so this backend computes on the thread that asks, which ends with the solve
+        backend.call = _in_place
         return backend
 
     def _setup(self, model: Any, path: Path, name: str, n_ctx: int | None, seed: int) -> None:
@@ -135,6 +143,8 @@ class TransformersBackend:
         self._sliding = False
         self._since_cut = 0
         self._torch = torch
+        self.call: Callable[..., Any] = compute.call
+        """Runs the model calls: on the process's compute thread (see `compute`)."""
         template = getattr(self.tokenizer, "chat_template", None) or ""
         self._metadata = {
             "general.architecture": str(getattr(config, "model_type", "")),
@@ -198,6 +208,9 @@ class TransformersBackend:
         self.stats.tokens_evaluated += len(ids)
         return out.logits[0, -1].float()
 
+    def _step(self, ids: list[int], params: SamplingParams, gen: Any) -> int:
+        return self._sample(self._forward(ids), params, gen)
+
     def _sample(self, logits: Any, params: SamplingParams, gen: Any) -> int:
         torch = self._torch
         if params.repeat_penalty != 1.0 and self._held:
@@ -225,7 +238,7 @@ class TransformersBackend:
             self.last_finish_reason = "context"
             return
         gen = self._torch.Generator().manual_seed(params.seed if params.seed is not None else self._seed)
-        kept = self._reuse(ids)
+        kept = self.call(self._reuse, ids)
         pending = ids[kept:]
         all_ids = list(ids)
         # incremental detokenization: decode a window that starts a few tokens back, emit what is new
@@ -234,8 +247,7 @@ class TransformersBackend:
         produced = 0
         while True:
             t0 = time.perf_counter()
-            logits = self._forward(pending)
-            tok = self._sample(logits, params, gen)
+            tok = self.call(self._step, pending, params, gen)
             self.stats.decode_seconds += time.perf_counter() - t0
             if tok in self._eos:
                 self.last_finish_reason = "eos"

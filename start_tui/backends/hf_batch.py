@@ -84,6 +84,11 @@ class HFBatch(BatchedDecoder):
             state.kv, state.todo, state.request = target[:keep], target[keep:], None
 
     def _decode(self, work: Work) -> list[np.ndarray]:
+        # on the process's one compute thread, as every model call (see `compute`: torch's OpenMP
+        # workers stop spinning too once a second thread has computed; a K = 4 batch took 1.2x as long)
+        return self.backend.call(self._decode_here, work)
+
+    def _decode_here(self, work: Work) -> list[np.ndarray]:
         torch, model = self._torch, self.backend.model
         k, width = self.k, max(len(chunk) for _, _, chunk, _ in work)
         ids = torch.zeros((k, width), dtype=torch.long)

@@ -62,3 +62,28 @@ def test_the_single_backend_and_the_batch_decode_on_the_compute_thread(model_pat
     finally:
         backend.close()
     assert threads == {compute.name}
+
+
+def test_the_transformers_backend_computes_on_the_compute_thread_and_a_training_models_in_place(
+    tiny_dir: Path, monkeypatch
+):
+    from start_tui.backends.hf import TransformersBackend
+
+    threads: list[str] = []
+    backend = TransformersBackend(tiny_dir, seed=0)
+    backend.model.register_forward_pre_hook(lambda *a: threads.append(threading.current_thread().name))
+    params = SamplingParams(max_tokens=3, temperature=0.0)
+    "".join(backend.stream("Let me compute", params))
+    with backend.batch(2) as batch:
+        runner = threading.Thread(target=lambda: "".join(batch.lanes[0].stream("Wait, I should", params)))
+        runner.start()
+        runner.join()
+    assert threads and set(threads) == {compute.name}
+
+    # the model being trained (engine_eval during SFT) computes on the thread that solves, which ends with it
+    threads.clear()
+    in_memory = TransformersBackend.from_model(backend.model, backend.tokenizer, "step 1")
+    solver = threading.Thread(target=lambda: "".join(in_memory.stream("Let me compute", params)), name="solve-0")
+    solver.start()
+    solver.join()
+    assert threads and set(threads) == {"solve-0"}

@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 
 from start_tui.errors import StartTuiError
-from training.config import STAGES, stages_of
+from training.config import STAGES, check_stage_names, stages_of
 
 
 def add_train_parser(sub: Any) -> None:
@@ -146,10 +146,7 @@ def run_train(args: argparse.Namespace) -> int:
     elif args.stage == "pipeline" and args.print_only:
         from training.slurm import write_jobs
 
-        order = stages_of(recipe)
-        for name in (args.until, args.stage_only):
-            if name is not None and name not in order:
-                raise StartTuiError(f"There is no stage {name!r} in this recipe; its stages are {', '.join(order)}.")
+        order = check_stage_names(recipe, args.until, args.stage_only)
         stages = list(order[: order.index(args.until) + 1] if args.until else order)
         if args.stage_only:
             stages = [args.stage_only]

@@ -26,16 +26,28 @@ def stages_of(recipe: Recipe) -> tuple[str, ...]:
     return (*STAGES, *more)
 
 
+def _split_stage(stage: str) -> tuple[str, int]:
+    head, _, tail = stage.rpartition("-")
+    return (head, int(tail)) if tail.isdigit() and head in ("rft", "sft-start") else (stage, 1)
+
+
 def stage_kind(stage: str) -> str:
     """The paper's stage that `stage` repeats: `rft-3` -> `rft`, `sft-start-2` -> `sft-start`."""
-    head, _, tail = stage.rpartition("-")
-    return head if tail.isdigit() and head in ("rft", "sft-start") else stage
+    return _split_stage(stage)[0]
 
 
 def stage_round(stage: str) -> int:
     """The RFT round a stage belongs to (1 for the paper's stages)."""
-    head, _, tail = stage.rpartition("-")
-    return int(tail) if tail.isdigit() and head in ("rft", "sft-start") else 1
+    return _split_stage(stage)[1]
+
+
+def check_stage_names(recipe: Recipe, *names: str | None) -> tuple[str, ...]:
+    """The recipe's stages in order; a name given that is not one of them is one sentence."""
+    order = stages_of(recipe)
+    for name in names:
+        if name is not None and name not in order:
+            raise StartTuiError(f"There is no stage {name!r} in this recipe; its stages are {', '.join(order)}.")
+    return order
 
 
 @dataclass

@@ -25,7 +25,7 @@ from start_tui.errors import StartTuiError
 from start_tui.eval.runner import grade, kind_of
 from start_tui.options import EngineOptions, front_defaults, option_fields
 from start_tui.sandbox import Sandbox
-from training.config import FilterConfig, Recipe, SFTConfig, stage_kind, stage_round, stages_of
+from training.config import FilterConfig, Recipe, SFTConfig, check_stage_names, stage_kind, stage_round, stages_of
 from training.serving import served
 
 
@@ -819,6 +819,16 @@ def write_held_out(recipe: Recipe, stopped: str) -> Path:
     return path
 
 
+def _require_done(recipe: Recipe, stage: str, earlier: list[str]) -> None:
+    for name in earlier:
+        state, why = stage_state(recipe, name)
+        if state != "done":
+            raise StartTuiError(
+                f"{stage} runs after {name}, which is {state}{f' ({why})' if why else ''}; "
+                f"run {name} first (submit.sh chains the jobs in order)."
+            )
+
+
 def run_pipeline(recipe: Recipe, console: Console, until: str | None = None, only: str | None = None) -> None:
     """hint-infer -> hint-rft -> sft -> rft -> sft again (or up to `until`), then further RFT rounds while the
     held-out pass@1 rises, skipping complete stages.
@@ -829,26 +839,17 @@ def run_pipeline(recipe: Recipe, console: Console, until: str | None = None, onl
     from training.launch import check_launch
 
     start = time.monotonic()
-    order = stages_of(recipe)
-    for name in (until, only):
-        if name is not None and name not in order:
-            raise StartTuiError(f"There is no stage {name!r} in this recipe; its stages are {', '.join(order)}.")
+    order = check_stage_names(recipe, until, only)
     if only is not None:
         until = only
         n = stage_round(only)
-        for earlier in [*order[: order.index(only)], only]:
-            # every stage of the rounds before is done: whether this round runs is known
-            if n >= 2 and stage_round(earlier) == n and (stopped := loop_stopped(recipe, only)):
-                console.print(f"{only}: RFT round {n} does not run: {stopped}.", markup=False)
-                return
-            if earlier == only:
-                break
-            state, why = stage_state(recipe, earlier)
-            if state != "done":
-                raise StartTuiError(
-                    f"{only} runs after {earlier}, which is {state}{f' ({why})' if why else ''}; "
-                    f"run {earlier} first (submit.sh chains the jobs in order)."
-                )
+        before = order[: order.index(only)]
+        _require_done(recipe, only, [s for s in before if stage_round(s) < n])
+        # the rounds before are done: whether this round runs is known
+        if n >= 2 and (stopped := loop_stopped(recipe, only)):
+            console.print(f"{only}: RFT round {n} does not run: {stopped}.", markup=False)
+            return
+        _require_done(recipe, only, [s for s in before if stage_round(s) == n])
     stages = order[: order.index(until) + 1] if until else order
     if any(stage.startswith("sft") and stage_state(recipe, stage)[0] != "done" for stage in stages):
         check_launch(recipe)  # before hours of sampling, not after them

@@ -6,15 +6,15 @@ starts at once; but they spin only while the OpenMP threads of the process fit i
 thread that has run a parallel region keeps a team of workers for as long as it lives, and once
 those workers and the initial thread outnumber the cores, a waiting worker spins 100 times instead
 of 300,000 before it sleeps (libgomp's env.c: `gomp_throttled_spin_count_var`), and every region
-then waits for its workers to wake from a futex. Measured here (2 cores,
-2 threads, the embedded model, K = 4 rows a step): 128 steps take 4.5 s from one thread, and 6.6-6.8
-s from a second thread while the first one that decoded is still alive (the main thread always is).
-A run of the app decodes from several threads in turn (the single backend in a run's thread, the
-batch in its scheduler thread), so every call goes through this one thread, whose team is the only
-one. torch shows the same on the transformers backend (a K = 4 batch of Gemma 3 270M: 4.6 s alone,
-5.6 s after the main thread had run the model once); a model being trained computes on the thread
-that asks instead (`TransformersBackend.from_model`), since the training's own thread must stay the
-only other one.
+then waits for its workers to wake from a futex. Measured here (2 cores, 2 threads, the embedded
+model, K = 4 rows a step): 128 steps take 4.5 s from one thread, and 6.6-6.8 s from a second thread
+while the first one that decoded is still alive (the main thread always is). A run of the app
+decodes from several threads in turn (the single backend in a run's thread, the batch in its
+scheduler thread), so every call goes through this one thread, whose team is the only one. torch
+shows the same on the transformers backend (a K = 4 batch of Gemma 3 270M: 4.6 s alone, 5.6 s after
+the main thread had run the model once); a model being trained computes on the thread that asks
+instead (`TransformersBackend.from_model`), since the training's own thread must stay the only other
+one.
 """
 
 from __future__ import annotations

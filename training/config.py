@@ -247,7 +247,8 @@ class RFTConfig:
     temperature: float = 0.6
     top_p: float = 0.95
     backend: str = "hf"
-    """hf: the stage-3 folder here; openai: a server (vLLM) serving it at base_url."""
+    """hf: the stage-3 folder here; llama: the stage-3 folder exported to GGUF (a LoRA folder as an adapter over
+    its base), decoded K sequences at a time in this process; openai: a server (vLLM) serving it at base_url."""
     base_url: str | None = None
     model: str | None = None
     """openai: the served model name."""

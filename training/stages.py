@@ -175,7 +175,7 @@ def stage_state(recipe: Recipe, stage: str) -> tuple[str, str]:
         except (OSError, ValueError):
             return "not run", ""
         keys = changed(started)
-        return ("stale", f"it was started with other settings ({keys})") if keys else ("not run", "")
+        return ("stale", f"it was started with other settings ({keys})") if keys else ("not run", _progress(folder))
     if "settings" in manifest:  # (manifests before this check recorded none)
         keys = changed(manifest["settings"])
         if keys:
@@ -187,6 +187,16 @@ def stage_state(recipe: Recipe, stage: str) -> tuple[str, str]:
         if file_hash(p) != digest:
             return "stale", f"its input {path} changed"
     return "done", ""
+
+
+def _progress(folder: Path) -> str:
+    """How far an unfinished stage got, in the words `train status` prints ("" when it made nothing yet)."""
+    runs = next((folder / name for name in ("runs.jsonl", "samples.jsonl") if (folder / name).is_file()), None)
+    if runs is not None:
+        n = sum(1 for line in runs.read_text(encoding="utf-8").splitlines() if line.strip())
+        return f"started: {n} runs in {runs}; running it again goes on from there" if n else ""
+    steps = [int(c.name.split("-")[1]) for c in folder.glob("model/checkpoint-*") if c.name.split("-")[1].isdigit()]
+    return f"started: a checkpoint at step {max(steps)}; running it again resumes from it" if steps else ""
 
 
 _GENERATED = re.compile(r"(broad|micro):(\d+)")
@@ -709,6 +719,21 @@ def _exported(model: Path, gguf: Path) -> Path:
     return gguf
 
 
+def _on_llama(model: Path, folder: Path) -> tuple[Path, Path | None]:
+    """The fine-tuned folder as what the llama.cpp backend runs: (model GGUF, adapter GGUF or None), made once.
+
+    A LoRA folder runs as its base model's GGUF (the embedded file when it was trained over the
+    embedded model) with the adapter exported beside it; a full model is exported to f16.
+    """
+    from training.export import _embedded_gguf_if_base
+
+    if not (model / "adapter_config.json").is_file():
+        return _exported(model, folder / "model-f16.gguf"), None
+    base_dir = Path(json.loads((model / "adapter_config.json").read_text())["base_model_name_or_path"])
+    base = _embedded_gguf_if_base(base_dir) or _exported(base_dir, folder / "base-f16.gguf")
+    return base, _exported(model, folder / "adapter-f16.gguf")
+
+
 def stage_rft(recipe: Recipe, console: Console, model: Path, stage: str = "rft") -> Path:
     """Sample each problem K times with the fine-tuned model; keep the right, clean traces (`filter_rft`).
     `stage`: `rft` or a further round's `rft-N`."""
@@ -727,6 +752,9 @@ def stage_rft(recipe: Recipe, console: Console, model: Path, stage: str = "rft")
         max_tokens=r.max_tokens,
         hints_enabled=r.hints,
     )
+    if r.backend == "llama" and r.model is None:  # the batched llama.cpp path, on the fine-tuned model
+        gguf_model, adapter = _on_llama(model, folder)
+        opts = replace(opts, model=str(gguf_model), adapter=str(adapter) if adapter else None)
     problems = training_problems(recipe)
     overlap = check_overlap(recipe, problems)
     placeholders: dict[str, str] = {}

@@ -253,3 +253,20 @@ def test_the_embedded_model_goes_to_transformers_and_back(tmp_path: Path):
     got = llama_logits(tmp_path / "g270-f16.gguf", ids)
     assert got.argmax() == ref.argmax()
     assert np.abs(got - ref).max() < 0.15, np.abs(got - ref).max()  # measured 0.04 (f16 weights, logits ~30)
+
+
+def test_rft_on_llama_cpp_runs_a_lora_folder_as_its_base_gguf_plus_the_adapter(tiny: Path, lora: Path, tmp_path: Path):
+    from start_tui.backends.gguf import check_adapter, read_gguf
+    from training.stages import _on_llama
+
+    base, adapter = _on_llama(lora, tmp_path)
+    assert (base.name, adapter and adapter.name) == ("base-f16.gguf", "adapter-f16.gguf")
+    assert check_adapter(read_gguf(base), adapter).path == adapter  # made for that base: the fingerprint matches
+    ids = prompt_ids(tiny)
+    merged = hf_logits(tiny, ids, adapter=lora)[-1]
+    assert np.abs(llama_logits(base, ids, adapter=adapter) - merged).max() < 0.05  # f16 weights
+    made = (base.stat().st_mtime_ns, adapter.stat().st_mtime_ns)
+    assert _on_llama(lora, tmp_path) == (base, adapter)  # exported once: the next round's stage reuses them
+    assert (base.stat().st_mtime_ns, adapter.stat().st_mtime_ns) == made
+    full, none = _on_llama(tiny, tmp_path)
+    assert (full.name, none) == ("model-f16.gguf", None)

@@ -135,7 +135,9 @@ def test_an_unfinished_stage_is_resumed_only_with_its_settings_and_not_after_an_
     sft = stage_dir(recipe, "sft")
     mark_started(recipe, "sft")
     (sft / "model" / "checkpoint-3").mkdir(parents=True)
-    assert stage_state(recipe, "sft") == ("not run", "")  # resumable as it is
+    assert stage_state(recipe, "sft") == (
+        "not run", "started: a checkpoint at step 3; running it again resumes from it"
+    )  # resumable as it is  # fmt: skip
     recipe.sft.learning_rate = 1e-5
     assert stage_state(recipe, "sft") == ("stale", "it was started with other settings (sft.learning_rate)")
     recipe.sft.learning_rate = Recipe().sft.learning_rate
@@ -236,3 +238,15 @@ def test_further_rounds_need_the_same_held_out_evaluation_in_both_sfts(tmp_path:
         load_recipe(path)
     path.write_text('[rft]\niterations = 3\n[sft]\nengine_eval = ["broad:20"]\n')
     assert load_recipe(path).rft.iterations == 3
+
+
+def test_status_says_how_far_a_cut_off_sampling_stage_got(recipe: Recipe, capsys):
+    folder = stage_dir(recipe, "hint-infer")
+    (folder / "manifest.json").unlink()  # cut off: started, two of its runs written
+    mark_started(recipe, "hint-infer")
+    rows = (folder / "runs.jsonl").read_text().splitlines()[:2]
+    (folder / "runs.jsonl").write_text("\n".join(rows) + "\n")
+    print_status(recipe)
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.split()[:2] == ["hint-infer", "not"]
+    assert f"started: 2 runs in {folder / 'runs.jsonl'}; running it again goes on from there" in first

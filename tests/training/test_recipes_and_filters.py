@@ -20,10 +20,21 @@ from training.stages import repetition_score, stage_hint_rft, stage_rft, truncat
 SHIPPED = Path(__file__).resolve().parents[2] / "training" / "recipes"
 
 
-@pytest.mark.parametrize("name", ["cpu-smoke.toml", "gpu-zero3.toml", "micro-cpu.toml"])
+@pytest.mark.parametrize("name", sorted(p.name for p in SHIPPED.glob("*.toml")))
 def test_the_shipped_recipes_load(name: str):
     recipe = load_recipe(SHIPPED / name)
     assert recipe.name and recipe.sft.learning_rate > 0
+    root = SHIPPED.parents[1]
+    prompt = recipe.generate.prompt_file
+    assert prompt is None or (root / prompt).is_file()  # run from the repository's root, as its header says
+
+
+def test_the_self_taught_recipe_is_the_whole_loop_on_this_cpu():
+    recipe = load_recipe(SHIPPED / "self-taught-270m.toml")
+    assert recipe.launch.cpu and recipe.sft.adapter == "lora" and recipe.sft.base_model == "embedded"
+    assert recipe.rft.backend == "llama" and recipe.rft.model is None  # the batched path, on the fine-tuned model
+    assert recipe.rft.iterations > 1 and not recipe.rft.hints  # rounds while the held-out pass@1 rises
+    assert recipe.sft.engine_eval and recipe.sft.engine_eval_limit >= 60
 
 
 def test_paper_defaults():

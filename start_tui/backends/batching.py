@@ -175,6 +175,7 @@ class BatchedDecoder:
         self._prefilled = False
         self._failed: str | None = None
         self._thread: threading.Thread | None = None
+        self._gather: tuple[int, float] | None = None
 
     def _start(self, lanes: list[Lane]) -> None:
         self.lanes = lanes
@@ -214,6 +215,24 @@ class BatchedDecoder:
             state.end_code = _END_LENGTH if budget == params.max_tokens else _END_CONTEXT
             self._cond.notify_all()
             return state.epoch
+
+    def gather(self, streams: int, timeout: float = 10.0) -> None:
+        """Take no step until `streams` streams are open (or `timeout` seconds have passed): samples
+        started together from threads then share their first step, whichever thread starts last."""
+        with self._cond:
+            self._gather = (streams, time.monotonic() + timeout)
+            self._cond.notify_all()
+
+    def _gathering(self) -> float:
+        """Seconds to wait for the streams `gather` asked for (0: none)."""
+        if self._gather is None:
+            return 0.0
+        streams, deadline = self._gather
+        left = deadline - time.monotonic()
+        if left <= 0 or sum(s.active for s in self._seqs) >= streams:
+            self._gather = None
+            return 0.0
+        return left
 
     def take(self, seq: int, epoch: int) -> int:
         """The next token of the stream `epoch` of `seq` (negative: the stream's end code)."""
@@ -265,6 +284,10 @@ class BatchedDecoder:
                     self._cond.wait()
                 if self._closed:
                     return None
+                wait = self._gathering()
+                if wait:
+                    self._cond.wait(wait)
+                    continue
                 # let readers take what they were handed and act on it: a stream closed at a marker then
                 # costs no decode, and the model's threads are not preempted by the readers' Python
                 deadline = time.monotonic() + self.catch_up_s

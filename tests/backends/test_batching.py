@@ -117,6 +117,28 @@ def test_a_lane_out_of_the_batch_does_not_stall_the_others():
         assert all(len(step) == 1 for step in d.decoded[-10:])
 
 
+def test_gathered_streams_share_their_first_step_however_late_a_thread_starts():
+    with Counting(3, lookahead=GREEDY.max_tokens) as d:  # a slow reader does not drop out of a step
+        d.gather(3)
+        outs: dict[int, str] = {}
+        threads = [
+            threading.Thread(target=lambda i=i, t=t: outs.__setitem__(i, drain(d.lanes[i], t)))
+            for i, t in enumerate(["a", "cd", "k"])
+        ]
+        for t in threads:
+            t.start()
+            time.sleep(0.05)  # ten times the scheduler's catch-up wait
+        for t in threads:
+            t.join()
+        assert outs == {0: "bcdefghi", 1: "efghijkl", 2: "lmnopqrs"}
+        assert [seq for seq, _ in d.decoded[0]] == [0, 1, 2] and d.steps == GREEDY.max_tokens
+        # a gather that is not met ends at its timeout
+        d.gather(3, timeout=0.1)
+        t0 = time.monotonic()
+        assert drain(d.lanes[0], "a", SamplingParams(max_tokens=2, temperature=0.0)) == "bc"
+        assert 0.1 <= time.monotonic() - t0 < 5
+
+
 def test_eos_and_the_context_window_end_a_stream_with_their_reason():
     with Counting(2, n_ctx=10) as d:
         near = "".join(chr(ord("a") + t) for t in (45, 46, 47, 48))

@@ -9,15 +9,20 @@ tokens per sample, side by side in one run:
 - batched: `start-tui solve --samples K` as shipped: K hint-diverse samples (samples after the
   first at the profile's temperature and top-p), hints, tool calls in the sandbox, all of it
   timed from the start of the set to the end of its last sample.
+- replay: the batched run's own model work (every call it made, with the insertions of hints and
+  code outputs, the cut-backs and the prefix copies, recorded by `StepProfile(ops=[])`) done again by
+  the bare loop: the model's time for exactly that work. bare / replay prices the insertions
+  themselves; batched / replay is what the scheduler, sampling, hints and the sandbox cost on top.
 - sequential: the same K samples one after another on the single-sequence backend.
 
-In all three the shared prompt is decoded before the clock starts (the bare loop copies it to every
+In every mode the shared prompt is decoded before the clock starts (the bare loop copies it to every
 sequence, the batch holds it once, the single sequence keeps it in its cache), so the modes compare
 what follows it: generation, sampling, hints and tool calls with the insertions they bring.
-Aggregate tokens/s is generated tokens over wall seconds. Goal: batched >= 0.9x bare at K = 4 and
-K = 8. The machine's speed drifts over minutes, so each K runs `--repeats` rounds of the three modes
-back to back and a ratio is taken within a round; the figures are the rounds' median with their
-range. The last line is one JSON object with the figures and ratios.
+Aggregate tokens/s is generated tokens over wall seconds (replay: the batched run's generated
+tokens over the replay's seconds). Goal: batched >= 0.9x bare at K = 4 and K = 8. The machine's
+speed drifts over minutes, so each K runs `--repeats` rounds of the modes back to back and a ratio
+is taken within a round; the figures are the rounds' median with their range. The last line is one
+JSON object with the figures and ratios.
 
     python bench/parallel.py [--ks 1,2,4,8] [--max-tokens 128] [--threads 2] [--repeats 3] [--flash-attn]
 """
@@ -50,27 +55,34 @@ def bare(backend: LlamaCppBackend, prompt: list[int], k: int, steps: int) -> dic
     return compute.call(bare_loop, backend, prompt, k, steps)
 
 
-def bare_loop(backend: LlamaCppBackend, prompt: list[int], k: int, steps: int) -> dict:
+def bare_context(backend: LlamaCppBackend, k: int, n_ctx: int, n_batch: int) -> tuple:
+    """A context of k sequences with the backend's own settings (as LlamaBatch makes it): (ctx, its
+    memory, a llama_batch of n_batch tokens, the logits of a row as an array)."""
     import llama_cpp as L
 
     params = L.llama_context_default_params()
-    for name, _ in params._fields_:  # the same settings as the backend's own context (as LlamaBatch does)
+    for name, _ in params._fields_:
         setattr(params, name, getattr(backend.llm.context_params, name))
-    params.n_ctx = (len(prompt) + steps + 8) * k
-    params.n_batch = params.n_ubatch = max(512, len(prompt))
+    params.n_ctx = n_ctx
+    params.n_batch = params.n_ubatch = n_batch
     params.n_seq_max = k
     params.kv_unified = True
     params.n_threads = params.n_threads_batch = backend.n_threads
     params.no_perf = True
     ctx = L.llama_init_from_model(backend.llm._model.model, params)
-    mem = L.llama_get_memory(ctx)
     n_vocab = L.llama_vocab_n_tokens(backend.llm._model.vocab)
-    batch = L.llama_batch_init(max(512, len(prompt)), 0, 1)
 
     def logits(row: int) -> np.ndarray:
         ptr = ctypes.cast(L.llama_get_logits_ith(ctx, row), ctypes.POINTER(ctypes.c_float))
         return np.ctypeslib.as_array(ptr, shape=(n_vocab,))
 
+    return ctx, L.llama_get_memory(ctx), L.llama_batch_init(n_batch, 0, 1), logits
+
+
+def bare_loop(backend: LlamaCppBackend, prompt: list[int], k: int, steps: int) -> dict:
+    import llama_cpp as L
+
+    ctx, mem, batch, logits = bare_context(backend, k, (len(prompt) + steps + 8) * k, max(512, len(prompt)))
     try:
         for i, tok in enumerate(prompt):
             batch.token[i], batch.pos[i], batch.n_seq_id[i], batch.logits[i] = tok, i, 1, 0
@@ -95,6 +107,64 @@ def bare_loop(backend: LlamaCppBackend, prompt: list[int], k: int, steps: int) -
         L.llama_batch_free(batch)
         L.llama_free(ctx)
     return {"tokens": k * steps, "seconds": round(seconds, 3), "tok_s": round(k * steps / seconds, 1)}
+
+
+def replay(backend: LlamaCppBackend, prompt: list[int], k: int, ops: list) -> dict:
+    """The model work of a batched run (its recorded calls and prefix copies, insertions and cut-backs
+    included) done again by a bare loop: greedy argmax, no scheduler, sampler, hints or sandbox. What
+    the batched run adds to the model's own time for the same work is the price of everything else."""
+    return compute.call(replay_loop, backend, prompt, k, ops)
+
+
+def replay_loop(backend: LlamaCppBackend, prompt: list[int], k: int, ops: list) -> dict:
+    import llama_cpp as L
+
+    decodes = [op[1] for op in ops if op[0] == "decode"]
+    longest = max((start + n for rows in decodes for _, start, n, _ in rows), default=len(prompt))
+    widest = max((sum(n for *_, n, _ in rows) for rows in decodes), default=1)
+    ctx, mem, batch, logits = bare_context(backend, k, (longest + 8) * k, max(512, len(prompt), widest))
+
+    def decode(rows: list[tuple[int, int, list[int], bool]]) -> list[int]:
+        i, out = 0, []
+        for seq, start, tokens, sample in rows:
+            for j, tok in enumerate(tokens):
+                batch.token[i], batch.pos[i], batch.n_seq_id[i], batch.logits[i] = tok, start + j, 1, 0
+                batch.seq_id[i][0] = seq
+                i += 1
+            if sample:
+                batch.logits[i - 1] = 1
+                out.append(i - 1)
+        batch.n_tokens = i
+        assert L.llama_decode(ctx, batch) == 0
+        return [int(np.argmax(logits(row))) for row in out]
+
+    try:
+        decode([(0, 0, prompt, True)])  # the primed prompt, as in the batched run (lane 0 holds it)
+        length, last = [len(prompt)] + [0] * (k - 1), [prompt[-1]] * k
+        t0 = time.perf_counter()
+        for op in ops:
+            if op[0] == "copy":
+                _, source, seq, keep = op
+                L.llama_memory_seq_rm(mem, seq, -1, -1)
+                L.llama_memory_seq_cp(mem, source, seq, -1, -1)
+                L.llama_memory_seq_rm(mem, seq, keep, -1)
+                length[seq] = keep
+                continue
+            rows = []
+            for seq, start, n, sample in op[1]:
+                if length[seq] > start:
+                    L.llama_memory_seq_rm(mem, seq, start, -1)
+                length[seq] = start + n
+                rows.append((seq, start, [last[seq]] * n, sample))  # the tokens' values cost nothing
+            sampled = iter(decode(rows))
+            for seq, _, _, sample in rows:
+                if sample:
+                    last[seq] = next(sampled)
+        seconds = time.perf_counter() - t0
+    finally:
+        L.llama_batch_free(batch)
+        L.llama_free(ctx)
+    return {"seconds": round(seconds, 3), "calls": len(decodes)}
 
 
 def reasoners(backend: object, sandbox: Sandbox, lanes: list, max_tokens: int) -> list[Reasoner]:
@@ -125,7 +195,7 @@ def batched(backend: LlamaCppBackend, sandbox: Sandbox, k: int, max_tokens: int,
     with backend.batch(k) as lanes:
         samples = reasoners(backend, sandbox, lanes.lanes, max_tokens)
         primed(lanes.lanes[0], prompt_text)
-        lanes.profile = StepProfile()  # what follows the prompt
+        lanes.profile = StepProfile(ops=[])  # what follows the prompt
         t0 = time.perf_counter()
         group = SampleSet(samples, PROBLEM)
         for _ in group.events():
@@ -140,6 +210,7 @@ def batched(backend: LlamaCppBackend, sandbox: Sandbox, k: int, max_tokens: int,
     out["sampling_s"] = round(profile.sampling_seconds, 3)
     out["inserted_tokens"] = profile.inserted_tokens
     out["rows_per_call"] = round(profile.sampled_rows / max(1, profile.calls), 2)
+    out["ops"] = profile.ops
     return out
 
 
@@ -156,7 +227,7 @@ def sequential(backend: LlamaCppBackend, sandbox: Sandbox, k: int, max_tokens: i
     return figures(runs, time.perf_counter() - t0)
 
 
-MODES = ("bare", "batched", "sequential")
+MODES = ("bare", "batched", "replay", "sequential")
 
 
 def spread(values: list[float]) -> dict:
@@ -189,8 +260,11 @@ def main() -> None:
                 row = {
                     "bare": bare(backend, prompt, k, args.max_tokens),
                     "batched": batched(backend, sandbox, k, args.max_tokens, prompt_text),
-                    "sequential": sequential(backend, sandbox, k, args.max_tokens, prompt_text),
                 }
+                again = replay(backend, prompt, k, row["batched"].pop("ops"))
+                tokens = row["batched"]["tokens"]
+                row["replay"] = {**again, "tokens": tokens, "tok_s": round(tokens / again["seconds"], 1)}
+                row["sequential"] = sequential(backend, sandbox, k, args.max_tokens, prompt_text)
                 for mode, r in row.items():
                     print(
                         f"{k:>2} {mode:10s} {r['tokens']:>7d} {r['seconds']:>8.2f} {r['tok_s']:>7.1f} "
@@ -204,15 +278,20 @@ def main() -> None:
                     f"{b['rows_per_call']} rows per call"
                 )
                 row["batched_vs_bare"] = b["tok_s"] / row["bare"]["tok_s"]
+                row["batched_vs_replay"] = b["tok_s"] / row["replay"]["tok_s"]
+                row["replay_vs_bare"] = row["replay"]["tok_s"] / row["bare"]["tok_s"]
                 row["batched_vs_sequential"] = b["tok_s"] / row["sequential"]["tok_s"]
                 print(
                     f"   batched / bare {row['batched_vs_bare']:.3f} · "
+                    f"batched / replay {row['batched_vs_replay']:.3f} (replay / bare {row['replay_vs_bare']:.3f}) · "
                     f"batched / sequential {row['batched_vs_sequential']:.3f}"
                 )
                 rounds.append(row)
             results[k] = {
                 "batched_vs_bare": spread([r["batched_vs_bare"] for r in rounds]),
                 "batched_vs_sequential": spread([r["batched_vs_sequential"] for r in rounds]),
+                "batched_vs_replay": spread([r["batched_vs_replay"] for r in rounds]),
+                "replay_vs_bare": spread([r["replay_vs_bare"] for r in rounds]),
                 "tok_s": {m: round(statistics.median(r[m]["tok_s"] for r in rounds), 1) for m in MODES},
                 "inserted_per_generated": round(
                     statistics.median(r["batched"]["inserted_tokens"] / r["batched"]["tokens"] for r in rounds), 3
@@ -224,6 +303,7 @@ def main() -> None:
             }
             print(
                 f"   K = {k}, {args.repeats} rounds: batched / bare {results[k]['batched_vs_bare']} · "
+                f"batched / replay {results[k]['batched_vs_replay']} · "
                 f"batched / sequential {results[k]['batched_vs_sequential']}"
             )
     backend.close()
@@ -236,6 +316,7 @@ def main() -> None:
                 "flash_attn": args.flash_attn,
                 "batched_vs_bare": {k: r["batched_vs_bare"]["median"] for k, r in results.items()},
                 "batched_vs_sequential": {k: r["batched_vs_sequential"]["median"] for k, r in results.items()},
+                "batched_vs_replay": {k: r["batched_vs_replay"]["median"] for k, r in results.items()},
                 "per_k": results,
             }
         )

@@ -26,6 +26,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -123,6 +124,8 @@ class SeqState:
 
 Work = list[tuple[SeqState, int, list[int], bool]]
 """One step: (sequence, its epoch, the tokens to decode, whether to sample after them)."""
+Op = tuple[str, Any] | tuple[str, int, int, int]
+"""A recorded piece of model work (see `StepProfile.ops`)."""
 
 
 @dataclass
@@ -135,6 +138,9 @@ class StepProfile:
     sampled_rows: int = 0
     inserted_tokens: int = 0
     """Tokens decoded beyond one per row of a call: prompts and insertions."""
+    ops: list[Op] | None = None
+    """With a list here, the model work in order, for a replay of the same work alone (`bench/parallel.py`):
+    `("decode", ((seq, start, n, sample), ...))` per call, `("copy", source, seq, keep)` per prefix copied."""
 
     def add(self, work: Work, *, model: float, sampling: float) -> None:
         self.calls += 1
@@ -142,6 +148,12 @@ class StepProfile:
         self.sampling_seconds += sampling
         self.sampled_rows += sum(1 for *_, sample in work if sample)
         self.inserted_tokens += sum(len(chunk) - 1 for _, _, chunk, _ in work)
+        if self.ops is not None:
+            self.ops.append(("decode", tuple((s.seq, len(s.kv), len(chunk), sample) for s, _, chunk, sample in work)))
+
+    def copied(self, source: int, seq: int, keep: int) -> None:
+        if self.ops is not None:
+            self.ops.append(("copy", source, seq, keep))
 
 
 class BatchedDecoder:

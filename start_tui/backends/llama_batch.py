@@ -139,6 +139,7 @@ class LlamaBatch(BatchedDecoder):
                 llama.llama_memory_seq_rm(mem, state.seq, -1, -1)
                 llama.llama_memory_seq_cp(mem, source.seq, state.seq, -1, -1)
                 llama.llama_memory_seq_rm(mem, state.seq, keep, -1)
+                self.profile.copied(source.seq, state.seq, keep)
             state.kv = target[:keep]
             state.todo = target[keep:]
             state.request = None

@@ -67,17 +67,23 @@ def drain(lane: Lane, text: str, params: SamplingParams = GREEDY) -> str:
     return "".join(lane.stream(text, params))
 
 
+def drain_together(d: Counting, texts: list[str], stagger_s: float = 0.0) -> dict[int, str]:
+    """Each lane i streams texts[i] from a thread of its own, the threads started `stagger_s` apart."""
+    outs: dict[int, str] = {}
+    threads = [
+        threading.Thread(target=lambda i=i, t=t: outs.__setitem__(i, drain(d.lanes[i], t))) for i, t in enumerate(texts)
+    ]
+    for t in threads:
+        t.start()
+        time.sleep(stagger_s)
+    for t in threads:
+        t.join()
+    return outs
+
+
 def test_each_lane_continues_its_own_text_and_counts_what_it_decoded():
     with Counting(3) as d:
-        outs: dict[int, str] = {}
-        threads = [
-            threading.Thread(target=lambda i=i, t=t: outs.__setitem__(i, drain(d.lanes[i], t)))
-            for i, t in enumerate(["a", "cd", "k"])
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        outs = drain_together(d, ["a", "cd", "k"])
         assert outs == {0: "bcdefghi", 1: "efghijkl", 2: "lmnopqrs"}
         assert [lane.last_finish_reason for lane in d.lanes] == ["length"] * 3
         decoded = [sum(len(c) for seq, c in step if seq == i) for step in d.decoded for i in range(3)]
@@ -120,16 +126,7 @@ def test_a_lane_out_of_the_batch_does_not_stall_the_others():
 def test_gathered_streams_share_their_first_step_however_late_a_thread_starts():
     with Counting(3, lookahead=GREEDY.max_tokens) as d:  # a slow reader does not drop out of a step
         d.gather(3)
-        outs: dict[int, str] = {}
-        threads = [
-            threading.Thread(target=lambda i=i, t=t: outs.__setitem__(i, drain(d.lanes[i], t)))
-            for i, t in enumerate(["a", "cd", "k"])
-        ]
-        for t in threads:
-            t.start()
-            time.sleep(0.05)  # ten times the scheduler's catch-up wait
-        for t in threads:
-            t.join()
+        outs = drain_together(d, ["a", "cd", "k"], stagger_s=0.05)  # ten times the scheduler's catch-up wait
         assert outs == {0: "bcdefghi", 1: "efghijkl", 2: "lmnopqrs"}
         assert [seq for seq, _ in d.decoded[0]] == [0, 1, 2] and d.steps == GREEDY.max_tokens
         # a gather that is not met ends at its timeout

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 from start_tui.backends import SamplingParams
+from start_tui.backends.batching import StepProfile
 from start_tui.backends.llama_cpp import LlamaCppBackend
 
 PROMPT = "Problem: What is 12 times 13?\nSolution:"
@@ -32,6 +33,8 @@ def test_lanes_share_the_prompt_and_decode_what_one_sequence_alone_decodes(model
         alone = "".join(single.stream(PROMPT, GREEDY))
         prompt_tokens = single.count_tokens(PROMPT)
         with single.batch(3) as batch:
+            batch.gather(3)  # the three start together however the threads are scheduled
+            batch.lookahead = GREEDY.max_tokens  # and a slow reader does not drop out of a step
             outs = together(batch.lanes, [PROMPT] * 3)
             assert outs == [alone] * 3
             evaluated = [lane.stats.tokens_evaluated for lane in batch.lanes]
@@ -124,5 +127,36 @@ def test_from_four_sequences_one_unified_cache_takes_every_step_in_one_call(mode
             assert "".join(lanes[2].stream(inserted, short)) == want[1]
             assert lanes[2].stats.tokens_evaluated - before <= short.max_tokens  # a copy, not the prompt again
             assert "".join(lanes[0].stream(inserted + want[1], short)) == want[2]
+    finally:
+        single.close()
+
+
+def test_the_recorded_model_work_accounts_for_every_cell_of_every_sequence(model_path: Path):
+    """`StepProfile(ops=[])` records each model call and each prefix copy (what bench/parallel.py replays
+    to price the batched path against the same work done bare): read in order, every call continues a
+    sequence where its cells end (nothing missing before it), and the tokens recorded per sequence are
+    the tokens the lane counts as evaluated."""
+    single = LlamaCppBackend(model_path, n_ctx=1024)
+    short = SamplingParams(max_tokens=8, temperature=0.0)
+    try:
+        with single.batch(3) as batch:
+            batch.profile = StepProfile(ops=[])
+            first = together(batch.lanes, [PROMPT] * 3, short)  # the prompt is decoded once and copied
+            text = PROMPT + first[0]
+            # an insertion, a continuation, and a lane cut back to the prompt
+            together(batch.lanes, [text + "\nWait, let me check: 12 * 13 =", PROMPT + first[1], PROMPT], short)
+            ops = batch.profile.ops
+            assert ops is not None and any(op[0] == "copy" for op in ops)
+            length, decoded = [0] * 3, [0] * 3
+            for op in ops:
+                if op[0] == "copy":
+                    _, source, seq, keep = op
+                    assert keep <= length[source]
+                    length[seq] = keep
+                    continue
+                for seq, start, n, _ in op[1]:
+                    assert start <= length[seq]
+                    length[seq], decoded[seq] = start + n, decoded[seq] + n
+            assert decoded == [lane.stats.tokens_evaluated for lane in batch.lanes]
     finally:
         single.close()

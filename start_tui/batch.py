@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from start_tui.backends import Lanes
 from start_tui.backends.base import BackendError
-from start_tui.benchmarks import Problem, load_benchmark
+from start_tui.benchmarks import Problem, load_benchmark, unusable
 from start_tui.engine import Reasoner, Trace
 from start_tui.engine.samples import SampleSet
 from start_tui.errors import StartTuiError
@@ -212,8 +213,15 @@ def solve_sets(
         raise failed[0]
 
 
-def load_problems(source: str, limit: int | None = None, ids: Sequence[str] | None = None) -> list[Problem]:
-    """Problems from a benchmark name or JSONL file (with a `problem` field), or a plain text file (one per line)."""
+def load_problems(
+    source: str,
+    limit: int | None = None,
+    ids: Sequence[str] | None = None,
+    warn: Callable[[str], None] = lambda line: None,
+) -> list[Problem]:
+    """Problems from a benchmark name or JSONL file (with a `problem` field; `id` and `answer` when there),
+    or a plain text file (one per line). Each row that cannot be read goes to `warn`; a file with no
+    readable row is refused in one sentence."""
     path = Path(source)
     if path.suffix == ".txt":
         from start_tui.userfiles import read_user_text
@@ -221,7 +229,12 @@ def load_problems(source: str, limit: int | None = None, ids: Sequence[str] | No
         lines = [line.strip() for line in read_user_text(source, "problem list").splitlines() if line.strip()]
         problems = [Problem(id=str(i + 1), benchmark=path.stem, problem=t, answer="") for i, t in enumerate(lines)]
     else:
-        problems = load_benchmark(source).problems
+        loaded = load_benchmark(source, graded=False)
+        if why := unusable(loaded):
+            raise StartTuiError(why)
+        for number, reason in loaded.skipped:
+            warn(f"{loaded.path}:{number} skipped: {reason}")
+        problems = loaded.problems
     if ids:
         wanted = set(ids)
         problems = [p for p in problems if p.id in wanted]
@@ -248,11 +261,15 @@ def add_batch_parser(sub: Any) -> None:
 def run_batch(args: argparse.Namespace) -> int:
     from start_tui.options import options_from_args
 
-    problems = load_problems(args.source, args.limit, args.ids.split(",") if args.ids else None)
+    console = Console(stderr=True)
+
+    def warn(line: str) -> None:
+        console.print(f"[yellow]{escape(line)}[/]")
+
+    problems = load_problems(args.source, args.limit, args.ids.split(",") if args.ids else None, warn)
     if not problems:
         raise StartTuiError(f"{args.source} has no problems to solve.")
     opts = options_from_args(args, "batch")
-    console = Console(stderr=True)
     out = open(args.out, "a", encoding="utf-8") if args.out else None  # noqa: SIM115
     tokens = [0]
     answered = [0]

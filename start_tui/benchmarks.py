@@ -85,8 +85,12 @@ def available_benchmarks() -> list[str]:
     return [name for name, (fname, _) in BENCHMARKS.items() if (folder / fname).is_file()]
 
 
-def load_benchmark(name_or_path: str | Path, mapping: FieldMap | Mapping[str, str] | None = None) -> LoadedBenchmark:
-    """Problems of a named benchmark, or of any JSONL file with a field mapping."""
+def load_benchmark(
+    name_or_path: str | Path, mapping: FieldMap | Mapping[str, str] | None = None, *, graded: bool = True
+) -> LoadedBenchmark:
+    """Problems of a named benchmark, or of any JSONL file with a field mapping. `graded=False` (problems
+    to solve, not to score) needs only the problem field: a row without an id gets its line number, a
+    row without an answer an empty one."""
     key = str(name_or_path)
     if key in BENCHMARKS and mapping is None:
         fname, fmap = BENCHMARKS[key]
@@ -123,17 +127,30 @@ def load_benchmark(name_or_path: str | Path, mapping: FieldMap | Mapping[str, st
         if not isinstance(row, dict):
             skipped.append((number, "not a JSON object"))
             continue
-        missing = [f for f in (fmap.problem, fmap.answer, fmap.id) if f is not None and f not in row]
+        required = (fmap.problem, fmap.answer, fmap.id) if graded else (fmap.problem,)
+        missing = [f for f in required if f is not None and f not in row]
         if missing:
             skipped.append((number, f"missing field {', '.join(repr(m) for m in missing)}"))
             continue
         problems.append(
             Problem(
-                id=str(row[fmap.id]) if fmap.id else str(number),
+                id=str(row[fmap.id]) if fmap.id and fmap.id in row else str(number),
                 benchmark=name,
                 problem=str(row[fmap.problem]),
-                answer=fmap.answer_format(row[fmap.answer]) if fmap.answer else "",
+                answer=fmap.answer_format(row[fmap.answer]) if fmap.answer and fmap.answer in row else "",
                 meta={k: row[k] for k in fmap.extra if k in row},
             )
         )
     return LoadedBenchmark(name, path, problems, skipped)
+
+
+def unusable(loaded: LoadedBenchmark) -> str:
+    """Why a file gave no problem at all, in one sentence ("" when it gave some)."""
+    if loaded.problems:
+        return ""
+    if not loaded.skipped:
+        return f"{loaded.path} holds no problem (it is empty)."
+    number, why = loaded.skipped[0]
+    more = len(loaded.skipped) - 1
+    rest = f", and {more} more line{'s' if more > 1 else ''} could not be read either" if more else ""
+    return f"{loaded.path} holds no problem that can be read (line {number}: {why}{rest})."

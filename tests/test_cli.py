@@ -96,12 +96,19 @@ def make_bad(kind: str, tmp_path: Path, model: Path) -> Path:
         (["exec", "{missing}"], "does not exist"),
         (["solve", "x", "--prompt-file", "{missing}"], "The prompt file"),
         (["solve", "x", "--prompt-file", "{noslot}"], "has no {problem} slot"),
+        (["eval", "--benchmark", "{unreadable}", "--hints", "off", "--out", "{dir}/o"], "line 1: not JSON"),
+        (["eval", "--benchmark", "{empty}", "--hints", "off", "--out", "{dir}/o"], "it is empty"),
+        (["batch", "{unreadable}"], "holds no problem that can be read"),
     ],
 )
 def test_user_errors_are_one_sentence_without_a_traceback(tmp_path: Path, model_path: Path, args, message):
     (tmp_path / "bin").write_bytes(b"\xff\xfe\x00bad")
     (tmp_path / "noslot.txt").write_text("Problem: {question}\nSolution:")
+    (tmp_path / "unreadable.jsonl").write_text('{oops\n{"answer": "2"}\n')
+    (tmp_path / "empty.jsonl").write_text("\n")
     subs = {
+        "{unreadable}": str(tmp_path / "unreadable.jsonl"),
+        "{empty}": str(tmp_path / "empty.jsonl"),
         "{noslot}": str(tmp_path / "noslot.txt"),
         "{missing}": str(tmp_path / "missing"),
         "{not_gguf}": str(make_bad("not_gguf", tmp_path, model_path)),
@@ -110,7 +117,7 @@ def test_user_errors_are_one_sentence_without_a_traceback(tmp_path: Path, model_
     }
     if "{truncated}" in args:
         subs["{truncated}"] = str(make_bad("truncated", tmp_path, model_path))
-    proc = cli(*[subs.get(a, a) for a in args], timeout=120)
+    proc = cli(*[subs.get(a, a).replace("{dir}", str(tmp_path)) for a in args], timeout=120)
     assert proc.returncode == 2
     assert message in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1

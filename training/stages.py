@@ -18,7 +18,7 @@ from rich.console import Console
 from start_tui.backends.base import BackendError
 from start_tui.backends.embedded import embedded_model_path
 from start_tui.batch import Outcome, SetOutcome, solve_many, solve_sets
-from start_tui.benchmarks import Problem, load_benchmark
+from start_tui.benchmarks import Problem, load_benchmark, unusable
 from start_tui.engine import Trace
 from start_tui.engine.events import Span
 from start_tui.errors import StartTuiError
@@ -206,7 +206,15 @@ def load_source(source: str) -> list[Problem]:
     """One `[data] problems` entry: generated problems ("broad:N", "micro:N"), a benchmark or a JSONL file."""
     generated = _GENERATED.fullmatch(source)
     if generated is None:
-        return load_benchmark(source).problems
+        loaded = load_benchmark(source)
+        if loaded.skipped:  # a recipe trains on every row it names: a row left out silently is data lost
+            number, why = loaded.skipped[0]
+            n = len(loaded.skipped) - 1
+            more = f" (and {n} more line{'s' if n > 1 else ''})" if n else ""
+            raise StartTuiError(f"{loaded.path} line {number}{more} cannot be used for training: {why}.")
+        if why := unusable(loaded):
+            raise StartTuiError(why)
+        return loaded.problems
     from training.problems import broad_problems, generate_problems
 
     family, n = generated[1], int(generated[2])

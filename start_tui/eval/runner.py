@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from start_tui.batch import SetOutcome, solve_many, solve_sets
-from start_tui.benchmarks import BENCHMARKS, Problem, load_benchmark
+from start_tui.benchmarks import BENCHMARKS, Problem, load_benchmark, unusable
 from start_tui.engine import Trace
 from start_tui.engine.samples import SampleSet, is_clean
 from start_tui.engine.vote import Vote, vote_by_key
@@ -243,8 +244,10 @@ def run_eval(
     todo: list[tuple[str, Problem, Setting, int]] = []
     for source in sources:
         loaded = load_benchmark(source)
+        if reason := unusable(loaded):
+            raise StartTuiError(reason)
         for number, why in loaded.skipped:
-            console.print(f"[yellow]{loaded.path}:{number} skipped: {why}[/]")
+            console.print(f"[yellow]{escape(f'{loaded.path}:{number} skipped: {why}')}[/]")
         problems = loaded.problems
         if ids:
             problems = [p for p in problems if p.id in set(ids)]
@@ -404,8 +407,10 @@ def _run_sampled(
     todo: list[tuple[str, Problem, Setting]] = []
     for source in sources:
         loaded = load_benchmark(source)
+        if reason := unusable(loaded):
+            raise StartTuiError(reason)
         for number, why in loaded.skipped:
-            console.print(f"[yellow]{loaded.path}:{number} skipped: {why}[/]")
+            console.print(f"[yellow]{escape(f'{loaded.path}:{number} skipped: {why}')}[/]")
         problems = [p for p in loaded.problems if not ids or p.id in set(ids)]
         problems = problems[:limit] if limit is not None else problems
         for setting in settings:

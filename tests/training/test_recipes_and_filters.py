@@ -15,7 +15,7 @@ from start_tui.errors import StartTuiError
 from tests.training.test_masking import two_executions
 from training.config import Recipe, load_recipe
 from training.dataset import read_trace_records
-from training.stages import repetition_score, stage_hint_rft, stage_rft, truncate_after_answer
+from training.stages import repetition_score, stage_hint_rft, stage_rft, training_problems, truncate_after_answer
 
 SHIPPED = Path(__file__).resolve().parents[2] / "training" / "recipes"
 
@@ -256,3 +256,16 @@ def test_generated_problems_are_seeded_and_their_answers_check_out(tmp_path: Pat
             assert int(r["answer"]) == sum(all(p % d for d in range(2, int(p**0.5) + 1)) for p in range(2, n))
     loaded = load_benchmark(write_problems(tmp_path / "p.jsonl", 6))
     assert len(loaded.problems) == 6 and not loaded.skipped
+
+
+def test_a_problems_file_with_a_row_that_cannot_be_read_is_refused_in_one_sentence(tmp_path: Path):
+    """A recipe trains on every row of the files it names: a row left out silently would be data lost."""
+    mine = tmp_path / "mine.jsonl"
+    mine.write_text('{"id": "a", "problem": "1+1?", "answer": "2"}\n{"id": "b", "problem": "2+2?"}\n{oops\n')
+    recipe = Recipe(workdir=str(tmp_path / "w"))
+    recipe.data.problems, recipe.data.holdout = [str(mine)], 0
+    refused = r"mine.jsonl line 2 \(and 1 more line\) cannot be used for training: missing field 'answer'\.$"
+    with pytest.raises(StartTuiError, match=refused):
+        training_problems(recipe)
+    mine.write_text('{"id": "a", "problem": "1+1?", "answer": "2"}\n')
+    assert [p.id for p in training_problems(recipe)] == ["a"]

@@ -183,6 +183,10 @@ class SFTConfig:
     engine_eval_limit: int = 8
     """Problems taken from engine_eval (the first ones)."""
     engine_eval_max_tokens: int = 512
+    engine_eval_backend: str = "hf"
+    """hf: the model being trained, in place (transformers); llama: the model at that step saved and
+    exported to GGUF (a LoRA as an adapter over its base's GGUF) and run by llama.cpp, as the app runs
+    it: its figures are those of what a user runs, and on a CPU it is several times faster."""
     max_steps: int = -1
     """Stop after this many optimizer steps (-1: run the epochs)."""
     logging_steps: int = 1
@@ -439,11 +443,19 @@ def load_recipe(path: str | Path) -> Recipe:
         raise StartTuiError(f"iterations in [rft] of {p} must be at least 1.")
     if recipe.rft.iterations > 1:
         last = recipe.second_sft or recipe.sft
-        held_out = [(c.engine_eval, c.engine_eval_limit, c.engine_eval_max_tokens) for c in (recipe.sft, last)]
+        held_out = [
+            (c.engine_eval, c.engine_eval_limit, c.engine_eval_max_tokens, c.engine_eval_backend)
+            for c in (recipe.sft, last)
+        ]
         if not recipe.sft.engine_eval or held_out[0] != held_out[1]:
             raise StartTuiError(
-                f"iterations > 1 in [rft] of {p} needs the same engine_eval (and its limit and max tokens) in [sft] "
-                "and [second_sft]: a further round runs only while the held-out pass@1 they measure rises."
+                f"iterations > 1 in [rft] of {p} needs the same engine_eval (its limit, max tokens and backend) in "
+                "[sft] and [second_sft]: a further round runs only while the held-out pass@1 they measure rises."
+            )
+    for table, sft in (("sft", recipe.sft), ("second_sft", recipe.second_sft)):
+        if sft is not None and sft.engine_eval_backend not in ("hf", "llama"):
+            raise StartTuiError(
+                f"engine_eval_backend in [{table}] of {p} must be hf or llama, not {sft.engine_eval_backend!r}."
             )
     if recipe.sft.adapter not in ("none", "lora", "qlora"):
         raise StartTuiError(f"adapter in [sft] of {p} must be none, lora or qlora, not {recipe.sft.adapter!r}.")

@@ -221,12 +221,15 @@ def stop_on_signal_callback() -> Any:
     return StopOnSignal()
 
 
-def engine_eval_callback(cfg: SFTConfig, tokenizer: Any, engine: Any) -> Any:
+def engine_eval_callback(cfg: SFTConfig, tokenizer: Any, engine: Any, model_path: Path, scratch: Path) -> Any:
     """A Trainer callback that has the project's own engine solve `cfg.engine_eval`'s first problems with the
     model being trained (greedy, no hints, its sandbox running the code) every eval_steps and at the
     end, and logs pass@1 and tool use: what the run is for, seen while it runs, not only its loss.
 
     Rank 0 solves while the other ranks wait at a barrier. `engine`: the recipe's engine options.
+    With `engine_eval_backend = "llama"` the model is saved under `scratch` at that step, exported to
+    GGUF and run by llama.cpp (the tokenizer of `model_path`, the base, goes with it); the folder is
+    removed afterwards.
     """
     from dataclasses import replace
 
@@ -282,14 +285,9 @@ def engine_eval_callback(cfg: SFTConfig, tokenizer: Any, engine: Any) -> Any:
             t0 = time.monotonic()
             was_training = model.training
             model.eval()
-            backend = TransformersBackend.from_model(model, tokenizer, f"step {step}")
-
-            def build(o: Any) -> Any:
-                sandbox = open_sandbox(o)
-                return make_reasoner(o, backend, sandbox, library), sandbox
-
             try:
-                outcomes = solve_many(problems, opts, build=build)
+                on_llama = cfg.engine_eval_backend == "llama"
+                outcomes = self.on_llama(model, step) if on_llama else self.in_place(model, step)
             finally:
                 model.train(was_training)
             right = tools = 0
@@ -302,10 +300,37 @@ def engine_eval_callback(cfg: SFTConfig, tokenizer: Any, engine: Any) -> Any:
                 "pass_at_1": round(right / len(outcomes), 4),
                 "tool_use": round(tools / len(outcomes), 4),
                 "problems": len(outcomes),
+                "backend": cfg.engine_eval_backend,
                 "seconds": round(time.monotonic() - t0, 2),
             }
             self.results.append(record)
             return record
+
+        def in_place(self, model: Any, step: int) -> list[Any]:
+            backend = TransformersBackend.from_model(model, tokenizer, f"step {step}")
+
+            def build(o: Any) -> Any:
+                sandbox = open_sandbox(o)
+                return make_reasoner(o, backend, sandbox, library), sandbox
+
+            return solve_many(problems, opts, build=build)
+
+        def on_llama(self, model: Any, step: int) -> list[Any]:
+            from training.stages import _on_llama
+
+            folder = scratch / f"engine-eval-{step}"
+            shutil.rmtree(folder, ignore_errors=True)
+            try:
+                saved = folder / "model"
+                model.save_pretrained(saved)  # a peft model saves its adapter, which names its base
+                tokenizer.save_pretrained(saved)
+                if (model_path / TOKENIZER_SIDECAR).is_file():
+                    shutil.copy(model_path / TOKENIZER_SIDECAR, saved / TOKENIZER_SIDECAR)
+                gguf, adapter = _on_llama(saved, folder)
+                on_gguf = replace(opts, backend="llama", model=str(gguf), adapter=str(adapter) if adapter else None)
+                return solve_many(problems, on_gguf)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
 
     return EngineEval()
 
@@ -505,7 +530,7 @@ def train_sft(
     if cfg.engine_eval:
         from start_tui.options import front_defaults
 
-        solver = engine_eval_callback(cfg, tokenizer, engine or front_defaults("recipe"))
+        solver = engine_eval_callback(cfg, tokenizer, engine or front_defaults("recipe"), model_path, out)
         callbacks.append(solver)
     trainer = labelled_logits_trainer(cfg.loss_chunk, fused=fused)(
         model=model, args=args, train_dataset=data, eval_dataset=held, data_collator=collator, callbacks=callbacks

@@ -55,7 +55,7 @@ OPERATIONAL = frozenset({
     "concurrency", "base_url", "base_urls", "serve_command", "serve_timeout_s", "api_key_env",
     "save_steps", "save_total_limit", "report_to", "logging_steps", "eval_steps", "attn_implementation",
     "loss_chunk", "liger", "sequence_parallel", "engine_eval", "engine_eval_limit", "engine_eval_max_tokens",
-    "iterations",
+    "engine_eval_backend", "iterations",
 })  # fmt: skip
 """Keys that change how a stage runs, not what it makes: changing them does not make it stale."""
 

@@ -54,6 +54,7 @@ def test_bad_recipes_are_one_sentence(tmp_path: Path):
         ('[sft]\nadapter = "lorax"\n', r"adapter in \[sft\] of .* must be none, lora or qlora, not 'lorax'"),
         ('[sft]\nadapter = "lora"\nlora_target_modules = []\n', "needs lora_rank >= 1 and at least one"),
         ('[sft]\noverlength = "cut"\n', r"overlength in \[sft\] of .* must be drop, truncate or error, not 'cut'"),
+        ('[second_sft]\nengine_eval_backend = "vllm"\n', r"engine_eval_backend in \[second_sft\] .* not 'vllm'"),
         ("[sft]\nsave_steps = 0\n", r"needs save_steps > 0, eval_steps > 0 and eval_share in \[0, 1\)"),
         (
             '[sft]\npacking = true\nmicro_batch = 2\nattn_implementation = "flash_attention_2"\n',

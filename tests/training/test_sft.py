@@ -247,6 +247,50 @@ def test_the_engine_solves_held_out_problems_with_the_model_being_trained(
     assert figures["steps"] == 4 and len(figures["losses"]) == 4  # training went on around it
 
 
+@pytest.mark.parametrize("adapter", ["none", "lora"])
+def test_engine_eval_on_llama_cpp_scores_the_gguf_of_the_step_as_the_app_runs_it(
+    tiny_dir: Path, tokenized: Path, tmp_path: Path, adapter: str, monkeypatch: pytest.MonkeyPatch
+):
+    """engine_eval_backend = "llama": the model at the step is saved, exported (a LoRA as an adapter over
+    its base's GGUF) and solved by llama.cpp; it writes what the final folder, exported by hand and run
+    the same way, writes, and nothing of the export is left behind."""
+    import start_tui.batch
+    from start_tui.batch import solve_many
+    from start_tui.options import front_defaults
+    from training.stages import _on_llama, load_source
+
+    seen: list = []
+
+    def recording(problems: list, opts: object, **kw: object) -> list:
+        outcomes = solve_many(problems, opts, **kw)  # type: ignore[arg-type]
+        seen.append((opts, [o.trace.text for o in outcomes if o.trace is not None]))
+        return outcomes
+
+    monkeypatch.setattr(start_tui.batch, "solve_many", recording)
+    smoke = ROOT / "training" / "recipes" / "smoke-problems.jsonl"
+    cfg = replace(TINY, max_steps=2, eval_steps=100, engine_eval=[str(smoke)], engine_eval_limit=3,
+                  engine_eval_max_tokens=12, engine_eval_backend="llama", adapter=adapter)  # fmt: skip
+    out = tmp_path / "sft"
+    [record] = train_sft(cfg, tiny_dir, tokenized, out, cpu=True)["engine_eval"]
+    assert record["step"] == 2 and record["problems"] == 3 and record["backend"] == "llama"
+    assert not list(out.glob("engine-eval-*"))
+    [(opts, texts)] = seen
+    assert opts.backend == "llama" and (opts.adapter is not None) == (adapter == "lora")  # type: ignore[attr-defined]
+    gguf, adapter_gguf = _on_llama(out, tmp_path / "by-hand")
+    by_hand = replace(
+        front_defaults("recipe"),
+        backend="llama",
+        model=str(gguf),
+        adapter=adapter_gguf and str(adapter_gguf),
+        hints_enabled=False,
+        temperature=0.0,
+        max_tokens=12,
+        samples=1,
+    )
+    again = solve_many(load_source(str(smoke))[:3], by_hand)
+    assert len(texts) == 3 and texts == [o.trace.text for o in again if o.trace is not None]
+
+
 def test_engine_eval_under_zero3_across_ranks_is_refused(
     tiny_dir: Path, tokenized: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):

@@ -186,7 +186,8 @@ class SFTConfig:
     engine_eval_backend: str = "hf"
     """hf: the model being trained, in place (transformers); llama: the model at that step saved and
     exported to GGUF (a LoRA as an adapter over its base's GGUF) and run by llama.cpp, as the app runs
-    it: its figures are those of what a user runs, and on a CPU it is several times faster."""
+    it: its figures are those of what a user runs, and on a CPU it is faster (the self-taught recipe's
+    60 held-out problems: 204 s here, against 511 s in transformers)."""
     max_steps: int = -1
     """Stop after this many optimizer steps (-1: run the epochs)."""
     logging_steps: int = 1

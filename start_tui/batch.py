@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from start_tui.backends import Lanes
 from start_tui.backends.base import BackendError
-from start_tui.benchmarks import Problem, load_benchmark, unusable
+from start_tui.benchmarks import Problem, load_readable
 from start_tui.engine import Reasoner, Trace
 from start_tui.engine.samples import SampleSet
 from start_tui.errors import StartTuiError
@@ -229,12 +229,7 @@ def load_problems(
         lines = [line.strip() for line in read_user_text(source, "problem list").splitlines() if line.strip()]
         problems = [Problem(id=str(i + 1), benchmark=path.stem, problem=t, answer="") for i, t in enumerate(lines)]
     else:
-        loaded = load_benchmark(source, graded=False)
-        if why := unusable(loaded):
-            raise StartTuiError(why)
-        for number, reason in loaded.skipped:
-            warn(f"{loaded.path}:{number} skipped: {reason}")
-        problems = loaded.problems
+        problems = load_readable(source, warn, graded=False).problems
     if ids:
         wanted = set(ids)
         problems = [p for p in problems if p.id in wanted]

@@ -144,6 +144,17 @@ def load_benchmark(
     return LoadedBenchmark(name, path, problems, skipped)
 
 
+def load_readable(name_or_path: str | Path, warn: Callable[[str], None], *, graded: bool = True) -> LoadedBenchmark:
+    """`load_benchmark`, refusing a file with no readable row in one sentence and passing each skipped
+    row's line to `warn`."""
+    loaded = load_benchmark(name_or_path, graded=graded)
+    if why := unusable(loaded):
+        raise StartTuiError(why)
+    for number, reason in loaded.skipped:
+        warn(f"{loaded.path}:{number} skipped: {reason}")
+    return loaded
+
+
 def unusable(loaded: LoadedBenchmark) -> str:
     """Why a file gave no problem at all, in one sentence ("" when it gave some)."""
     if loaded.problems:

@@ -28,7 +28,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from start_tui.batch import SetOutcome, solve_many, solve_sets
-from start_tui.benchmarks import BENCHMARKS, Problem, load_benchmark, unusable
+from start_tui.benchmarks import BENCHMARKS, Problem, load_readable
 from start_tui.engine import Trace
 from start_tui.engine.samples import SampleSet, is_clean
 from start_tui.engine.vote import Vote, vote_by_key
@@ -243,11 +243,7 @@ def run_eval(
     done = {row_key(r) for r in read_rows(rows_path)}
     todo: list[tuple[str, Problem, Setting, int]] = []
     for source in sources:
-        loaded = load_benchmark(source)
-        if reason := unusable(loaded):
-            raise StartTuiError(reason)
-        for number, why in loaded.skipped:
-            console.print(f"[yellow]{escape(f'{loaded.path}:{number} skipped: {why}')}[/]")
+        loaded = load_readable(source, lambda line: console.print(f"[yellow]{escape(line)}[/]"))
         problems = loaded.problems
         if ids:
             problems = [p for p in problems if p.id in set(ids)]
@@ -406,11 +402,7 @@ def _run_sampled(
     _keep_voted(rows_path, voted)
     todo: list[tuple[str, Problem, Setting]] = []
     for source in sources:
-        loaded = load_benchmark(source)
-        if reason := unusable(loaded):
-            raise StartTuiError(reason)
-        for number, why in loaded.skipped:
-            console.print(f"[yellow]{escape(f'{loaded.path}:{number} skipped: {why}')}[/]")
+        loaded = load_readable(source, lambda line: console.print(f"[yellow]{escape(line)}[/]"))
         problems = [p for p in loaded.problems if not ids or p.id in set(ids)]
         problems = problems[:limit] if limit is not None else problems
         for setting in settings:

@@ -99,6 +99,15 @@ class ModelOptions:
         flag="--adapter",
         rebuild="model",
     )
+    shipped_adapter: bool = option(
+        True,
+        "the embedded model runs with the self-taught LoRA shipped with start-tui, under the prompt it was "
+        "trained with (another --adapter or --model replaces it)",
+        flag="--no-adapter",
+        off_help="the raw embedded base model: without the shipped self-taught LoRA",
+        rebuild="model",
+        defaults={"recipe": False},  # a recipe trains from the base it names, never from the shipped result
+    )
     base_url: str | None = option(
         None, "openai: the server, e.g. http://127.0.0.1:8000/v1", flag="--base-url", rebuild="model"
     )
@@ -469,7 +478,19 @@ def open_model(opts: EngineOptions) -> Backend:
         device=opts.device,
         dtype=opts.dtype,
         adapter=opts.adapter,
+        shipped_adapter=opts.shipped_adapter,
     )
+
+
+def model_label(opts: EngineOptions) -> str:
+    """The model the options name, as the app's status line shows it until the model has loaded."""
+    if opts.model:
+        return opts.model
+    if opts.backend == "llama":
+        from start_tui.backends.embedded import embedded_label
+
+        return embedded_label(opts.adapter, opts.shipped_adapter and not opts.adapter)
+    return "the server's model" if opts.backend == "openai" else opts.backend
 
 
 def open_sandbox(opts: EngineOptions) -> Sandbox:

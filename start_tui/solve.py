@@ -65,6 +65,8 @@ class StreamPrinter:
         c = self.console
         if isinstance(event, Started):
             c.print(Rule(f"[bold]{escape(event.meta.get('model', ''))}[/] · profile {event.meta.get('profile')}"))
+            if note := event.meta.get("model_note"):
+                c.print(Text(note, style="dim"))
             c.print(Text(event.problem.strip(), style="bold"))
             c.print(Rule(style="dim"))
         elif isinstance(event, TextDelta):
@@ -150,6 +152,8 @@ def solve_samples(problem: str, opts: EngineOptions, console: Console, trace: st
             try:
                 group = SampleSet(reasoners, problem, trace)
                 board = SampleBoard(group, backend.name)
+                if note := backend.metadata().get("start_tui.note"):
+                    console.print(Text(f"{backend.name}: {note}", style="dim"))
                 console.print(Text(problem.strip(), style="bold"))
                 with Live(board, console=console, refresh_per_second=8, transient=False) as live:
                     events = group.events()

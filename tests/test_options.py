@@ -173,6 +173,7 @@ def test_a_bad_config_file_gets_one_sentence_and_is_left_alone(tmp_path: Path, t
 def test_the_settings_file_is_valid_toml_for_every_default():
     assert tomllib.loads(settings_to_toml(EngineOptions())) == {
         "backend": "llama",
+        "shipped_adapter": True,
         "api_key_env": "OPENAI_API_KEY",
         "n_ctx": 8192,
         "flash_attn": False,

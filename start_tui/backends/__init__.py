@@ -38,14 +38,25 @@ def open_backend(
     dtype: str | None = None,
     adapter: str | Path | None = None,
     flash_attn: bool = False,
+    shipped_adapter: bool = False,
 ) -> Backend:
-    """Open the backend `kind` on `model` (a .gguf path, a model folder, or a served model name)."""
+    """Open the backend `kind` on `model` (a .gguf path, a model folder, or a served model name).
+
+    With no model, llama runs the embedded Gemma 3 270M; `shipped_adapter` then applies the self-taught
+    LoRA this package ships for it, unless `adapter` names another."""
     if kind == "llama":
-        from start_tui.backends.embedded import embedded_model_path
+        from start_tui.backends import embedded
         from start_tui.backends.llama_cpp import LlamaCppBackend
 
-        path = Path(model) if model else embedded_model_path()
-        return LlamaCppBackend(path, n_ctx=n_ctx, seed=seed, adapter=adapter, flash_attn=flash_attn)
+        if model:
+            return LlamaCppBackend(Path(model), n_ctx=n_ctx, seed=seed, adapter=adapter, flash_attn=flash_attn)
+        if adapter is None and shipped_adapter:
+            adapter = embedded.shipped_adapter_path()
+        backend = LlamaCppBackend(
+            embedded.embedded_model_path(), n_ctx=n_ctx, seed=seed, adapter=adapter, flash_attn=flash_attn
+        )
+        backend.describe_embedded()
+        return backend
     if kind == "hf":
         if not model:
             raise StartTuiError("--backend hf needs --model, a transformers model folder.")

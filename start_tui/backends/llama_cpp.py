@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from start_tui.backends.base import BackendStats, SamplingParams
 from start_tui.backends.compute import compute
 from start_tui.backends.cpu_build import check_cpu_build
+from start_tui.backends.embedded import NOTE_ADAPTED, NOTE_RAW, SHIPPED_ADAPTER, SHIPPED_PROFILE, embedded_label
 from start_tui.backends.gguf import check_adapter, read_gguf
 from start_tui.backends.tokens import HeldTokens
 from start_tui.errors import StartTuiError
@@ -84,6 +85,7 @@ class LlamaCppBackend:
             raise StartTuiError(f"llama.cpp could not load {str(info.path)!r} ({exc}).") from None
         self.path = info.path
         self.adapter = adapter_info.path if adapter_info else None
+        self.shipped_adapter = self.adapter is not None and self.adapter.resolve() == SHIPPED_ADAPTER
         # llama.cpp may pad the context (320 -> 512) while llama-cpp-python's token buffer keeps the size asked for
         self.n_ctx = min(n_ctx, self.llm.n_ctx())
         self.stats = BackendStats()
@@ -96,6 +98,8 @@ class LlamaCppBackend:
         if self.adapter:
             meta["start_tui.adapter"] = str(self.adapter)
             self.name += f" + {self.adapter.stem}"
+            if self.shipped_adapter:  # prompted as it was trained, however it was named
+                meta["start_tui.profile"] = SHIPPED_PROFILE
         self._eval = self.llm.eval
         self.llm.eval = self._counting_eval  # type: ignore[method-assign]  # generate() calls self.eval
         import llama_cpp
@@ -107,6 +111,13 @@ class LlamaCppBackend:
 
     def metadata(self) -> Mapping[str, str]:
         return self._metadata
+
+    def describe_embedded(self) -> None:
+        """Name this backend as the embedded demonstration model, with a note (`start_tui.note`) that the
+        app's header and `solve`'s say: which adapter, and that --model takes a real one."""
+        shipped = self.shipped_adapter
+        self.name = embedded_label(self.adapter, shipped)
+        self._metadata["start_tui.note"] = NOTE_ADAPTED if shipped else NOTE_RAW
 
     def _counting_eval(self, tokens: Sequence[int]) -> None:
         self.stats.tokens_evaluated += len(tokens)

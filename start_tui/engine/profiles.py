@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from start_tui.errors import StartTuiError
 
@@ -50,6 +51,10 @@ Final answer: \\boxed{24}
 
 Problem: {problem}
 Solution:"""
+
+SELF_TAUGHT_PROMPT = Path(__file__).with_name("prompts") / "self-taught.txt"
+"""The direct prompt the shipped self-taught adapter was trained under (the self-taught recipe's
+`prompt_file` is a link to it): worked examples, each a few lines of Python and its output."""
 
 _CHATML = (
     "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
@@ -134,6 +139,14 @@ PROFILES: dict[str, ModelProfile] = {
             few_shot=_GEMMA_BASE_FEW_SHOT,
         ),
         ModelProfile(
+            name="gemma3-self-taught",
+            description="the embedded Gemma 3 270M with its shipped self-taught LoRA: the direct prompt it was "
+            "trained under (a short Python program per problem, its output, the answer)",
+            think_end=("Final answer:",),
+            stop=("\nProblem:", "<end_of_turn>"),
+            few_shot=SELF_TAUGHT_PROMPT.read_text(encoding="utf-8").rstrip("\n"),  # as --prompt-file reads it
+        ),
+        ModelProfile(
             name="gemma3-it",
             description="Gemma 3 instruction-tuned: its chat template, no thinking delimiters",
             think_end=("Final answer:", "\\boxed{"),
@@ -195,6 +208,8 @@ def select_profile(metadata: Mapping[str, str]) -> ModelProfile:
     arch = metadata.get("general.architecture", "").lower()
     name = " ".join(metadata.get(k, "") for k in ("general.name", "general.basename", "general.finetune")).lower()
     template = metadata.get("tokenizer.chat_template", "")
+    if metadata.get("start_tui.profile") in PROFILES:  # an adapter trained under a profile of its own
+        return PROFILES[metadata["start_tui.profile"]]
     if "qwq" in name:
         return PROFILES["qwq"]
     if ("deepseek" in name and "r1" in name) or "<｜Assistant｜>" in template:

@@ -337,6 +337,8 @@ class Run:
             "sampling": asdict(self.config.sampling),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
+        if note := self.backend.metadata().get("start_tui.note"):  # what the model is (the embedded demo)
+            meta["model_note"] = note
         if self._parent:
             meta["parent"] = self._parent
         meta.update(self._meta)

@@ -25,7 +25,7 @@ from start_tui.benchmarks import available_benchmarks, load_benchmark
 from start_tui.engine import Reasoner, Run, TextDelta
 from start_tui.engine.events import Event
 from start_tui.errors import StartTuiError
-from start_tui.options import EngineOptions
+from start_tui.options import EngineOptions, model_label
 from start_tui.sandbox import Sandbox
 from start_tui.tui.messages import EngineEvents, EngineFailed, EngineReady, RunSettled
 from start_tui.tui.screens.choose import ChooseScreen
@@ -115,7 +115,7 @@ class StartApp(App[None]):
         self._start_when_ready = False
         self._loading = False
         self._status_at = 0.0
-        self.facts = RunFacts(model=settings.model or "Gemma 3 270M (embedded)")
+        self.facts = RunFacts(model=model_label(settings))
 
     # -- the session model, as the rest of the app reads it -----------------------------------------
     @property
@@ -203,6 +203,8 @@ class StartApp(App[None]):
         reasoner = message.reasoner
         self.facts.model = reasoner.backend.name
         self.facts.state = "ready"
+        if note := reasoner.backend.metadata().get("start_tui.note"):
+            self.notify(note, title=reasoner.backend.name, timeout=10)
         self.facts.max_tool_calls = reasoner.policy.max_tool_calls
         self.facts.max_rounds = reasoner.policy.before_stop_rounds
         self._refresh_status()

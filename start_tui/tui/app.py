@@ -60,30 +60,40 @@ class StartApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "start-tui"
     SUB_TITLE = "Hint-infer with a sandboxed Python tool"
+    # The run's keys are priority bindings: Textual checks those when the key reaches the app, the first
+    # hop, where a plain binding waits for the key to go through the focused widget's queue and bubble
+    # back through the screen's and the app's (behind the stream's batches and frames: 50 ms at p95
+    # while a long run streams). A text field still gets its letters (Textual leaves out a binding the
+    # focused widget would consume), and `check_action` declines them under a dialog.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "start", "Solve", priority=True),
         Binding("escape", "stop", "Stop"),
-        Binding("p", "pause", "Pause/resume"),
-        Binding("h", "hint", "Hint"),
-        Binding("b", "branch", "Branch"),
-        Binding("v", "branches", "Branches"),
-        Binding("right_square_bracket", "next_branch", "Next branch", show=False),
-        Binding("left_square_bracket", "previous_branch", "Previous branch", show=False),
-        Binding("t", "toggle_thinking", "Thinking"),
-        Binding("slash", "search", "Find in the trace", show=False),
-        Binding("n", "next_match", "Next match", show=False),
-        Binding("N", "previous_match", "Previous match", show=False),
-        Binding("s", "save", "Save"),
-        Binding("e", "export", "Export .md", show=False),
-        Binding("o", "open", "Open trace", show=False),
-        Binding("c", "copy_answer", "Copy answer", show=False),
-        Binding("y", "copy_code", "Copy code", show=False),
+        Binding("p", "pause", "Pause/resume", priority=True),
+        Binding("h", "hint", "Hint", priority=True),
+        Binding("b", "branch", "Branch", priority=True),
+        Binding("v", "branches", "Branches", priority=True),
+        Binding("right_square_bracket", "next_branch", "Next branch", show=False, priority=True),
+        Binding("left_square_bracket", "previous_branch", "Previous branch", show=False, priority=True),
+        Binding("t", "toggle_thinking", "Thinking", priority=True),
+        Binding("slash", "search", "Find in the trace", show=False, priority=True),
+        Binding("n", "next_match", "Next match", show=False, priority=True),
+        Binding("N", "previous_match", "Previous match", show=False, priority=True),
+        Binding("s", "save", "Save", priority=True),
+        Binding("e", "export", "Export .md", show=False, priority=True),
+        Binding("o", "open", "Open trace", show=False, priority=True),
+        Binding("c", "copy_answer", "Copy answer", show=False, priority=True),
+        Binding("y", "copy_code", "Copy code", show=False, priority=True),
         Binding("ctrl+l", "load_file", "Problem file", priority=True, show=False),
         Binding("ctrl+b", "pick_benchmark", "Benchmark", priority=True),
-        Binding("comma", "settings", "Settings", show=False),
+        Binding("comma", "settings", "Settings", show=False, priority=True),
         Binding("f1,question_mark", "help", "Help"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
+    RUN_KEY_ACTIONS = frozenset(
+        b.action for b in BINDINGS if isinstance(b, Binding) and b.priority and not b.key.startswith("ctrl+")
+    )
+    """The single keys made priority above: they act on the main view, so a dialog on top declines them
+    (its own keys, or its text field, get them)."""
 
     def __init__(
         self,
@@ -116,6 +126,9 @@ class StartApp(App[None]):
         self._loading = False
         self._status_at = 0.0
         self.facts = RunFacts(model=model_label(settings))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in self.RUN_KEY_ACTIONS and len(self.screen_stack) > 1)
 
     # -- the session model, as the rest of the app reads it -----------------------------------------
     @property

@@ -27,11 +27,12 @@ import asyncio
 import bisect
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import on
 from textual._styles_cache import StylesCache
 from textual.actions import SkipAction
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
@@ -102,6 +103,17 @@ class Conversation(VerticalScroll, can_focus=True):
     Conversation .problem { margin: 1 1 0 1; padding: 0 1; border-left: thick $secondary; text-style: bold; }
     Conversation.-hide-thinking .thinking { display: none; }
     """
+    # The scroll keys act when the key reaches the app (priority), not after it has gone through the
+    # focused panel's queue and bubbled back up through the view's, the screen's and the app's, each
+    # behind the stream's batches and frames. They apply only while the focus is in the view.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home", "scroll_home", "Top", show=False, priority=True),
+        Binding("end", "scroll_end", "Bottom", show=False, priority=True),
+        Binding("pageup", "page_up", "Page up", show=False, priority=True),
+        Binding("pagedown", "page_down", "Page down", show=False, priority=True),
+        Binding("up", "scroll_up", "Scroll up", show=False, priority=True),
+        Binding("down", "scroll_down", "Scroll down", show=False, priority=True),
+    ]
 
     class LinesReady(Message):
         """The line renderer finished an item (posted from its thread)."""

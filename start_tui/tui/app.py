@@ -18,7 +18,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, TextArea
+from textual.widgets import Header, TextArea
 
 from start_tui.backends import Backend
 from start_tui.benchmarks import available_benchmarks, load_benchmark
@@ -36,6 +36,7 @@ from start_tui.tui.screens.settings import SettingsScreen
 from start_tui.tui.session import Branch, SolveSession, open_engine
 from start_tui.tui.settings import default_settings, load_settings, save_settings, sessions_dir
 from start_tui.tui.widgets.conversation import Conversation
+from start_tui.tui.widgets.footer import Footer
 from start_tui.tui.widgets.search import SearchBar
 from start_tui.tui.widgets.segments import ExecutionPanel
 from start_tui.tui.widgets.status import RunFacts, StatusLine

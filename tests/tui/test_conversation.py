@@ -4,6 +4,7 @@ lies exactly where the view says its item is, wherever the view is scrolled."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 
 from textual import events
@@ -157,6 +158,38 @@ async def test_home_lands_at_the_top_at_once_and_stays_there_whatever_scroll_was
             await pilot.press("end")
             await settle(pilot, conversation)
             assert conversation.scroll_y == conversation.max_scroll_y > 0 and conversation.is_anchored
+
+
+async def test_a_jump_draws_the_new_view_before_it_removes_what_it_left_and_holds_the_collector_meanwhile():
+    app = StartApp(Settings(), load_engine=False)
+    async with app.run_test(size=SIZE) as pilot:
+        conversation = app.conversation
+        await stream(conversation, events_of(long_trace(30)))
+        await settle(pilot, conversation)
+        pinned = conversation._pinned()  # the segment still being written stays mounted
+        left = [w for item, w in conversation._widgets.items() if item not in pinned]
+        assert left and gc.isenabled()
+
+        conversation.jump_to(0)
+        assert not gc.isenabled()  # no full collection in the middle of the jump
+        await conversation._update_window()
+        first = conversation.widget_of(conversation.segments[0])
+        assert isinstance(first, FrozenThinking)
+        # what the jump left is hidden, not yet removed (a removal waits for each widget's task)
+        assert all(w.is_attached and not w.display for w in left)
+        await settle(pilot, conversation)
+        assert not any(w.is_attached for w in left) and gc.isenabled()
+        assert conversation.scroll_y == 0 and not misplaced(conversation)
+
+        gc.disable()  # a collector the program turned off stays off
+        try:
+            conversation.scroll_end(animate=False, immediate=True)
+            await settle(pilot, conversation)
+            conversation.jump_to(0)
+            await settle(pilot, conversation)
+            assert not gc.isenabled() and conversation.scroll_y == 0 and not misplaced(conversation)
+        finally:
+            gc.enable()
 
 
 async def test_a_panel_collapsed_far_up_is_still_collapsed_when_its_widget_is_made_again():

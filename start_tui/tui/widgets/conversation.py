@@ -19,12 +19,18 @@ The view keeps little for the garbage collector to walk as a trace grows: items 
 each, and finished lines are packed (`lines.py`). An earlier version froze the heap at each segment's
 end instead (`gc.freeze`); with widgets now made and dropped as the viewport moves, frozen widgets in
 reference cycles would never have been freed.
+
+A jump (Home, a search match, a branch point) is drawn first and tidied after: the widgets it leaves
+are hidden at once and removed with the margin's mounting, once the new view is on screen, and the
+collector waits meanwhile (`jump_to`), so neither a removal nor a full collection lands between the
+key and the frame.
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
+import gc
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -71,6 +77,9 @@ WINDOW_SCREENS = 1.0
 
 FILL_AFTER_S = 0.03
 """After a jump only what is in view is mounted; the margin around it once that is drawn (checked this often)."""
+
+HOLD_COLLECTOR_S = 0.5
+"""The longest the cyclic garbage collector waits while a jump is drawn (`Conversation.jump_to`)."""
 
 THINKING_MARGIN = 2
 """Columns a thinking widget's side margins take (its lines are rendered this much narrower)."""
@@ -135,6 +144,9 @@ class Conversation(VerticalScroll, can_focus=True):
         """How many times the view jumped (`jump_to`): a scroll asked for before a jump is dropped."""
         self._filling = False
         """After a jump: the window holds what is in view only, until the margin is filled."""
+        self._retired: list[ItemWidget] = []
+        """Widgets a jump left behind: hidden at once, removed once the new view is drawn."""
+        self._holding_collector = False
         self._reset()
 
     def _reset(self) -> None:
@@ -201,6 +213,7 @@ class Conversation(VerticalScroll, can_focus=True):
         self._renderer = LineRenderer(self.app.console, self.cache.styles, self._rendered)
 
     def on_unmount(self) -> None:
+        self._release_collector()
         if self._renderer is not None:
             self._renderer.close()
 
@@ -244,6 +257,7 @@ class Conversation(VerticalScroll, can_focus=True):
         if self._renderer is not None:
             self._renderer.cancel_all()
         self._reset()
+        self._retired = []
         await self.remove_children()
         self.anchor(False)
         self.scroll_home(animate=False, immediate=True)
@@ -546,6 +560,7 @@ class Conversation(VerticalScroll, can_focus=True):
             self.set_timer(FILL_AFTER_S, lambda: self._fill(tries - 1))
             return
         self._filling = False
+        self._release_collector()
         self._schedule()
 
     async def _update_window(self) -> None:
@@ -610,7 +625,15 @@ class Conversation(VerticalScroll, can_focus=True):
                 if isinstance(item, ThinkingItem) and item.heights:
                     item.forget_heights()  # measured as another widget: its lines stand for it now
                     self._invalidate(item)
-            await self.remove_children(widgets)
+            # Removing a widget waits for its task (and its children's) to end, in the app's queue:
+            # after a jump that would come before the new view is drawn. They are hidden now (no room,
+            # nothing to lay out) and removed with the margin's widgets, once the view is drawn.
+            for widget in widgets:
+                widget.display = False
+            self._retired.extend(widgets)
+        if self._retired and not self._filling:
+            retired, self._retired = self._retired, []
+            await self.remove_children(retired)
             release_dropped_widgets()
         await self._swap_in_lines(a, b)
         present = [i for i in range(a, b) if self.items[i] in self._widgets]
@@ -631,6 +654,8 @@ class Conversation(VerticalScroll, can_focus=True):
         if head or tail or pinned:
             self.call_after_refresh(self._measure)
         self.call_after_refresh(self._follow)  # the content may overflow the view only now
+        if self._holding_collector and not self._filling:  # a jump within reach of the window
+            self.call_after_refresh(self._release_collector)
 
     async def _swap_in_lines(self, a: int, b: int) -> None:
         """A finished segment still shown as Markdown gives way to its rendered lines, once they came."""
@@ -739,9 +764,31 @@ class Conversation(VerticalScroll, can_focus=True):
         refresh is dropped: focusing a panel asks for one (to center it), which would otherwise carry
         the view back to where it was a frame ago."""
         self._jumps += 1
+        self._hold_collector()
         if self.app.animator.is_being_animated(self, "scroll_y"):
             self.app.animator.force_stop_animation(self, "scroll_y")
         self.scroll_to(y=y, animate=False, immediate=True)
+        if not self._stale:  # nothing to mount or drop: drawn at the next frame
+            self.call_after_refresh(self._release_collector)
+
+    def _hold_collector(self) -> None:
+        """Keep the cyclic garbage collector from running while a jump is drawn.
+
+        Mounting the widgets of the new view allocates enough to set off a full collection now and
+        then; at 128k tokens one takes 40-70 ms, in the middle of the jump. It runs instead once the
+        view is drawn (`_fill`), or after `HOLD_COLLECTOR_S` at the latest. A collector the program
+        turned off stays off.
+        """
+        if self._holding_collector or not gc.isenabled():
+            return
+        gc.disable()
+        self._holding_collector = True
+        self.set_timer(HOLD_COLLECTOR_S, self._release_collector)
+
+    def _release_collector(self) -> None:
+        if self._holding_collector:
+            self._holding_collector = False
+            gc.enable()
 
     def scroll_to(
         self,

@@ -502,11 +502,15 @@ def open_sandbox(opts: EngineOptions) -> Sandbox:
 def make_reasoner(opts: EngineOptions, backend: Backend, sandbox: Sandbox, library: HintLibrary) -> Reasoner:
     """A reasoner for the options on a backend and sandbox that are already open."""
     from start_tui.backends import SamplingParams
+    from start_tui.backends.learned import PROMPT_KEY
     from start_tui.engine import Reasoner, RunConfig, get_profile, select_profile
 
-    profile = get_profile(opts.profile) if opts.profile else select_profile(backend.metadata())
+    meta = backend.metadata()
+    profile = get_profile(opts.profile) if opts.profile else select_profile(meta)
     if opts.prompt_file:
         profile = replace(profile, few_shot=read_prompt_file(opts.prompt_file))
+    elif not opts.profile and profile.few_shot and "{problem}" in meta.get(PROMPT_KEY, ""):
+        profile = replace(profile, few_shot=meta[PROMPT_KEY])  # the prompt an exported model was trained under
     sampling = SamplingParams(
         max_tokens=opts.max_tokens,
         temperature=profile.temperature if opts.temperature is None else opts.temperature,

@@ -112,6 +112,33 @@ def read_trace_records(path: str | Path) -> Iterator[tuple[int, Trace]]:
             raise StartTuiError(f"{p}:{number + 1} is not UTF-8 text ({exc.reason}).") from None
 
 
+def learned_prompt(path: str | Path) -> dict[str, str]:
+    """The profile every trace of a trace set was generated under, and its prompt template (the prompt
+    span with the problem put back as `{problem}`) when that profile prompts with one: what a model
+    fine-tuned on the set learned to answer. Empty when the traces disagree (nothing to say for all)."""
+    from start_tui.backends.learned import PROFILE_KEY, PROMPT_KEY
+    from start_tui.engine import get_profile
+
+    profiles: set[str] = set()
+    templates: set[str] = set()
+    for _, trace in read_trace_records(path):
+        profiles.add(str(trace.meta.get("profile") or ""))
+        prompt = "".join(s.text for s in trace.spans if s.kind == "prompt")
+        problem = trace.problem.strip()
+        templates.add(prompt.replace(problem, "{problem}") if problem and prompt.count(problem) == 1 else "")
+        if len(profiles) > 1:
+            return {}
+    [profile] = profiles or {""}
+    try:
+        prompted = bool(get_profile(profile).few_shot)
+    except StartTuiError:  # a profile this version does not know
+        return {}
+    learned = {PROFILE_KEY: profile}
+    if prompted and len(templates) == 1 and (template := next(iter(templates))):
+        learned[PROMPT_KEY] = template
+    return learned
+
+
 def pack(rows: Iterable[dict[str, list[int]]], max_length: int) -> Iterator[dict[str, list[int]]]:
     """Concatenate examples into sequences of at most max_length tokens (greedy, in order), as they come.
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from start_tui.backends.gguf import BASE_NAME_KEY, FINGERPRINT_KEY, read_gguf
+from start_tui.backends.learned import ADAPTER_PREFIX, PROFILE_KEY, PROMPT_KEY, in_job, job_of
 from start_tui.errors import StartTuiError
 
 TOKENIZER_SIDECAR = "tokenizer.gguf"
@@ -281,6 +282,35 @@ def _write_bpe(w: Any, folder: Path, n_vocab: int) -> str:
 # ---- models -------------------------------------------------------------------------------------
 
 
+def learned_under(folder: Path) -> dict[str, str]:
+    """The profile and prompt a folder that `start-tui train` fine-tuned learned under: what its SFT stage
+    recorded, or for a folder from an older version the traces its job names, when they are still there."""
+    from training.dataset import learned_prompt
+
+    recorded = in_job(folder)
+    if recorded is not None:
+        return recorded
+    job = job_of(folder)
+    try:
+        data = json.loads(job.read_text(encoding="utf-8"))["stage"]["data"] if job else None
+    except (OSError, ValueError, KeyError, TypeError):
+        data = None
+    if isinstance(data, str) and Path(data).is_file():
+        try:
+            return learned_prompt(data)
+        except StartTuiError:
+            return {}
+    return {}
+
+
+def _write_learned(w: Any, folder: Path, prefix: str) -> dict[str, Any]:
+    """Write what `folder` learned under into the GGUF, so that it runs as it was trained with no flags."""
+    learned = learned_under(folder)
+    for key, value in learned.items():
+        w.add_string(prefix + key, value)
+    return {"profile": learned.get(PROFILE_KEY), "prompt_carried": PROMPT_KEY in learned}
+
+
 def export_model(
     folder: str | Path, out: str | Path, qtype: str = "f16", *, threads: int | None = None
 ) -> dict[str, Any]:
@@ -346,6 +376,7 @@ def export_model(
     n_vocab = int(cfg.get("vocab_size") or vocab_rows)
     _write_hparams(w, arch, cfg, n_vocab)
     tokenizer = _write_tokenizer(w, src, n_vocab)
+    learned = _write_learned(w, src, "")
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
@@ -356,7 +387,7 @@ def export_model(
     else:
         first.replace(dst)
     return {"path": str(dst), "type": qtype, "architecture": arch, "tensors": tensors, "tokenizer": tokenizer,
-            "bytes": dst.stat().st_size}  # fmt: skip
+            "bytes": dst.stat().st_size, **learned}  # fmt: skip
 
 
 def _quantize(src: Path, dst: Path, qtype: str, threads: int | None) -> None:
@@ -440,6 +471,7 @@ def export_adapter(
     w.add_string(BASE_NAME_KEY, str(cfg.get("_model_name_or_path") or base_dir.name))
     if base_gguf is not None:
         w.add_string(FINGERPRINT_KEY, read_gguf(base_gguf).fingerprint())
+    learned = _write_learned(w, src, ADAPTER_PREFIX)
     dtype = np.float32 if qtype == "f32" else np.float16
     for name, ab in sorted(pairs.items()):
         if set(ab) != {"lora_A", "lora_B"}:
@@ -461,7 +493,7 @@ def export_adapter(
     partial.replace(dst)
     return {"path": str(dst), "type": qtype, "architecture": arch, "layers": len(pairs), "rank": lcfg.get("r"),
             "alpha": lcfg.get("lora_alpha"), "bytes": dst.stat().st_size,
-            "fingerprinted": base_gguf is not None}  # fmt: skip
+            "fingerprinted": base_gguf is not None, **learned}  # fmt: skip
 
 
 def export(folder: str | Path, out: str | Path | None, qtype: str, **kw: Any) -> dict[str, Any]:

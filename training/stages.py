@@ -595,7 +595,7 @@ def stage_sft(
     from transformers import AutoTokenizer
 
     from training.convert import base_model_dir
-    from training.dataset import write_tokenized
+    from training.dataset import learned_prompt, write_tokenized
     from training.launch import check_by_hand, check_launch, launch_command, node_command, run_launch, write_job
 
     t0 = time.monotonic()
@@ -619,6 +619,7 @@ def stage_sft(
         "data": str(data.resolve()),
         "counts": lengths,
         "started": time.time() - (time.monotonic() - t0),
+        "learned_under": learned_prompt(data),  # export writes it into the GGUF: run as trained
     }
     job = write_job(cfg, model_dir, tokenized, folder / "model", cpu, stage=stage_info)
     if print_only:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from start_tui.backends.base import BackendStats, SamplingParams
 from start_tui.backends.compute import compute
+from start_tui.backends.learned import in_job
 from start_tui.errors import StartTuiError
 
 if TYPE_CHECKING:
@@ -110,6 +111,9 @@ class TransformersBackend:
             loaded = _merge_adapter(loaded, Path(adapter).expanduser())
         name = (gguf_file or path.name) + (f" + {Path(adapter).name}" if adapter else "")
         self._setup(loaded.to(self.device).eval(), path, name, n_ctx, seed)
+        # a folder start-tui fine-tuned runs under the profile and prompt it learned under
+        folder = Path(adapter).expanduser() if adapter else None if gguf_file else path
+        self._metadata.update((in_job(folder) if folder else None) or {})
 
     @classmethod
     def from_model(cls, model: Any, tokenizer: Any, name: str, n_ctx: int | None = None) -> TransformersBackend:

@@ -22,6 +22,7 @@ from start_tui.backends.compute import compute
 from start_tui.backends.cpu_build import check_cpu_build
 from start_tui.backends.embedded import NOTE_ADAPTED, NOTE_RAW, SHIPPED_ADAPTER, SHIPPED_PROFILE, embedded_label
 from start_tui.backends.gguf import check_adapter, read_gguf
+from start_tui.backends.learned import PROFILE_KEY, PROMPT_KEY, in_gguf
 from start_tui.backends.tokens import HeldTokens
 from start_tui.errors import StartTuiError
 
@@ -95,11 +96,15 @@ class LlamaCppBackend:
         meta["start_tui.eos_token"] = self.piece(self.llm.token_eos()).decode(errors="replace")
         self._metadata = meta
         self.name = meta.get("general.name") or self.path.stem
+        meta.update(in_gguf(info))  # whole, where llama.cpp's metadata may cut a long prompt
         if self.adapter:
             meta["start_tui.adapter"] = str(self.adapter)
             self.name += f" + {self.adapter.stem}"
             if self.shipped_adapter:  # prompted as it was trained, however it was named
-                meta["start_tui.profile"] = SHIPPED_PROFILE
+                meta[PROFILE_KEY] = SHIPPED_PROFILE
+            elif adapter_info is not None and (learned := in_gguf(adapter_info)):
+                meta.pop(PROMPT_KEY, None)  # the base model's prompt is not the one the adapter learned
+                meta.update(learned)
         self._eval = self.llm.eval
         self.llm.eval = self._counting_eval  # type: ignore[method-assign]  # generate() calls self.eval
         import llama_cpp

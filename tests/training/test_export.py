@@ -270,3 +270,52 @@ def test_rft_on_llama_cpp_runs_a_lora_folder_as_its_base_gguf_plus_the_adapter(t
     assert (base.stat().st_mtime_ns, adapter.stat().st_mtime_ns) == made
     full, none = _on_llama(tiny, tmp_path)
     assert (full.name, none) == ("model-f16.gguf", None)
+
+
+def test_an_exported_model_or_adapter_carries_the_prompt_it_learned_under(tiny: Path, lora: Path, tmp_path: Path):
+    import shutil
+
+    from start_tui.backends.gguf import read_gguf
+    from start_tui.backends.learned import PROFILE_KEY, PROMPT_KEY
+    from start_tui.backends.llama_cpp import LlamaCppBackend
+    from start_tui.engine import HintLibrary
+    from start_tui.options import EngineOptions, make_reasoner
+    from tests.training.test_learned_under import TEMPLATE, write_traces
+    from training.export import export
+
+    # an adapter from an older run: its job names the traces it learned from, which say the prompt
+    adapter = shutil.copytree(lora, tmp_path / "adapter")
+    traces = write_traces(tmp_path / "d.jsonl", [("gemma3-base", TEMPLATE, "What is 3 + 4?")] * 2)
+    (adapter / "job.json").write_text(json.dumps({"stage": {"data": str(traces)}}), encoding="utf-8")
+    base_gguf = tmp_path / "base.gguf"
+    assert export(tiny, base_gguf, "f32")["profile"] is None  # a folder nobody fine-tuned here: nothing said
+    figures = export(adapter, tmp_path / "adapter.gguf", "f32", base=tiny, base_gguf=base_gguf)
+    assert figures["profile"] == "gemma3-base" and figures["prompt_carried"]
+    meta = read_gguf(tmp_path / "adapter.gguf").metadata
+    assert meta["adapter.start_tui.profile"] == "gemma3-base" and meta["adapter.start_tui.prompt"] == TEMPLATE
+
+    # a model folder: what its SFT stage recorded
+    model = shutil.copytree(tiny, tmp_path / "model")
+    other = TEMPLATE.replace("Solve it", "Answer it")
+    record = {"learned_under": {PROFILE_KEY: "gemma3-base", PROMPT_KEY: other}}
+    (model / "job.json").write_text(json.dumps({"stage": record}), encoding="utf-8")
+    export(model, tmp_path / "model.gguf", "f32")
+
+    library = HintLibrary.load()
+    problem = "How many primes are below 30?"
+    for gguf, adapter_gguf, want in [
+        (base_gguf, None, None),
+        (base_gguf, tmp_path / "adapter.gguf", TEMPLATE),
+        (tmp_path / "model.gguf", None, other),
+        (tmp_path / "model.gguf", tmp_path / "adapter.gguf", TEMPLATE),  # the adapter's, not the model's
+    ]:
+        backend = LlamaCppBackend(gguf, n_ctx=256, adapter=adapter_gguf)
+        try:
+            reasoner = make_reasoner(EngineOptions(), backend, None, library)  # type: ignore[arg-type]
+            prompt = reasoner.profile.build_prompt(problem, backend.metadata())
+        finally:
+            backend.close()
+        if want is None:
+            assert "Solve it with Python" not in prompt and "Answer it" not in prompt
+        else:
+            assert reasoner.profile.name == "gemma3-base" and prompt == want.replace("{problem}", problem)

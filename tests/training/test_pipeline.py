@@ -41,6 +41,9 @@ def test_the_cpu_smoke_pipeline_runs_to_the_end_and_then_skips_every_stage(tmp_p
     figures = json.loads((work / "sft" / "model" / "sft_figures.json").read_text())
     assert figures["steps"] == 1 and figures["losses"]
     assert (work / "sft-start" / "model" / "config.json").is_file()
+    for stage in ("sft", "sft-start"):  # what each model learned under, for export to write into its GGUF
+        learned = json.loads((work / stage / "model" / "job.json").read_text())["stage"]["learned_under"]
+        assert learned["start_tui.profile"] == "gemma3-base" and "{problem}" in learned["start_tui.prompt"]
 
     from datasets import load_dataset
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -27,6 +27,7 @@ from start_tui.engine.events import Event
 from start_tui.errors import StartTuiError
 from start_tui.options import EngineOptions, model_label
 from start_tui.sandbox import Sandbox
+from start_tui.tui.collector import CollectorHold
 from start_tui.tui.messages import EngineEvents, EngineFailed, EngineReady, RunSettled
 from start_tui.tui.screens.choose import ChooseScreen
 from start_tui.tui.screens.help import HelpScreen
@@ -127,6 +128,18 @@ class StartApp(App[None]):
         self._loading = False
         self._status_at = 0.0
         self.facts = RunFacts(model=model_label(settings))
+        self.collector = CollectorHold(self)
+        """Holds the garbage collector while the answer to a key (or a jump of the view) is drawn."""
+
+    async def on_event(self, event: events.Event) -> None:
+        if not isinstance(event, events.Key):
+            await super().on_event(event)
+            return
+        token = self.collector.hold()  # a full collection runs after the key's answer is drawn, not during
+        try:
+            await super().on_event(event)
+        finally:
+            self.collector.release_after_refresh(token)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action in self.RUN_KEY_ACTIONS and len(self.screen_stack) > 1)
@@ -639,4 +652,5 @@ class StartApp(App[None]):
         self.exit()
 
     def on_unmount(self) -> None:
+        self.collector.release_all()  # its timer ends with the app
         self.session.close()

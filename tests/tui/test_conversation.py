@@ -192,6 +192,27 @@ async def test_a_jump_draws_the_new_view_before_it_removes_what_it_left_and_hold
             gc.enable()
 
 
+async def test_the_view_gaining_or_losing_the_focus_looks_as_a_restyle_of_everything_in_it_would():
+    app = StartApp(Settings(), load_engine=False)
+    async with app.run_test(size=SIZE) as pilot:
+        conversation = app.conversation
+        await stream(conversation, events_of(long_trace(3)))  # the last segment still streaming
+        conversation.scroll_to(y=conversation.max_scroll_y - 12, animate=False, immediate=True)
+        await settle(pilot, conversation)
+        panel = next(w for w in conversation.query(ExecutionPanel) if w.region.height)
+        title = panel.query_one(CollapsibleTitle)
+        shots = set()
+        for target in (conversation, title, conversation):
+            target.focus()
+            await settle(pilot, conversation)
+            ours = app.export_screenshot()
+            app.update_styles(conversation)  # what Textual does at a focus change: the view and all in it
+            await settle(pilot, conversation)
+            assert app.export_screenshot() == ours
+            shots.add(ours)
+        assert len(shots) == 2  # the focus shows
+
+
 async def test_a_panel_collapsed_far_up_is_still_collapsed_when_its_widget_is_made_again():
     app = StartApp(Settings(), load_engine=False)
     async with app.run_test(size=SIZE) as pilot:

@@ -22,15 +22,14 @@ reference cycles would never have been freed.
 
 A jump (Home, a search match, a branch point) is drawn first and tidied after: the widgets it leaves
 are hidden at once and removed with the margin's mounting, once the new view is on screen, and the
-collector waits meanwhile (`jump_to`), so neither a removal nor a full collection lands between the
-key and the frame.
+garbage collector waits meanwhile (`jump_to`, `collector.py`), so neither a removal nor a full
+collection lands between the key and the frame.
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
-import gc
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -59,6 +58,7 @@ from start_tui.engine.events import (
 )
 from start_tui.engine.reasoner import output_body
 from start_tui.engine.trace import Trace, trace_events
+from start_tui.tui.collector import CollectorHold
 from start_tui.tui.widgets.items import AnswerItem, ExecutionItem, HintItem, Item, ThinkingItem
 from start_tui.tui.widgets.lines import LineCache, LineRenderer, Packed
 from start_tui.tui.widgets.segments import (
@@ -77,9 +77,6 @@ WINDOW_SCREENS = 1.0
 
 FILL_AFTER_S = 0.03
 """After a jump only what is in view is mounted; the margin around it once that is drawn (checked this often)."""
-
-HOLD_COLLECTOR_S = 0.5
-"""The longest the cyclic garbage collector waits while a jump is drawn (`Conversation.jump_to`)."""
 
 THINKING_MARGIN = 2
 """Columns a thinking widget's side margins take (its lines are rendered this much narrower)."""
@@ -146,7 +143,9 @@ class Conversation(VerticalScroll, can_focus=True):
         """After a jump: the window holds what is in view only, until the margin is filled."""
         self._retired: list[ItemWidget] = []
         """Widgets a jump left behind: hidden at once, removed once the new view is drawn."""
-        self._holding_collector = False
+        self._own_collector: CollectorHold | None = None
+        self._hold: int | None = None
+        """The hold on the collector while a jump is drawn (`jump_to`)."""
         self._reset()
 
     def _reset(self) -> None:
@@ -213,7 +212,7 @@ class Conversation(VerticalScroll, can_focus=True):
         self._renderer = LineRenderer(self.app.console, self.cache.styles, self._rendered)
 
     def on_unmount(self) -> None:
-        self._release_collector()
+        self._release_hold()
         if self._renderer is not None:
             self._renderer.close()
 
@@ -560,7 +559,7 @@ class Conversation(VerticalScroll, can_focus=True):
             self.set_timer(FILL_AFTER_S, lambda: self._fill(tries - 1))
             return
         self._filling = False
-        self._release_collector()
+        self._release_hold()
         self._schedule()
 
     async def _update_window(self) -> None:
@@ -654,8 +653,8 @@ class Conversation(VerticalScroll, can_focus=True):
         if head or tail or pinned:
             self.call_after_refresh(self._measure)
         self.call_after_refresh(self._follow)  # the content may overflow the view only now
-        if self._holding_collector and not self._filling:  # a jump within reach of the window
-            self.call_after_refresh(self._release_collector)
+        if not self._filling:  # a jump within reach of the window: drawn at the next frame
+            self._release_hold(after_refresh=True)
 
     async def _swap_in_lines(self, a: int, b: int) -> None:
         """A finished segment still shown as Markdown gives way to its rendered lines, once they came."""
@@ -746,6 +745,14 @@ class Conversation(VerticalScroll, can_focus=True):
             self._invalidate(widget.item)
             self.call_after_refresh(self._measure)
 
+    def watch_has_focus(self, has_focus: bool) -> None:
+        """Textual restyles a widget and everything in it when it gains or loses the focus (a rule could
+        select on `Conversation:focus`): 13-27 ms at each move between the view and a panel's title, at
+        a pause or a jump. Only the view's own rule does (`Conversation:focus`, a tint), so the view alone
+        is restyled (its scrollbar shows where the keys go)."""
+        self.app.stylesheet.update_nodes([self], animate=True)
+        self.refresh()
+
     # -- keys -----------------------------------------------------------------------------------
     # Textual animates Home and End over a second: through a long trace every frame of the animation
     # would be a jump of the window, with its widgets mounted and dropped again. They jump at once.
@@ -764,31 +771,30 @@ class Conversation(VerticalScroll, can_focus=True):
         refresh is dropped: focusing a panel asks for one (to center it), which would otherwise carry
         the view back to where it was a frame ago."""
         self._jumps += 1
-        self._hold_collector()
+        if self._hold is None:
+            self._hold = self.collector.hold()
         if self.app.animator.is_being_animated(self, "scroll_y"):
             self.app.animator.force_stop_animation(self, "scroll_y")
         self.scroll_to(y=y, animate=False, immediate=True)
         if not self._stale:  # nothing to mount or drop: drawn at the next frame
-            self.call_after_refresh(self._release_collector)
+            self._release_hold(after_refresh=True)
 
-    def _hold_collector(self) -> None:
-        """Keep the cyclic garbage collector from running while a jump is drawn.
+    @property
+    def collector(self) -> CollectorHold:
+        """The app's hold on the garbage collector (`collector.py`), or the view's own."""
+        shared = getattr(self.app, "collector", None)
+        if isinstance(shared, CollectorHold):
+            return shared
+        if self._own_collector is None:
+            self._own_collector = CollectorHold(self)
+        return self._own_collector
 
-        Mounting the widgets of the new view allocates enough to set off a full collection now and
-        then; at 128k tokens one takes 40-70 ms, in the middle of the jump. It runs instead once the
-        view is drawn (`_fill`), or after `HOLD_COLLECTOR_S` at the latest. A collector the program
-        turned off stays off.
-        """
-        if self._holding_collector or not gc.isenabled():
-            return
-        gc.disable()
-        self._holding_collector = True
-        self.set_timer(HOLD_COLLECTOR_S, self._release_collector)
-
-    def _release_collector(self) -> None:
-        if self._holding_collector:
-            self._holding_collector = False
-            gc.enable()
+    def _release_hold(self, after_refresh: bool = False) -> None:
+        token, self._hold = self._hold, None
+        if after_refresh:
+            self.collector.release_after_refresh(token)
+        else:
+            self.collector.release(token)
 
     def scroll_to(
         self,

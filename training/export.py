@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from start_tui.backends.gguf import BASE_NAME_KEY, FINGERPRINT_KEY, read_gguf
-from start_tui.backends.learned import ADAPTER_PREFIX, PROFILE_KEY, PROMPT_KEY, in_job, job_of
+from start_tui.backends.learned import ADAPTER_PREFIX, PROFILE_KEY, PROMPT_KEY, job_stage, recorded_in
 from start_tui.errors import StartTuiError
 
 TOKENIZER_SIDECAR = "tokenizer.gguf"
@@ -287,14 +287,11 @@ def learned_under(folder: Path) -> dict[str, str]:
     recorded, or for a folder from an older version the traces its job names, when they are still there."""
     from training.dataset import learned_prompt
 
-    recorded = in_job(folder)
+    stage = job_stage(folder)
+    recorded = recorded_in(stage)
     if recorded is not None:
         return recorded
-    job = job_of(folder)
-    try:
-        data = json.loads(job.read_text(encoding="utf-8"))["stage"]["data"] if job else None
-    except (OSError, ValueError, KeyError, TypeError):
-        data = None
+    data = (stage or {}).get("data")
     if isinstance(data, str) and Path(data).is_file():
         try:
             return learned_prompt(data)

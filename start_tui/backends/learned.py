@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from start_tui.backends.gguf import GGUFInfo
 
@@ -34,8 +35,8 @@ def job_of(folder: Path) -> Path | None:
     return next((j for j in (folder / "job.json", folder.parent / "job.json") if j.is_file()), None)
 
 
-def in_job(folder: Path) -> dict[str, str] | None:
-    """What the SFT stage recorded for the folder it trained (None: no record, an older run's folder)."""
+def job_stage(folder: Path) -> dict[str, Any] | None:
+    """The `stage` the training job that made `folder` was given (None: no readable job)."""
     job = job_of(folder)
     if job is None:
         return None
@@ -43,6 +44,16 @@ def in_job(folder: Path) -> dict[str, str] | None:
         stage = json.loads(job.read_text(encoding="utf-8")).get("stage")
     except (OSError, ValueError, AttributeError):
         return None
-    if not isinstance(stage, dict) or "learned_under" not in stage:
+    return stage if isinstance(stage, dict) else None
+
+
+def recorded_in(stage: dict[str, Any] | None) -> dict[str, str] | None:
+    """What the SFT stage recorded in its job's `stage` (None: no record, an older run's job)."""
+    if stage is None or "learned_under" not in stage:
         return None
     return _kept(stage["learned_under"])
+
+
+def in_job(folder: Path) -> dict[str, str] | None:
+    """What the SFT stage recorded for the folder it trained (None: no record, an older run's folder)."""
+    return recorded_in(job_stage(folder))

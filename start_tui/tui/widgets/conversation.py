@@ -747,7 +747,7 @@ class Conversation(VerticalScroll, can_focus=True):
 
     def watch_has_focus(self, has_focus: bool) -> None:
         """Textual restyles a widget and everything in it when it gains or loses the focus (a rule could
-        select on `Conversation:focus`): 13-27 ms at each move between the view and a panel's title, at
+        select on `Conversation:focus`): 12-27 ms at each move between the view and a panel's title, at
         a pause or a jump. Only the view's own rule does (`Conversation:focus`, a tint), so the view alone
         is restyled (its scrollbar shows where the keys go)."""
         self.app.stylesheet.update_nodes([self], animate=True)

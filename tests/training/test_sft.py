@@ -331,3 +331,35 @@ def test_engine_eval_with_ddp_at_world_size_two_logs_on_rank_0_while_rank_1_wait
     run_ranks(cmd, launch_env(cpu=True, ranks_per_node=2))
     figures = json.loads((out / "sft_figures.json").read_text())
     assert figures["world_size"] == 2 and [r["step"] for r in figures["engine_eval"]] == [3]
+
+
+@pytest.mark.parametrize("ending", ["finished", "stopped"])
+def test_a_rank_destroys_its_process_group_before_it_exits(ending: str, tmp_path: Path, monkeypatch):
+    """Left to the interpreter's teardown, Gloo's threads abort the rank (SIGABRT, one exit in three with two
+    ranks here) after a run that succeeded, or instead of the 143 a preempted run exits with."""
+    import torch.distributed as dist
+
+    import training.sft as sft
+
+    def train(*args, **kwargs):
+        assert dist.is_initialized()
+        if ending == "stopped":
+            raise sft.Stopped("SFT stopped on SIGTERM at step 1")
+        return {}
+
+    job = tmp_path / "job.json"
+    job.write_text(json.dumps({"config": {}, "model_dir": "m", "tokenized": "t", "output_dir": "o", "cpu": True}))
+    monkeypatch.setattr(sft, "train_sft", train)
+    monkeypatch.setattr("sys.argv", ["training.sft", "--job", str(job)])
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        if ending == "stopped":
+            with pytest.raises(SystemExit) as exited:
+                sft.main()
+            assert exited.value.code == 143
+        else:
+            sft.main()
+        assert not dist.is_initialized()
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()

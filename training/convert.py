@@ -27,7 +27,7 @@ def convert_gguf(gguf: str | Path, out: str | Path) -> Path:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from start_tui.backends.hf import _quiet_gguf_conversion
+    from start_tui.backends.hf import NO_HUB_KERNELS, _quiet_gguf_conversion
 
     src, dst = Path(gguf), Path(out)
     if (dst / "config.json").is_file() and any(dst.glob("*.safetensors")):
@@ -37,7 +37,9 @@ def convert_gguf(gguf: str | Path, out: str | Path) -> Path:
     _quiet_gguf_conversion()
     try:
         tokenizer = AutoTokenizer.from_pretrained(src.parent, gguf_file=src.name)
-        model = AutoModelForCausalLM.from_pretrained(src.parent, gguf_file=src.name, dtype=torch.float32)
+        model = AutoModelForCausalLM.from_pretrained(
+            src.parent, gguf_file=src.name, dtype=torch.float32, **NO_HUB_KERNELS
+        )
     except (OSError, ValueError) as exc:
         raise StartTuiError(f"transformers could not read {str(src)!r} ({str(exc).splitlines()[0]}).") from None
     quantizer = getattr(model, "hf_quantizer", None)

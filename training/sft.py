@@ -384,7 +384,12 @@ def load_for_training(cfg: SFTConfig, model_path: Path, *, use_cpu: bool, bf16: 
     import torch
     from transformers import AutoModelForCausalLM
 
-    attention = {} if cfg.attn_implementation == "auto" else {"attn_implementation": cfg.attn_implementation}
+    from start_tui.backends.hf import NO_HUB_KERNELS
+
+    attention: dict[str, Any] = (
+        {} if cfg.attn_implementation == "auto" else {"attn_implementation": cfg.attn_implementation}
+    )
+    attention |= NO_HUB_KERNELS  # Hub kernels would be fetched at the first step on a GPU
     if cfg.adapter == "none":
         model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32, **attention)
         if cfg.gradient_checkpointing:

@@ -23,6 +23,13 @@ if TYPE_CHECKING:
     from start_tui.backends.hf_batch import HFBatch
 
 
+NO_HUB_KERNELS: dict[str, Any] = {"use_kernels": False}
+"""Keyword arguments of every `from_pretrained` of a model here. transformers 5.2x loads with `use_kernels`
+on by default: on a GPU the model's layers are swapped for kernels fetched from the Hugging Face Hub when
+it loads or trains, which stops a run on a machine without the Hub (and on one with it, at the Hub's
+publisher-trust check). A run uses the code that is installed, as on the CPU."""
+
+
 def _pick_device(device: str | None, dtype: str | None) -> tuple[str, Any]:
     import torch
 
@@ -102,7 +109,7 @@ class TransformersBackend:
         kw: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path, **kw)
-            model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype, **kw)
+            model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype, **kw, **NO_HUB_KERNELS)
         except (OSError, ValueError, KeyError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise StartTuiError(f"transformers could not load {str(path)!r} ({first}).") from None

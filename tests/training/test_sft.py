@@ -363,3 +363,20 @@ def test_a_rank_destroys_its_process_group_before_it_exits(ending: str, tmp_path
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+
+
+@pytest.mark.parametrize("adapter", ["none", "lora"])
+def test_models_load_and_train_without_hub_kernels(adapter: str, tiny_dir: Path):
+    """transformers 5.2x turns Hub kernels on at load: on an H200 without the Hub, the first training step
+    stopped, fetching kernels-community/rotary (bench/gpu_paths.py). The trained model, the app's model
+    and a converted GGUF keep the installed code."""
+    from start_tui.backends.hf import TransformersBackend
+    from training.sft import load_for_training
+
+    model = load_for_training(replace(TINY, adapter=adapter), tiny_dir, use_cpu=True, bf16=False)
+    inner = model.get_base_model() if adapter != "none" else model
+    inner.train()
+    assert inner.use_kernels is False
+    backend = TransformersBackend(tiny_dir, device="cpu")
+    assert backend.model.use_kernels is False
+    backend.close()

@@ -1,7 +1,8 @@
 """The cyclic garbage collector waits while the app answers the reader.
 
-A full collection of a long session's heap takes 35-75 ms here (most of it the widgets a streamed
-Markdown segment drops, and the style nodes Textual makes for them). Python starts one whenever enough
+A full collection of a long session's heap took 35-75 ms here (most of it the widgets a streamed
+Markdown segment drops; since the live segment's paragraphs make no style nodes and its parser is shared,
+`segments.py`, 20-70 ms). Python starts one whenever enough
 objects were allocated, which is often in the middle of drawing the answer to a key or a jump: the
 reader then waits that much longer for it. Held, the collector runs right after the answer is on
 screen, or after `LIMIT_S` at the latest; a collector the program turned off stays off.

@@ -36,11 +36,14 @@ from start_tui.tui.screens.prompt import PromptScreen
 from start_tui.tui.screens.settings import SettingsScreen
 from start_tui.tui.session import Branch, SolveSession, open_engine
 from start_tui.tui.settings import default_settings, load_settings, save_settings, sessions_dir
+from start_tui.tui.strips import untangle
 from start_tui.tui.widgets.conversation import Conversation
 from start_tui.tui.widgets.footer import Footer
 from start_tui.tui.widgets.search import SearchBar
 from start_tui.tui.widgets.segments import ExecutionPanel
 from start_tui.tui.widgets.status import RunFacts, StatusLine
+
+untangle()  # Textual's lines free by reference counting, not a full collection (strips.py)
 
 BATCH_TOKENS = 32
 BATCH_SECONDS = 0.05

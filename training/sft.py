@@ -386,12 +386,12 @@ def load_for_training(cfg: SFTConfig, model_path: Path, *, use_cpu: bool, bf16: 
 
     from start_tui.backends.hf import NO_HUB_KERNELS
 
-    attention: dict[str, Any] = (
+    common: dict[str, Any] = (
         {} if cfg.attn_implementation == "auto" else {"attn_implementation": cfg.attn_implementation}
     )
-    attention |= NO_HUB_KERNELS  # Hub kernels would be fetched at the first step on a GPU
+    common |= NO_HUB_KERNELS  # Hub kernels would be fetched at the first step on a GPU
     if cfg.adapter == "none":
-        model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32, **attention)
+        model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32, **common)
         if cfg.gradient_checkpointing:
             model.config.use_cache = False
         return model
@@ -399,7 +399,7 @@ def load_for_training(cfg: SFTConfig, model_path: Path, *, use_cpu: bool, bf16: 
         from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
     except ImportError:
         raise StartTuiError("adapter = 'lora' needs peft: pip install 'start-tui[train]'.") from None
-    kwargs: dict[str, Any] = {"dtype": torch.float32, **attention}
+    kwargs: dict[str, Any] = {"dtype": torch.float32, **common}
     if cfg.adapter == "qlora":
         if use_cpu:
             raise StartTuiError(
@@ -413,7 +413,7 @@ def load_for_training(cfg: SFTConfig, model_path: Path, *, use_cpu: bool, bf16: 
             raise StartTuiError("adapter = 'qlora' needs bitsandbytes: pip install bitsandbytes.") from None
         compute = torch.bfloat16 if bf16 else torch.float16
         kwargs = {
-            **attention,
+            **common,
             "dtype": compute,
             "quantization_config": BitsAndBytesConfig(
                 load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=compute,

@@ -1,8 +1,8 @@
 """The cyclic garbage collector waits while the app answers the reader.
 
-A full collection of a long session's heap took 35-75 ms here (most of it the widgets a streamed
-Markdown segment drops; since the live segment's paragraphs make no style nodes and its parser is shared,
-`segments.py`, 20-70 ms). Python starts one whenever enough
+A full collection of a long session's heap took 35-75 ms here, most of it what streaming Markdown left;
+with the live segment's garbage cut down (`segments.py`, `strips.py`), a median of 28 ms and at most 53 ms
+over one 8k+32k+128k run of `bench/tui_stream.py`. Python starts one whenever enough
 objects were allocated, which is often in the middle of drawing the answer to a key or a jump: the
 reader then waits that much longer for it. Held, the collector runs right after the answer is on
 screen, or after `LIMIT_S` at the latest; a collector the program turned off stays off.

@@ -46,7 +46,7 @@ async def test_the_live_segment_draws_inline_styles_as_textuals_markdown_and_sty
             assert a._component_styles == {}  # Textual made four virtual nodes for each styling of a paragraph
 
 
-async def test_the_live_segments_parse_with_one_parser():
+async def test_the_live_segments_parse_with_one_parser(monkeypatch: pytest.MonkeyPatch):
     made = []
 
     class Counted(textual_markdown.MarkdownIt):
@@ -57,14 +57,13 @@ async def test_the_live_segments_parse_with_one_parser():
     app = Side()
     async with app.run_test(size=(80, 24)) as pilot:
         segment = app.query_one(ThinkingSegment)
-        textual_markdown.MarkdownIt = Counted  # what Textual's Markdown makes a parser from, at each append
-        try:
-            stream = Markdown.get_stream(segment)
-            for word in TEXT.split(" "):
-                await stream.write(word + " ")
-            await stream.stop()
-        finally:
-            textual_markdown.MarkdownIt = Counted.__mro__[1]
+        # what Textual's Markdown makes a parser from, at each append
+        monkeypatch.setattr(textual_markdown, "MarkdownIt", Counted)
+        stream = Markdown.get_stream(segment)
+        for word in TEXT.split(" "):
+            await stream.write(word + " ")
+        await stream.stop()
+        monkeypatch.undo()
         await pilot.pause()
         assert "leaning" in str(segment.query(MarkdownParagraph).first()._content)
     assert made == []

@@ -12,9 +12,13 @@ takes the latency from posting the key to its action running (the key dispatch a
 at the largest size the clean pass also measures the resident memory it grew by, the time from
 the Home key to the first segment drawn on screen, and the time from the run settling (paused) to
 an execution panel in view that folds under a keypress. Time ratios are normalized to 4x the tokens.
-Each size's clean pass runs `--repeats` times (3) in one process, the smallest first each round; its
-time is the median (a 1-second 8k pass on a shared VM scatters by 10-20% alone), the spread is
-printed, and scroll to top and pause to panels are the worst of the repeats.
+Clean passes run in `--repeats` rounds (3), all in one process. In a round each size gets about the
+same machine time: a size runs (largest / size) times, the runs of all sizes spread evenly through
+the round (8k sixteen times, 32k four, 128k once, in the middle), so that a slow spell of a shared
+VM falls on every size alike. A 1-second 8k pass scatters by 10-40% here on its own. A size's time
+is the median of its passes, the spread is printed, and scroll to top and pause to panels are the
+worst of the largest size's passes. Every pass starts from the heap a new app process would have:
+what the app before it left, frozen at its mount (`gc.freeze`), is collected first.
 Goals (issue 16): >= 5,000 tokens/s at 128k; both ratios <= 4.4; key latency p95 <= 30 ms and max
 <= 100 ms at 32k and 128k; scroll to top and pause to panels <= 100 ms at 128k. The last line is one
 JSON object with the figures.
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import statistics
 import threading
@@ -232,6 +237,28 @@ async def scroll_to_top(app: BenchApp) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
+def schedule(sizes: list[int]) -> list[int]:
+    """One round's passes: size n runs round(largest / n) times, each size's runs evenly spread.
+
+    >>> schedule([1000, 2000, 4000])
+    [1000, 2000, 1000, 4000, 1000, 2000, 1000]
+    """
+    largest = max(sizes)
+    slots = []
+    for n in sizes:
+        count = max(1, round(largest / n))
+        slots += [((j + 0.5) / count, n) for j in range(count)]
+    return [n for _, n in sorted(slots)]
+
+
+def fresh_pass(evts: list[Event], *, press_keys: bool, after: bool) -> Pass:
+    """A pass on the heap a new app process would have: the last app's leftovers (its `gc.freeze` at
+    mount kept them) are collected first, outside the timing."""
+    gc.unfreeze()
+    gc.collect()
+    return asyncio.run(stream(evts, press_keys=press_keys, after=after))
+
+
 def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) >= 2 else (values[0] if values else 0.0)
 
@@ -239,17 +266,18 @@ def percentile(values: list[float], q: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", default="8000,32000,128000", help="trace sizes in tokens, smallest first")
-    parser.add_argument("--repeats", type=int, default=3, help="clean passes per size (the median is the time)")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="rounds of clean passes (a size's time is the median of its passes)"
+    )
     args = parser.parse_args()
     sizes = [int(n) for n in args.tokens.split(",")]
     backend = LlamaCppBackend(embedded_model_path(), n_ctx=512)
     traces = {n: build_events(backend, n) for n in sizes}
     backend.close()
-    # rounds of every size in turn, so that a slow minute of the machine falls on all sizes alike
     clean: dict[int, list[Pass]] = {n: [] for n in sizes}
     for _ in range(max(1, args.repeats)):
-        for n in sizes:
-            clean[n].append(asyncio.run(stream(traces[n][0], press_keys=False, after=n == sizes[-1])))
+        for n in schedule(sizes):
+            clean[n].append(fresh_pass(traces[n][0], press_keys=False, after=n == sizes[-1]))
     head = f"{'trace':>8s} {'tokens':>7s} {'seconds':>8s} {'spread':>13s} {'tokens/s':>9s} {'widgets':>8s}"
     print(head + "  keys p50/p95/max ms")
     figures: dict[int, dict] = {}
@@ -257,7 +285,7 @@ def main() -> None:
         evts, tokens = traces[n]
         seconds = [p.seconds for p in clean[n]]
         median = statistics.median(seconds)
-        keys = asyncio.run(stream(evts, press_keys=True, after=False)) if n >= 32000 else None
+        keys = fresh_pass(evts, press_keys=True, after=False) if n >= 32000 else None
         lat = keys.latencies if keys else []
         f = {
             "tokens": tokens,

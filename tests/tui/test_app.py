@@ -19,7 +19,7 @@ from start_tui.tui.screens.settings import SettingsScreen
 from start_tui.tui.settings import Settings
 from start_tui.tui.widgets.conversation import Conversation
 from start_tui.tui.widgets.items import ExecutionItem, HintItem
-from start_tui.tui.widgets.segments import AnswerPanel, ExecutionPanel, HintPanel, ThinkingSegment
+from start_tui.tui.widgets.segments import AnswerPanel, ExecutionPanel, FrozenThinking, HintPanel, ThinkingSegment
 from tests.conftest import SUM_OF_SQUARES
 
 SIZE = (120, 40)
@@ -314,7 +314,13 @@ async def test_samples_stream_together_as_branches_with_a_live_tally(sessions: P
         assert len(app._driving) == 3  # they stream at the same time, each on its own lane
         await pilot.press("right_square_bracket")  # view the second sample while it streams
         assert app.current == 1
-        await wait_until(pilot, lambda: bool(app.query(ThinkingSegment)), what="the second sample's text")
+        # its thinking, live or already finished (a sample whose first segment ended at a code block before
+        # the switch shows it rendered, and then only panels)
+        await wait_until(
+            pilot,
+            lambda: bool(app.query(ThinkingSegment) or app.query(FrozenThinking)),
+            what="the second sample's text",
+        )
         paused = app.branches[2].run
         assert paused is not None
         paused.pause()

@@ -65,7 +65,7 @@ class LlamaCppBackend:
         one call and continued token by token then rounds differently from a full evaluation, and so do
         the samples of a batch. Off, a reused context holds exactly what a fresh one given the same calls
         holds; on some hosts ggml's CPU kernels still round a call of a few tokens differently from a call
-        of many (an AVX2 host here: next-token logits up to 1.1 apart), so a greedy run can part from a
+        of many (an AVX2 host here: next-token logits up to 0.96 apart), so a greedy run can part from a
         full evaluation at a near tie."""
         info = read_gguf(model_path)
         adapter_info = check_adapter(info, adapter) if adapter else None

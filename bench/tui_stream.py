@@ -16,9 +16,10 @@ Clean passes run in `--repeats` rounds (3), all in one process. In a round each 
 same machine time: a size runs (largest / size) times, the runs of all sizes spread evenly through
 the round (8k sixteen times, 32k four, 128k once, in the middle), so that a slow spell of a shared
 VM falls on every size alike. A 1-second 8k pass scatters by 10-40% here on its own. A size's time
-is the median of its passes, the spread is printed, and scroll to top and pause to panels are the
-worst of the largest size's passes. Every pass starts from the heap a new app process would have:
-what the app before it left, frozen at its mount (`gc.freeze`), is collected first.
+is the median of its passes, the spread is printed (and, as medians over its passes, the full garbage
+collections of a pass and its time in the collector, young collections included), and scroll to top and
+pause to panels are the worst of the largest size's passes. Every pass starts from the heap a new app
+process would have: what the app before it left, frozen at its mount (`gc.freeze`), is collected first.
 Goals (issue 16): >= 5,000 tokens/s at 128k; both ratios <= 4.4; key latency p95 <= 30 ms and max
 <= 100 ms at 32k and 128k; scroll to top and pause to panels <= 100 ms at 128k. The last line is one
 JSON object with the figures.
@@ -150,6 +151,31 @@ class Pass:
     rss_growth_mb: float = 0.0
     scroll_to_top_ms: float = 0.0
     pause_to_panels_ms: float = 0.0
+    full_collections: int = 0
+    collector_ms: float = 0.0
+
+
+class CollectorCount:
+    """The garbage collections during a pass (`gc.callbacks`): how many were full, and the time in all of them."""
+
+    def __init__(self) -> None:
+        self.full = 0
+        self.seconds = 0.0
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._start
+            self.full += info["generation"] == 2
+
+    def __enter__(self) -> CollectorCount:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self)
 
 
 async def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -189,16 +215,18 @@ async def stream(evts: list[Event], *, press_keys: bool, after: bool) -> Pass:
             done.set()
 
         rss0 = rss_mb()
-        t0 = time.perf_counter()
-        producer = threading.Thread(target=produce)
-        producer.start()
-        while not (done.is_set() and conversation.text_offset >= total):
-            await asyncio.sleep(0.01)
-        elapsed = time.perf_counter() - t0
+        with CollectorCount() as collector:
+            t0 = time.perf_counter()
+            producer = threading.Thread(target=produce)
+            producer.start()
+            while not (done.is_set() and conversation.text_offset >= total):
+                await asyncio.sleep(0.01)
+            elapsed = time.perf_counter() - t0
         producer.join()
         await pilot.pause()
         result = Pass(elapsed, [(h - s) * 1000 for s, h in zip(sent_keys, app.key_handled, strict=False)])
         result.widgets = len(conversation.children)
+        result.full_collections, result.collector_ms = collector.full, collector.seconds * 1000
         result.rss_growth_mb = rss_mb() - rss0
         if after:
             result.pause_to_panels_ms = await pause_to_panels(app)
@@ -279,7 +307,7 @@ def main() -> None:
         for n in schedule(sizes):
             clean[n].append(fresh_pass(traces[n][0], press_keys=False, after=n == sizes[-1]))
     head = f"{'trace':>8s} {'tokens':>7s} {'seconds':>8s} {'spread':>13s} {'tokens/s':>9s} {'widgets':>8s}"
-    print(head + "  keys p50/p95/max ms")
+    print(head + " full gc  gc ms  keys p50/p95/max ms")
     figures: dict[int, dict] = {}
     for n in sizes:
         evts, tokens = traces[n]
@@ -293,6 +321,8 @@ def main() -> None:
             "seconds_all": [round(x, 3) for x in seconds],
             "tok_s": round(tokens / median),
             "widgets": max(p.widgets for p in clean[n]),
+            "full_collections": statistics.median(p.full_collections for p in clean[n]),
+            "collector_ms": round(statistics.median(p.collector_ms for p in clean[n])),
             "key_p50_ms": round(statistics.median(lat), 1) if lat else None,
             "key_p95_ms": round(percentile(lat, 95), 1) if lat else None,
             "key_max_ms": round(max(lat), 1) if lat else None,
@@ -301,7 +331,8 @@ def main() -> None:
         figures[n] = f
         keys_text = f"{f['key_p50_ms']}/{f['key_p95_ms']}/{f['key_max_ms']}" if lat else "-"
         spread = f"{min(seconds):.2f}-{max(seconds):.2f}"
-        print(f"{n:>8d} {tokens:>7d} {median:>8.2f} {spread:>13s} {f['tok_s']:>9d} {f['widgets']:>8d}  {keys_text}")
+        row = f"{n:>8d} {tokens:>7d} {median:>8.2f} {spread:>13s} {f['tok_s']:>9d} {f['widgets']:>8d}"
+        print(f"{row} {f['full_collections']:>8g} {f['collector_ms']:>6d}  {keys_text}")
     largest = clean[sizes[-1]]
     big = figures[sizes[-1]]
 

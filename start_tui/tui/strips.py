@@ -21,6 +21,7 @@ bench's `full gc` and `gc ms` columns count them): 493-555 young collections and
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -43,7 +44,6 @@ makes it)."""
 SLOTS = {"_segments", "_cell_length", "_render_cache", "_link_ids", "_cell_count"} | {s for s, _ in CACHES.values()}
 """Every slot of Textual 8.2's `Strip`: with any other set, `untangle` leaves its `__init__` as it is."""
 
-_init = Strip.__init__
 _originals = {name: getattr(Strip, name) for name in CACHES}
 
 
@@ -59,13 +59,12 @@ def _init_lazy(self: Strip, segments: Iterable[Any], cell_length: int | None = N
 
 
 def _lazy(method: Callable[..., Any], slot: str, size: int) -> Callable[..., Any]:
+    @functools.wraps(method)
     def with_cache(self: Strip, *args: Any, **kwargs: Any) -> Any:
         if getattr(self, slot) is None:
             setattr(self, slot, FIFOCache(size))
         return method(self, *args, **kwargs)
 
-    with_cache.__name__ = method.__name__
-    with_cache.__doc__ = method.__doc__
     return with_cache
 
 

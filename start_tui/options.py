@@ -168,6 +168,13 @@ class GenerationOptions:
         above=0,
     )
     seed: int = option(0, "seed of sampling and of the hint choice", flag="--seed")
+    loop_chars: int = option(
+        400,
+        "end a run (reason 'loop') when the model's text ends in this many characters of one piece "
+        "repeated at least 4 times (0: never)",
+        flag="--loop-chars",
+        minimum=0,
+    )
     samples: int = option(
         1,
         "samples of each problem, decoded together; the answer is their vote (sample i uses seed+i; "
@@ -519,7 +526,7 @@ def make_reasoner(opts: EngineOptions, backend: Backend, sandbox: Sandbox, libra
         repeat_penalty=profile.repeat_penalty,
         seed=opts.seed,
     )
-    config = RunConfig(max_tokens=opts.max_tokens, sampling=sampling)
+    config = RunConfig(max_tokens=opts.max_tokens, sampling=sampling, loop_chars=opts.loop_chars)
     return Reasoner(backend, sandbox, profile, opts.policy(), config, library)
 
 

@@ -58,12 +58,13 @@ def sandbox() -> Iterator[Sandbox]:
 
 def make_reasoner(backend: LlamaCppBackend, sandbox: Sandbox, **policy: object) -> Reasoner:
     max_tokens = int(policy.pop("max_tokens", 400))  # type: ignore[call-overload]
+    loop_chars = int(policy.pop("loop_chars", RunConfig.loop_chars))  # type: ignore[call-overload]
     return Reasoner(
         backend,
         sandbox,
         select_profile(backend.metadata()),
         HintPolicy(**policy),  # type: ignore[arg-type]
-        RunConfig(max_tokens=max_tokens),
+        RunConfig(max_tokens=max_tokens, loop_chars=loop_chars),
     )
 
 

@@ -179,6 +179,7 @@ def test_the_settings_file_is_valid_toml_for_every_default():
         "flash_attn": False,
         "max_tokens": 2048,
         "seed": 0,
+        "loop_chars": 400,
         "samples": 1,
         "hints_enabled": True,
         "domain": "math",

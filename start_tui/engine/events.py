@@ -7,9 +7,10 @@ from typing import Any, ClassVar, Literal
 
 SpanKind = Literal["prompt", "model", "hint", "code", "output"]
 HintSource = Literal["auto", "user"]
-FinishReason = Literal["stop", "eos", "max_tokens", "context_full", "stopped", "error"]
+FinishReason = Literal["stop", "eos", "max_tokens", "context_full", "loop", "stopped", "error"]
 """Why a run ended: the model's stop string (`stop`) or end-of-sequence token (`eos`), the run's token
-limit (`max_tokens`), a full context window (`context_full`), a person (`stopped`), a failed backend (`error`)."""
+limit (`max_tokens`), a full context window (`context_full`), the model repeating one piece of text
+over and over (`loop`, see `RunConfig.loop_chars`), a person (`stopped`), a failed backend (`error`)."""
 RunStatus = Literal["ready", "running", "paused", "finished"]
 """Where a live run is: not started, streaming, waiting at a pause, or ended."""
 TraceStatus = Literal["running", "finished", "stopped", "error", "incomplete"]

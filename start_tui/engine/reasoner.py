@@ -63,6 +63,36 @@ class RunConfig:
     """Last lines of a traceback shown to the model."""
     execute_code: bool = True
     """Run closed code blocks in the sandbox; False leaves them as text (a tool-free baseline)."""
+    loop_chars: int = 400
+    """End the run (reason `loop`) when the model's text since the last insertion ends in this many
+    characters or more that repeat one unit at least `LOOP_REPEATS` times; 0 never does. A greedy
+    model caught in such a loop never leaves it, and would spend the rest of the token budget there."""
+
+
+LOOP_REPEATS = 4
+LOOP_MAX_PERIOD = 512
+
+
+def loop_period(
+    text: str, min_chars: int, repeats: int = LOOP_REPEATS, max_period: int = LOOP_MAX_PERIOD
+) -> int | None:
+    """The length of the unit `text` ends repeating, when the repetition covers at least `min_chars`
+    characters and `repeats` units (the shortest such unit); None when it does not end in a loop."""
+    n = len(text)
+    if min_chars <= 0 or n < min_chars:
+        return None
+    probe = min(16, n)
+    tail = text[n - probe :]
+    for p in range(1, max_period + 1):
+        span = max(min_chars, repeats * p)
+        if span > n:
+            break
+        if text[n - probe - p : n - p] != tail:  # cheap first: the last characters against one unit back
+            continue
+        seg = text[n - span :]
+        if seg[p:] == seg[:-p]:
+            return p
+    return None
 
 
 def format_output(result: ExecResult, limit: int, error_lines: int) -> str:
@@ -230,6 +260,7 @@ class Run:
         self._meta = dict(meta or {})
         self._started_at = 0.0
         self._stats0 = (0, 0, 0.0)
+        self._loop_period: int | None = None
         self._replay: list[str] = []
         if parent is not None:
             self._replay = [
@@ -366,9 +397,11 @@ class Run:
         params = replace(self.config.sampling, max_tokens=remaining)
         stream = self.backend.stream(self.trace.text, params)
         buf = ""
+        recent, checked = "", 0  # this continuation's own text, for the loop check
         try:
             for delta in stream:
                 buf += delta
+                recent += delta
                 while buf:
                     length = self.trace.length
                     st = self.state
@@ -391,6 +424,16 @@ class Run:
                     buf = buf[marker.end :]
                 if self._interrupt.is_set():
                     return None  # held-back text is dropped: it was never shown
+                if self.config.loop_chars and len(recent) - checked >= 32:
+                    checked = len(recent)
+                    period = loop_period(recent, self.config.loop_chars)
+                    if period is not None:
+                        yield from self._text_event(buf, self.state.mode)
+                        self._loop_period = period
+                        return "loop"
+                    if len(recent) > 4 * LOOP_MAX_PERIOD + self.config.loop_chars:
+                        recent = recent[-(2 * LOOP_MAX_PERIOD + self.config.loop_chars) :]
+                        checked = len(recent)
         finally:
             close = getattr(stream, "close", None)
             if close is not None:
@@ -539,6 +582,8 @@ class Run:
             "elapsed_s": round(time.monotonic() - self._started_at, 3),
             "decode_tokens_per_s": round(gen / decode_s, 2) if decode_s > 0 else None,
         }
+        if reason == "loop":
+            summary["loop_period_chars"] = self._loop_period
         self.status = "finished"
         yield self._emit(Finished(reason, summary))
         if self._writer is not None:

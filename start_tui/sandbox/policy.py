@@ -748,14 +748,21 @@ class Importer:
 
     def import_from(self, module: Any, name: str) -> Any:
         # the attribute first (`from sympy import series` is the function), a submodule only if missing
+        modname = getattr(module, "__name__", "module")
+        missing = ImportError(f"cannot import name '{name}' from '{modname}'")  # CPython's words
         if isinstance(module, types.ModuleType) and not hasattr(module, name):
             sub = f"{module.__name__}.{name}"
             if _module_allowed(sub):
-                return self._lookup(sub)
+                try:
+                    return self._lookup(sub)
+                except ModuleNotFoundError as exc:
+                    if exc.name != sub:  # the submodule exists; something it imports does not
+                        raise
+                    raise missing from None
+            raise missing
         try:
             return guarded_getattr(module, name)
         except AttributeError as exc:
-            modname = getattr(module, "__name__", "module")
             raise ImportError(f"cannot import name '{name}' from '{modname}': {exc}") from None
 
     def import_star(self, name: str) -> None:

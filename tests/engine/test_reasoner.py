@@ -57,7 +57,8 @@ def test_a_run_that_fills_the_context_window_says_so(model_path, sandbox):
 
     small = LlamaCppBackend(model_path, n_ctx=320)
     try:
-        run = make_reasoner(small, sandbox, enabled=False, max_tokens=4000).start(SUM_OF_SQUARES)
+        # the window fills whatever the model writes, a loop included (that stop is tested on its own)
+        run = make_reasoner(small, sandbox, enabled=False, max_tokens=4000, loop_chars=0).start(SUM_OF_SQUARES)
         events = drain(run)
     finally:
         small.close()

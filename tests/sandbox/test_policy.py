@@ -61,6 +61,20 @@ def test_from_a_package_import_prefers_the_function_over_a_submodule_of_the_same
     assert printed == "x - x**3/6 + O(x**4)\n"
 
 
+def test_a_name_a_module_lacks_gives_cpythons_import_error():
+    # what a model reads back after `from sympy import square` must name the real mistake
+    for code, words in (
+        ("from sympy import square", "cannot import name 'square' from 'sympy'$"),
+        ("from math import nosuch", "cannot import name 'nosuch' from 'math'$"),
+        ("from numpy.linalg import nosuch", "cannot import name 'nosuch' from 'numpy.linalg'$"),
+    ):
+        with pytest.raises(ImportError, match=words) as caught:
+            run(code)
+        assert type(caught.value) is ImportError  # not ModuleNotFoundError for a submodule never asked for
+    _, printed = run("from sympy import ntheory\nprint(ntheory.isprime(97))")  # a real submodule still loads
+    assert printed == "True\n"
+
+
 def test_private_attributes_only_on_sandbox_objects():
     _, printed = run(
         "class A:\n    def __init__(self):\n        self._v = 3\n"

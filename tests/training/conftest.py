@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 from pathlib import Path
 
@@ -49,3 +50,10 @@ def run_ranks(cmd: list[str], env: dict[str, str], timeout: float = 300) -> None
         proc.communicate()
         pytest.fail(f"the ranks hung for {timeout:.0f} s (their collectives did not pair up)")
     assert proc.returncode == 0, err[-3000:]
+
+
+def free_port() -> int:
+    """A port nothing listens on now: the ranks' rendezvous, never one another run may hold."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

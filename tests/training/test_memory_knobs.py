@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from start_tui.errors import StartTuiError
-from tests.training.conftest import run_ranks
+from tests.training.conftest import free_port, run_ranks
 from tests.training.test_sft import TINY
 from training.config import SFTConfig
 
@@ -159,7 +159,7 @@ def test_a_chunked_loss_under_zero3_at_world_size_two_does_not_leave_a_rank_wait
     cfg = replace(TINY, deepspeed="zero3", max_steps=3, save_steps=100, global_batch=2, loss_chunk=8)
     out = tmp_path / "zero3-chunked"
     job = write_job(cfg, tiny_dir, tokenized, out, cpu=True)
-    cmd = launch_command(LaunchConfig("torchrun", nproc_per_node=2, master_port=29541, cpu=True), cfg, job)
+    cmd = launch_command(LaunchConfig("torchrun", nproc_per_node=2, master_port=free_port(), cpu=True), cfg, job)
     run_ranks(cmd, launch_env(cpu=True, ranks_per_node=2))
     figures = json.loads((out / "sft_figures.json").read_text())
     assert figures["world_size"] == 2 and figures["loss_chunk"] == 8 and figures["steps"] == 3

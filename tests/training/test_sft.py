@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.training.conftest import run_ranks
+from tests.training.conftest import free_port, run_ranks
 from training.config import LaunchConfig, SFTConfig
 from training.launch import launch_command, launch_env, run_launch, write_job
 from training.sft import train_sft
@@ -74,8 +74,7 @@ def test_zero3_at_world_size_two_shards_and_the_gathered_model_reloads(
     cfg = replace(TINY, deepspeed="zero3", max_steps=3, save_steps=100, global_batch=2)
     out = tmp_path / "zero3"
     job = write_job(cfg, tiny_dir, tokenized, out, cpu=True)
-    port = 29517 + list(LAUNCHERS).index(launcher)
-    launch = LaunchConfig(launcher=launcher, nproc_per_node=2, master_port=port, cpu=True)
+    launch = LaunchConfig(launcher=launcher, nproc_per_node=2, master_port=free_port(), cpu=True)
     cmd = launch_command(launch, cfg, job)
     assert cmd[1:4] == LAUNCHERS[launcher]
     run_launch(cmd, cpu=True, ranks_per_node=2)
@@ -98,7 +97,9 @@ def test_a_lora_adapter_under_zero3_at_world_size_two_saves_whole(tiny_dir: Path
     cfg = replace(TINY, deepspeed="zero3", max_steps=3, save_steps=100, adapter="lora", lora_rank=4, learning_rate=2e-2)
     out = tmp_path / "zero3-lora"
     job = write_job(cfg, tiny_dir, tokenized, out, cpu=True)
-    cmd = launch_command(LaunchConfig(launcher="torchrun", nproc_per_node=2, master_port=29527, cpu=True), cfg, job)
+    cmd = launch_command(
+        LaunchConfig(launcher="torchrun", nproc_per_node=2, master_port=free_port(), cpu=True), cfg, job
+    )
     run_launch(cmd, cpu=True, ranks_per_node=2)
     figures = json.loads((out / "sft_figures.json").read_text())
     assert figures["world_size"] == 2 and figures["steps"] == 3
@@ -327,7 +328,7 @@ def test_engine_eval_with_ddp_at_world_size_two_logs_on_rank_0_while_rank_1_wait
                   engine_eval=[str(smoke)], engine_eval_limit=1, engine_eval_max_tokens=4)  # fmt: skip
     out = tmp_path / "ddp"
     job = write_job(cfg, tiny_dir, tokenized, out, cpu=True)
-    cmd = launch_command(LaunchConfig("torchrun", nproc_per_node=2, master_port=29543, cpu=True), cfg, job)
+    cmd = launch_command(LaunchConfig("torchrun", nproc_per_node=2, master_port=free_port(), cpu=True), cfg, job)
     run_ranks(cmd, launch_env(cpu=True, ranks_per_node=2))
     figures = json.loads((out / "sft_figures.json").read_text())
     assert figures["world_size"] == 2 and [r["step"] for r in figures["engine_eval"]] == [3]

@@ -11,6 +11,7 @@ from pathlib import Path
 from start_tui import __version__
 from start_tui.errors import StartTuiError
 from start_tui.userfiles import read_user_text
+from start_tui.visible import visible
 
 
 def _cmd_exec(args: argparse.Namespace) -> int:
@@ -29,10 +30,13 @@ def _cmd_exec(args: argparse.Namespace) -> int:
         keys = ("ok", "stdout", "stderr", "error", "timed_out", "duration_s")
         print(json.dumps({k: getattr(result, k) for k in keys}))
     else:
-        sys.stdout.write(result.stdout)
-        sys.stderr.write(result.stderr)
+        # on a terminal, what the code printed is shown, not obeyed (a pipe or a file gets it as it was)
+        out = visible if sys.stdout.isatty() else str
+        err = visible if sys.stderr.isatty() else str
+        sys.stdout.write(out(result.stdout))
+        sys.stderr.write(err(result.stderr))
         if result.error:
-            sys.stderr.write(result.error + "\n")
+            sys.stderr.write(err(result.error) + "\n")
     return 0 if result.ok else 1
 
 

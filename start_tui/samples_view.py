@@ -20,6 +20,7 @@ from start_tui.engine.events import (
 )
 from start_tui.engine.samples import SampleSet
 from start_tui.engine.vote import Vote
+from start_tui.visible import visible, visible_event
 
 
 @dataclass
@@ -42,6 +43,7 @@ class SampleBoard:
 
     def update(self, i: int, event: Event) -> None:
         row = self.rows[i]
+        event = visible_event(event)  # what the model and its code wrote never drives the terminal
         if isinstance(event, TextDelta):
             row.status = "code" if event.kind == "code" else "thinking"
             row.tail = (row.tail + event.text)[-200:]
@@ -63,7 +65,8 @@ class SampleBoard:
             row.status = event.reason
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        table = Table(title=f"{len(self.rows)} samples · {self.model}", title_justify="left", expand=True)
+        title = Text(f"{len(self.rows)} samples · {visible(self.model)}")
+        table = Table(title=title, title_justify="left", expand=True)
         table.add_column("#", justify="right", width=2)
         table.add_column("status", width=11)
         table.add_column("tokens", justify="right", width=6)
@@ -80,9 +83,9 @@ class SampleBoard:
                 Text(row.status, style=style),
                 str(run.tokens_generated),
                 tools,
-                row.hints,
-                latest,
-                row.answer,
+                Text(row.hints),  # Text, not markup: the model's "[/x]" is text to show, not a tag
+                Text(latest),
+                Text(row.answer),
             )
         yield table
 
@@ -94,14 +97,14 @@ def print_vote(group: SampleSet, console: Console) -> Vote:
     for g in result.groups:
         members = ", ".join(str(m + 1) for m in g.members)
         label = "sample" if g.size == 1 else "samples"
-        console.print(Text.assemble(f"  {g.size} × ", (g.answer, "bold"), f"  ({label} {members})"))
+        console.print(Text.assemble(f"  {g.size} × ", (visible(g.answer), "bold"), f"  ({label} {members})"))
     if result.unanswered:
         console.print(
             f"  [dim]no answer: sample{'s' if len(result.unanswered) > 1 else ''} "
             f"{', '.join(str(m + 1) for m in result.unanswered)}[/]"
         )
     if result.answer is not None:
-        console.print(Text.assemble(("Voted answer: ", "bold"), (result.answer, "bold green")))
+        console.print(Text.assemble(("Voted answer: ", "bold"), (visible(result.answer), "bold green")))
     else:
         console.print(Text("Voted answer: (none found)", style="bold red"))
     return result

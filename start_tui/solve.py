@@ -24,6 +24,7 @@ from start_tui.engine.events import (
 from start_tui.errors import StartTuiError
 from start_tui.options import EngineOptions, add_options, build_reasoner, options_from_args
 from start_tui.userfiles import read_user_text
+from start_tui.visible import visible, visible_event
 
 
 def add_solve_parser(sub: Any) -> None:
@@ -63,10 +64,12 @@ class StreamPrinter:
 
     def show(self, event: Event) -> None:
         c = self.console
+        event = visible_event(event)  # what the model and its code wrote never drives the terminal
         if isinstance(event, Started):
-            c.print(Rule(f"[bold]{escape(event.meta.get('model', ''))}[/] · profile {event.meta.get('profile')}"))
+            model, profile = visible(str(event.meta.get("model", ""))), visible(str(event.meta.get("profile")))
+            c.print(Rule(f"[bold]{escape(model)}[/] · profile {escape(profile)}"))
             if note := event.meta.get("model_note"):
-                c.print(Text(note, style="dim"))
+                c.print(Text(visible(str(note)), style="dim"))
             c.print(Text(event.problem.strip(), style="bold"))
             c.print(Rule(style="dim"))
         elif isinstance(event, TextDelta):
@@ -121,7 +124,7 @@ def run_solve(args: argparse.Namespace) -> int:
     trace = run.trace
     console.print(Rule(style="dim"))
     if trace.answer is not None:
-        console.print(Text.assemble(("Final answer: ", "bold"), (trace.answer, "bold green")))
+        console.print(Text.assemble(("Final answer: ", "bold"), (visible(trace.answer), "bold green")))
     else:
         console.print(Text("Final answer: (none found)", style="bold red"))
     s = trace.stats

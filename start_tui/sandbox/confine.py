@@ -329,7 +329,7 @@ class SessionCgroup:
             if len(v1) == 2:
                 parents = [f"{base}/memory{v1['memory']}".rstrip("/"), f"{base}/pids{v1['pids']}".rstrip("/")]
                 for parent in parents:
-                    os.mkdir(f"{parent}/{name}")
+                    _make_cgroup(parent, name)
                     made.append(f"{parent}/{name}")
                 _write(f"{made[0]}/memory.limit_in_bytes", str(limit))
                 if os.path.exists(f"{made[0]}/memory.memsw.limit_in_bytes"):
@@ -342,7 +342,7 @@ class SessionCgroup:
                 delegated = f.read().split()
             if {"memory", "pids"} - set(delegated):
                 return None
-            os.mkdir(f"{parent}/{name}")
+            _make_cgroup(parent, name)
             made.append(f"{parent}/{name}")
             _write(f"{made[0]}/memory.max", str(limit))
             if os.path.exists(f"{made[0]}/memory.swap.max"):
@@ -368,6 +368,30 @@ class SessionCgroup:
         for d in self.dirs:
             with contextlib.suppress(OSError):
                 os.rmdir(d)
+
+
+CGROUP_PREFIX = "start-tui-"
+
+
+def _make_cgroup(parent: str, name: str) -> None:
+    """Make `parent/name`, first removing the empty cgroups of supervisors that are gone (one killed
+    outright cannot remove its own; a later one with the same pid would otherwise find it there)."""
+    with contextlib.suppress(OSError):
+        for entry in os.listdir(parent):
+            owner = entry[len(CGROUP_PREFIX) :]
+            if not (entry.startswith(CGROUP_PREFIX) and owner.isdigit()):
+                continue
+            if int(owner) != os.getpid():  # one with this supervisor's own name is a dead one's
+                try:
+                    os.kill(int(owner), 0)
+                    continue  # its supervisor lives (or the pid is another process's now): leave it
+                except ProcessLookupError:
+                    pass
+                except OSError:
+                    continue
+            with contextlib.suppress(OSError):
+                os.rmdir(f"{parent}/{entry}")  # only an empty one goes
+    os.mkdir(f"{parent}/{name}")
 
 
 # --- seccomp ---------------------------------------------------------------------------------
@@ -443,6 +467,12 @@ _TABLE = {
     "inotify_init1": (294, 26),
     "inotify_add_watch": (254, 27),
     "flock": (73, 32),
+    # which pages of a shared file are in the host's page cache: what the host or another session read
+    "mincore": (27, 232),
+    "preadv2": (327, 286),  # RWF_NOWAIT reads only cached pages
+    "pwritev2": (328, 287),
+    # a timer can send any signal, SIGCONT included, to a runner stopped between calls
+    "timer_create": (222, 107),
     "fcntl": (72, 25),
 }
 _ARCH_INDEX = {"x86_64": 0, "aarch64": 1}
@@ -455,8 +485,11 @@ _SYSCALLS = {name: nrs[_ARCH_INDEX.get(_MACHINE, 0)] for name, nrs in _TABLE.ite
 # network, no channel to another session).
 DENIED = tuple(n for n in _TABLE if n not in ("clone", "clone3", "ioctl", "fcntl"))
 TIOCSTI, TIOCLINUX = 0x5412, 0x541C
-# fcntl commands that take or lease a lock: F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW, F_SETLEASE
-LOCK_COMMANDS = (6, 7, 37, 38, 1024)
+# fcntl commands refused: those that take, lease or look at a lock (F_SETLK, F_SETLKW, F_OFD_SETLK,
+# F_OFD_SETLKW, F_SETLEASE, F_GETLK, F_OFD_GETLK: a lock on a shared file is seen by the host and other
+# sessions), watch a folder (F_NOTIFY: the read-only binds are the host's folders), or choose the signal
+# that I/O readiness sends (F_SETSIG: a signal that could continue a runner stopped between calls)
+DENIED_FCNTL = (6, 7, 37, 38, 1024, 5, 36, 1026, 10)
 
 _RET_ALLOW = 0x7FFF0000
 _RET_KILL = 0x80000000
@@ -513,8 +546,8 @@ def seccomp_filter() -> bytes:
         _ins(_RET, _RET_ALLOW),
     ]
     # fcntl(fd, cmd): the command is args[1]
-    prog += [_ins(_JEQ, _SYSCALLS["fcntl"], 0, 2 + 2 * len(LOCK_COMMANDS)), _ins(_LD, 24)]
-    for cmd in LOCK_COMMANDS:
+    prog += [_ins(_JEQ, _SYSCALLS["fcntl"], 0, 2 + 2 * len(DENIED_FCNTL)), _ins(_LD, 24)]
+    for cmd in DENIED_FCNTL:
         prog += [_ins(_JEQ, cmd, 0, 1), _ins(_RET, eperm)]
     prog += [_ins(_RET, _RET_ALLOW)]
     prog.append(_ins(_RET, _RET_ALLOW))

@@ -121,6 +121,7 @@ class Supervisor:
         self.pid: int | None = None  # the session's init (full mode) or the runner (weak mode)
         self.cgroup: confine.SessionCgroup | None = None
         self.runner: int | None = None  # the runner's pid while it is stopped between calls
+        self.paused_cpu = -1  # the runner's CPU time when it was stopped: unchanged at the next call
 
     def serve(self) -> None:
         error = None
@@ -154,7 +155,7 @@ class Supervisor:
         if self.full:
             confine.unshare(confine.CLONE_NEWPID)
             if not self.user_namespace:
-                name = f"start-tui-{os.getpid()}"
+                name = f"{confine.CGROUP_PREFIX}{os.getpid()}"
                 processes = int(self.config["max_processes"]) + 2  # the init and the runner come first
                 self.cgroup = confine.SessionCgroup.create(name, int(self.config["memory_mb"]), processes)
             if self.cgroup is not None:
@@ -166,9 +167,14 @@ class Supervisor:
         if pid == 0:  # the session's init (and from it the runner), or in weak mode the runner: never returns
             code = 1
             try:
+                # the session dies with its supervisor: PID 1 of a namespace ignores a signal it has no
+                # handler for, and nothing else would keep the code within its deadline
+                confine.prctl(confine.PR_SET_PDEATHSIG, signal.SIGKILL)
                 self.sock.close()
                 for name, (r, w) in pipes.items():
                     os.close(w if name == "cmd" else r)
+                if _hung_up(pipes["cmd"][0]):
+                    return  # the supervisor died before the death signal was set (os._exit below)
                 fds = (pipes["cmd"][0], pipes["status"][1], pipes["out"][1], pipes["err"][1])
                 if self.full:
                     code = runner.init(self.config, self.modules, fds, uid=uid, user_ns=self.user_namespace)
@@ -186,7 +192,8 @@ class Supervisor:
             os.close(r if name == "cmd" else w)
         self.cmd = pipes["cmd"][1]
         self.status, self.out, self.err = pipes["status"][0], pipes["out"][0], pipes["err"][0]
-        for fd in (self.status, self.out, self.err):
+        # never blocking, the command pipe included: the code can shrink it and stop reading it
+        for fd in (self.cmd, self.status, self.out, self.err):
             fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
 
     def _call(self, code: str, stdin: Any) -> dict[str, Any]:
@@ -204,6 +211,15 @@ class Supervisor:
             )
             return _ended_reply(f"SandboxError: {why}", start)
         if self.runner is not None:
+            proc = f"{confine.OLD_ROOT}/proc" if self.full else "/proc"
+            if _state(proc, self.runner) != "T" or _cpu(proc, self.runner) != self.paused_cpu:
+                # stopped, it cannot run; it did (a signal it arranged continued it): it may have done
+                # anything since the last reply, and nothing it says from now on can be trusted
+                self._end_runner()
+                return _ended_reply(
+                    "SandboxError: the previous call's code ran while the session was paused; the session was ended",
+                    start,
+                )
             os.kill(self.runner, signal.SIGCONT)
             self.runner = None
         deadline = start + float(self.config["timeout_s"])
@@ -322,6 +338,7 @@ class Supervisor:
                     return "the session's runner could not be paused"
                 time.sleep(0.0005)
             self.runner = runner
+            self.paused_cpu = _settled_cpu(proc, runner)
             with open(f"{proc}/{runner}/status") as f:
                 threads = next(int(line.split()[1]) for line in f if line.startswith("Threads:"))
             if threads > 1 or _live_children(proc, runner):
@@ -376,10 +393,56 @@ def _state(proc: str, pid: int) -> str:
         return "X"
 
 
+def _alive(proc: str, pid: int) -> bool:
+    """Whether any thread of the process still runs: a leader that ended by itself shows Z while
+    another of its threads goes on."""
+    if _state(proc, pid) not in ("Z", "X"):
+        return True
+    try:
+        tasks = os.listdir(f"{proc}/{pid}/task")
+    except OSError:
+        return False
+    return any(_state(f"{proc}/{pid}/task", int(t)) not in ("Z", "X") for t in tasks if t.isdigit())
+
+
+def _cpu(proc: str, pid: int) -> int:
+    """The process's time on a CPU so far: nanoseconds where the kernel keeps them, else clock ticks."""
+    try:
+        with open(f"{proc}/{pid}/schedstat") as f:
+            return int(f.read().split()[0])
+    except (OSError, IndexError, ValueError):
+        pass
+    try:
+        with open(f"{proc}/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+def _settled_cpu(proc: str, pid: int) -> int:
+    """`_cpu` of a process that has just stopped, once the switch away from it is accounted."""
+    last = _cpu(proc, pid)
+    for _ in range(20):
+        time.sleep(0.0005)
+        now = _cpu(proc, pid)
+        if now == last:
+            return now
+        last = now
+    return last
+
+
 def _live_children(proc: str, pid: int) -> list[int]:
     with open(f"{proc}/{pid}/task/{pid}/children") as f:
         children = [int(p) for p in f.read().split()]
-    return [child for child in children if _state(proc, child) not in ("Z", "X")]
+    return [child for child in children if _alive(proc, child)]
+
+
+def _hung_up(fd: int) -> bool:
+    """Whether every writer of the pipe whose read end is `fd` is gone."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return any(event & select.POLLHUP for _fd, event in poller.poll(0))
 
 
 def _read(fd: int) -> bytes | None:
@@ -402,7 +465,7 @@ def _parse_status(buf: bytearray, call_id: str, seen: list[bool]) -> dict[str, A
         del buf[: _FRAME.size + n]
         try:
             msg = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # a frame nested past the parser's depth is no report either
             msg = None
         if not isinstance(msg, dict) or msg.get("call") != call_id:
             seen.append(True)

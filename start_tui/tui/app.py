@@ -22,7 +22,7 @@ from textual.widgets import Header, TextArea
 
 from start_tui.backends import Backend
 from start_tui.benchmarks import available_benchmarks, load_benchmark
-from start_tui.engine import Reasoner, Run, TextDelta
+from start_tui.engine import Reasoner, Run, TextDelta, Trace
 from start_tui.engine.events import Event
 from start_tui.errors import StartTuiError
 from start_tui.options import EngineOptions, model_label
@@ -42,6 +42,7 @@ from start_tui.tui.widgets.footer import Footer
 from start_tui.tui.widgets.search import SearchBar
 from start_tui.tui.widgets.segments import ExecutionPanel
 from start_tui.tui.widgets.status import RunFacts, StatusLine
+from start_tui.visible import visible
 
 untangle()  # Textual's lines free by reference counting, not a full collection (strips.py)
 
@@ -59,6 +60,12 @@ def merged(events: list[Event]) -> list[Event]:
         else:
             out.append(event)
     return out
+
+
+def ended(trace: Trace) -> str:
+    """A finished run's state, with why it ended when the model did not end it itself."""
+    reason = trace.meta.get("finish_reason")
+    return "finished" if reason in (None, "stop", "eos") else f"finished · {str(reason).replace('_', ' ')}"
 
 
 class StartApp(App[None]):
@@ -231,10 +238,10 @@ class StartApp(App[None]):
                 self._start_drive(run)  # a paused run that used the old engine finishes on its next step
         self.session.close_retired(self._driving)
         reasoner = message.reasoner
-        self.facts.model = reasoner.backend.name
+        self.facts.model = visible(reasoner.backend.name)  # a GGUF's own name, from its metadata
         self.facts.state = "ready"
         if note := reasoner.backend.metadata().get("start_tui.note"):
-            self.notify(note, title=reasoner.backend.name, timeout=10)
+            self.notify(visible(note), title=visible(reasoner.backend.name), timeout=10)
         self.facts.max_tool_calls = reasoner.policy.max_tool_calls
         self.facts.max_rounds = reasoner.policy.before_stop_rounds
         self._refresh_status()
@@ -319,11 +326,11 @@ class StartApp(App[None]):
                     f.state = "streaming"
                     f.elapsed_s = run.elapsed_s
                 else:
-                    f.state = run.trace.status if run.finished else run.status
+                    f.state = ended(run.trace) if run.finished else run.status
             else:
                 s, policy = trace.stats, trace.meta.get("policy", {})
-                f.state = f"opened · {trace.status}"
-                f.model = trace.meta.get("model", f.model)
+                f.state = f"opened · {ended(trace) if trace.status == 'finished' else trace.status}"
+                f.model = visible(str(trace.meta.get("model", f.model)))
                 f.tokens, f.tool_calls = s.get("tokens_generated", 0), s.get("tool_calls", 0)
                 f.rounds = s.get("hint_rounds", 0)
                 f.max_tool_calls = policy.get("max_tool_calls", f.max_tool_calls)
@@ -331,7 +338,7 @@ class StartApp(App[None]):
                 f.tokens_per_s, f.elapsed_s = s.get("decode_tokens_per_s"), s.get("elapsed_s", 0.0)
         tally = self.session.tally()
         if tally is not None:
-            groups = " · ".join(f"{g.answer} ×{g.size}" for g in tally.groups[:3]) or "no answer yet"
+            groups = " · ".join(f"{visible(g.answer)} ×{g.size}" for g in tally.groups[:3]) or "no answer yet"
             running = sum(1 for b in self.branches if b.samples and b.run is not None and not b.run.finished)
             f.vote = f"vote {groups}" + (f" · {running} running" if running else "")
         else:
@@ -556,7 +563,7 @@ class StartApp(App[None]):
             self.notify("No answer yet.", timeout=3)
             return
         self.copy_to_clipboard(answer)
-        self.notify(f"Copied the answer: {answer}", timeout=3)
+        self.notify(f"Copied the answer: {visible(answer)}", timeout=3)
 
     def action_copy_code(self) -> None:
         panel = (

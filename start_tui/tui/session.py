@@ -24,6 +24,7 @@ from start_tui.errors import StartTuiError
 from start_tui.export import trace_to_markdown
 from start_tui.options import EngineOptions, check_options, make_reasoner, open_model, open_sandbox
 from start_tui.sandbox import Sandbox
+from start_tui.visible import visible
 
 Closable = Backend | Sandbox | Lanes
 
@@ -254,7 +255,7 @@ class SolveSession:
         for i, b in enumerate(self.branches):
             trace = b.record
             state = b.run.status if b.run else trace.status
-            answer = f" · answer {trace.answer}" if trace.answer else ""
+            answer = f" · answer {visible(trace.answer)}" if trace.answer else ""
             out.append(f"{i + 1}. {b.label or 'opened'} · {state}{answer} · {trace.id}")
         return out
 

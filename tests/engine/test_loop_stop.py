@@ -58,3 +58,19 @@ def test_the_stop_can_be_turned_off_and_a_varied_long_text_runs_to_its_end():
     varied = "".join(f"Step {i}: {i} plus {i} is {2 * i}.\n" for i in range(300)) + "Final answer: 4<|end|>"
     events, _, _ = run(varied)
     assert events[-1].reason == "stop" and "Step 299" in "".join(e.text for e in events if isinstance(e, TextDelta))
+
+
+async def test_the_app_says_a_run_ended_in_a_loop_and_a_normal_end_says_only_finished(tmp_path):
+    from start_tui.engine.trace import save_traces
+    from start_tui.tui.app import StartApp, ended
+    from start_tui.tui.settings import Settings
+
+    _, _, looped = run("Two and two.\n" + "I think it is four. " * 300)
+    _, _, normal = run("Two and two make 4.\nFinal answer: 4<|end|>")
+    assert ended(normal.trace) == "finished" and ended(looped.trace) == "finished · loop"
+    path = tmp_path / "looped.jsonl"
+    save_traces(path, [looped.trace])
+    app = StartApp(Settings(), load_engine=False, open_path=path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.facts.state == "opened · finished · loop"

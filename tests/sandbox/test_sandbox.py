@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -174,6 +175,23 @@ def test_the_processes_of_a_session_share_one_memory_limit():
     assert 1 <= int(result.stdout) <= 3, result.stdout
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="session cgroups are made as root (a user namespace has none)")
+def test_a_session_removes_the_empty_cgroups_of_supervisors_that_are_gone():
+    from start_tui.sandbox import confine
+
+    pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
+    dead = next(p for p in range(pid_max - 1, 1, -1) if not Path(f"/proc/{p}").exists())  # no process has it
+    stale = confine.SessionCgroup.create(f"{confine.CGROUP_PREFIX}{dead}", 64, 4, host="")
+    if stale is None:
+        pytest.skip("this host lets no memory and pids cgroup be made")
+    try:
+        with Sandbox() as sb:
+            assert sb.run("print(1)").stdout == "1\n"
+        assert not [d for d in stale.dirs if os.path.exists(d)], "a killed supervisor's cgroup stayed"
+    finally:
+        stale.remove()
+
+
 def test_a_call_that_leaves_a_thread_running_ends_its_session():
     with Sandbox(SandboxConfig(language_layer=False)) as sb:
         session = sb.session()
@@ -185,6 +203,139 @@ def test_a_call_that_leaves_a_thread_running_ends_its_session():
         after = session.run("print('fresh')")
         assert after.ok and after.state_lost
         session.close()
+
+
+def test_a_process_whose_first_thread_ended_while_another_runs_ends_its_session():
+    # the leader leaves with the exit system call (not exit_group): it shows as a zombie while its
+    # other thread goes on computing, between calls, past every deadline
+    sys_exit = {"x86_64": 60, "aarch64": 93}[platform.machine()]
+    code = (
+        "import ctypes, os, threading, time\n"
+        "libc = ctypes.CDLL(None)\n"
+        "if os.fork() == 0:\n"
+        "    threading.Thread(target=time.sleep, args=(60,)).start()\n"
+        "    time.sleep(0.2)\n"
+        f"    libc.syscall({sys_exit}, 0)\n"
+        "time.sleep(0.5)\nprint('left')"
+    )
+    with Sandbox(SandboxConfig(language_layer=False)) as sb:
+        session = sb.session()
+        left = session.run(code)
+        assert left.ok and left.stdout == "left\n", left.error
+        after = session.run("print('fresh')")
+        assert after.ok and after.state_lost
+        session.close()
+
+
+def test_a_runner_continued_while_its_session_is_paused_ends_the_session():
+    # whatever continues the stopped runner between calls (here the host stands in for a source of
+    # SIGCONT the filter does not know), the next call sees it ran, and the notebook is not trusted
+    import signal
+    import time
+
+    resume = (
+        "import os, signal\n"
+        "def again(*_):\n"
+        "    with open('/tmp/ran', 'a') as f:\n        f.write('x')\n"
+        "    os.kill(os.getpid(), signal.SIGSTOP)  # and look stopped again\n"
+        "signal.signal(signal.SIGCONT, again)\nprint('set')"
+    )
+    with Sandbox(SandboxConfig(language_layer=False)) as sb:
+        session = sb.session()
+        assert session.run(resume).stdout == "set\n"
+        init = session._child.pids[-1]  # type: ignore[union-attr]
+        [runner] = [int(p) for p in Path(f"/proc/{init}/task/{init}/children").read_text().split()]
+        os.kill(runner, signal.SIGCONT)
+        time.sleep(0.3)
+        caught = session.run("print(open('/tmp/ran').read())")
+        assert not caught.ok and "ran while the session was paused" in (caught.error or ""), caught
+        fresh = session.run("import os\nprint(os.path.exists('/tmp/ran'))")
+        assert fresh.ok and fresh.stdout == "False\n" and fresh.state_lost
+        session.close()
+
+
+def test_code_that_stops_reading_its_commands_cannot_hold_the_next_call_past_its_deadline():
+    # the runner's command pipe shrunk to a page and never read again: a long next cell must not
+    # block the supervisor's write, which would take the deadline with it
+    stall = (
+        "import fcntl, time\nimport start_tui.sandbox.runner as R\n"
+        "fcntl.fcntl(3, 1031, 4096)\nR._read_exact = lambda f, n: time.sleep(10**6)"
+    )
+    with Sandbox(SandboxConfig(language_layer=False, timeout_s=2)) as sb:
+        session = sb.session()
+        assert session.run(stall).ok
+        late = session.run("x = 1\n" * 3000)
+        assert late.timed_out and not late.ok and late.duration_s < 2 + 2.5, (late.error, late.duration_s)
+        assert session.run("print('again')").stdout == "again\n"
+        session.close()
+
+
+def test_a_report_frame_nested_past_the_parsers_depth_is_no_report_and_breaks_nothing():
+    deep = "import os, struct\nbody = b'[' * 300_000\nos.write(4, struct.pack('!I', len(body)) + body)\nprint('sent')"
+    with Sandbox(SandboxConfig(language_layer=False)) as sb:
+        session = sb.session()
+        sent = session.run(deep)
+        assert sent.ok and sent.stdout == "sent\n", sent.error
+        after = session.run("print(6 * 7)")
+        assert after.ok and after.stdout == "42\n" and after.state_lost
+        session.close()
+
+
+def _descendants(pid: int) -> set[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    found, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        kids = [c for c, pp in parents.items() if pp == p and c not in found]
+        found.update(kids)
+        todo += kids
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGTERM"])
+def test_the_code_dies_with_the_host_process_that_ran_it(tmp_path: Path, signal_name: str):
+    import signal
+    import time
+
+    spin = tmp_path / "spin.py"
+    spin.write_text(
+        "import signal, time\n"
+        "for s in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):\n    signal.signal(s, signal.SIG_IGN)\n"
+        "while True:\n    time.sleep(0.05)\n"
+    )
+    cmd = [*_start_tui().split(), "exec", "--json", "--no-language-layer", "--timeout", "120", str(spin)]
+    host = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tree: set[int] = set()
+    try:
+        deadline = time.monotonic() + 60
+        while len(tree) < 4 and time.monotonic() < deadline:  # worker, supervisor, init, runner
+            time.sleep(0.2)
+            tree = _descendants(host.pid)
+        assert len(tree) >= 4, f"the session did not start: {tree}"
+        time.sleep(1.0)
+        host.send_signal(getattr(signal, signal_name))
+        host.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while any(_running(p) for p in tree) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [p for p in tree if _running(p)], "the session outlived the host process"
+    finally:
+        host.kill()
+        for p in tree:
+            if _running(p):  # a failed check leaves nothing spinning
+                with contextlib.suppress(OSError):
+                    os.kill(p, 9)
 
 
 def test_a_forged_status_frame_is_not_taken_for_a_later_call():

@@ -68,6 +68,7 @@ from start_tui.tui.widgets.segments import (
     HintPanel,
     ThinkingSegment,
 )
+from start_tui.visible import visible_event
 
 SPLIT_CHARS = 2000
 """A thinking segment longer than this starts a new one at the next paragraph break."""
@@ -274,7 +275,7 @@ class Conversation(VerticalScroll, can_focus=True):
             await self._show(events)
 
     async def _show(self, events: list[Event]) -> None:
-        for event in events:
+        for event in map(visible_event, events):  # the model's and its code's text never drives the terminal
             if isinstance(event, TextDelta) and event.kind == "model":
                 self._write_thinking(event.text)
             elif isinstance(event, Started):

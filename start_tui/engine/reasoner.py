@@ -83,15 +83,18 @@ def loop_period(
         return None
     probe = min(16, n)
     tail = text[n - probe :]
-    for p in range(1, max_period + 1):
+    floor = max(0, n - probe - max_period)
+    # only a unit at which the last characters occur once more can repeat: find those, shortest first
+    at = text.rfind(tail, floor, n - 1)
+    while at != -1:
+        p = n - probe - at
         span = max(min_chars, repeats * p)
         if span > n:
             break
-        if text[n - probe - p : n - p] != tail:  # cheap first: the last characters against one unit back
-            continue
         seg = text[n - span :]
         if seg[p:] == seg[:-p]:
             return p
+        at = text.rfind(tail, floor, at + probe - 1)
     return None
 
 

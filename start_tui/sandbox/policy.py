@@ -11,6 +11,7 @@ from __future__ import annotations
 import _string
 import ast
 import builtins
+import functools
 import importlib
 import io
 import operator
@@ -60,6 +61,12 @@ ALLOWED_MODULES: tuple[str, ...] = (
     "pprint",
     "abc",
     "contextlib",
+    "queue",
+    "graphlib",
+    "unicodedata",
+    "hashlib",
+    "base64",
+    "struct",
     "numpy",
     "sympy",
     "mpmath",
@@ -119,7 +126,7 @@ _SPECIAL_METHOD_NAMES = (
     "radd rsub rmul rmatmul rtruediv rfloordiv rmod rdivmod rpow rlshift rrshift rand rxor ror "
     "iadd isub imul imatmul itruediv ifloordiv imod ipow ilshift irshift iand ixor ior "
     "neg pos abs invert complex int float index round trunc floor ceil "
-    "post_init slots match_args members"
+    "post_init slots match_args members getattr setattr delattr"
 )
 DUNDER_METHODS: frozenset[str] = frozenset(f"__{name}__" for name in _SPECIAL_METHOD_NAMES.split())
 # Read on any object: names and documentation, nothing that leads to code or frames.
@@ -151,6 +158,52 @@ class SandboxPolicy(RestrictingNodeTransformer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._tmp = 0
+        self._classes: list[str] = []  # the class bodies being visited, innermost last
+
+    def _mangle(self, name: str) -> str:
+        """CPython's private-name mangling (`self.__x` in class `C` is `self._C__x`), done here so the
+        guards see the name the attribute really has: a private name of a sandbox object."""
+        if not self._classes or not name.startswith("__") or name.endswith("__"):
+            return name
+        owner = self._classes[-1].lstrip("_")
+        return f"_{owner}{name}" if owner else name
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> Any:
+        node.name = self._mangle(node.name)
+        self._classes.append(node.name)
+        try:
+            return super().visit_ClassDef(node)
+        finally:
+            self._classes.pop()
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> Any:
+        node.name = self._mangle(node.name)
+        return super().visit_FunctionDef(node)
+
+    def visit_Name(self, node: ast.Name) -> Any:
+        node.id = self._mangle(node.id)
+        if node.id == "__name__" and isinstance(node.ctx, ast.Load):
+            # a script's name: `if __name__ == "__main__": main()` runs its main as python does
+            main = ast.Constant("__main__")
+            copy_locations(main, node)
+            return main
+        if node.id == "printed":
+            # RestrictedPython reserves `printed` for its print collector; here it is a variable
+            node.id = "_printed_"
+            return node
+        return super().visit_Name(node)
+
+    def visit_Call(self, node: ast.Call) -> Any:
+        # RestrictedPython's own, less its refusal of `eval(...)` and `exec(...)`: here they are
+        # builtins that compile their text under this same policy (`_TextCode`).
+        needs_wrap = any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords)
+        node = self.node_contents_visit(node)
+        if not needs_wrap:
+            return node
+        node.args.insert(0, node.func)
+        node.func = ast.Name("_apply_", ast.Load())
+        copy_locations(node.func, node.args[0])
+        return node
 
     def check_name(self, node: Any, name: str | None, allow_magic_methods: bool = False) -> None:
         # `_helper` and the special methods of a class are ordinary code; names ending in "_" stay
@@ -224,7 +277,7 @@ class SandboxPolicy(RestrictingNodeTransformer):
         return f"_aug{self._tmp}_"
 
     def visit_Attribute(self, node: ast.Attribute) -> Any:
-        attr = node.attr
+        attr = node.attr = self._mangle(node.attr)
         if not (_is_private_name(attr) or attr in ALLOWED_DUNDERS):
             return super().visit_Attribute(node)
         if attr in INSPECT_ATTRIBUTES:  # pragma: no cover - none of them is private-looking
@@ -301,6 +354,8 @@ class SandboxPolicy(RestrictingNodeTransformer):
             self.error(node, "Relative imports are not allowed.")
             return node
         module = node.module or ""
+        if module == "__future__":
+            return node  # a directive to the compiler (`annotations`); it imports nothing of note
         if len(node.names) == 1 and node.names[0].name == "*":
             call = ast.Call(func=ast.Name("_import_star_", ast.Load()), args=[ast.Constant(module)], keywords=[])
             expr = ast.Expr(value=call)
@@ -496,14 +551,22 @@ def _is_namedtuple(obj: Any) -> bool:
     return issubclass(cls, tuple) and hasattr(cls, "_fields")
 
 
+def _owner(obj: Any) -> Any:
+    """The object a `super()` object stands for; any other object itself."""
+    return obj.__self__ if isinstance(obj, super) else obj  # type: ignore[attr-defined]
+
+
 def guarded_getattr(obj: Any, name: str) -> Any:
     """`_getattr_` and the `getattr` builtin: private names only on sandbox objects, no gadgets."""
     if type(name) is not str:
         raise TypeError("attribute name must be a string")
     if name == "__class__":  # `x.__class__.__name__`: what `type(x)` gives
         return _TYPE(obj)
+    if name in _ATTRIBUTE_WRITERS:
+        return _attribute_writer(obj, name)
     if name.startswith("_"):
-        sandboxed = _is_sandbox_object(obj) or isinstance(obj, super)
+        # `super()` in your own class; not `super(LibraryClass, library_object)`
+        sandboxed = _is_sandbox_object(_owner(obj))
         allowed = (
             name in READABLE_DUNDERS
             or (_is_private_name(name) and _is_sandbox_object(obj))
@@ -524,6 +587,43 @@ def guarded_getattr(obj: Any, name: str) -> Any:
     if isinstance(value, types.ModuleType) and not _module_allowed(value.__name__):
         raise AttributeError(f'module "{value.__name__}" is not available in the sandbox')
     return value
+
+
+_ATTRIBUTE_WRITERS = ("__setattr__", "__delattr__")
+
+
+def _attribute_writer(obj: Any, name: str) -> Callable[..., None]:
+    """`__setattr__` / `__delattr__`: bound to one of your own objects as python gives it (and through
+    `super()` in your class's own `__setattr__`); read on a class (`object.__setattr__(self, "n", v)` in
+    a frozen dataclass) it works on your own objects only, so it is no way around the write guard."""
+    owner = _owner(obj)
+    if _is_sandbox_object(owner) and not isinstance(owner, type):
+        return getattr(obj, name)
+    if not isinstance(obj, type):
+        raise AttributeError(f'"{name}" is not accessible in the sandbox (names starting with "_")')
+    unbound = getattr(obj, name)
+
+    def writer(target: Any, *args: Any) -> None:
+        if not _is_sandbox_object(target) or isinstance(target, type):
+            raise TypeError(f"{type(target).__name__} objects cannot be modified in the sandbox")
+        unbound(target, *args)
+
+    return writer
+
+
+def _dir(*obj: Any) -> list[str]:
+    """`dir(x)`: the names python lists; `dir()`: the caller's own names, not the guards."""
+    if obj:
+        return builtins.dir(*obj)
+    scope = sys._getframe(1).f_locals
+    return sorted(k for k in scope if not (k.startswith("_") and k.endswith("_")) and k != "_print")
+
+
+def _vars(obj: Any) -> dict[str, Any]:
+    """`vars(x)` of your own objects (their attributes); a library's namespace stays behind the guard."""
+    if not _is_sandbox_object(obj) or isinstance(obj, type):
+        raise TypeError(f"vars() of {type(obj).__name__} objects is not available in the sandbox")
+    return obj.__dict__
 
 
 def _getattr_builtin(obj: Any, name: str, *default: Any) -> Any:
@@ -617,6 +717,72 @@ class _TypeBuiltin:
 
 
 _TYPE = _TypeBuiltin()
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile_text(source: str, mode: str) -> types.CodeType:
+    compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
+    result = compiler(source, filename="<string>", policy=SandboxPolicy)
+    if result.errors or result.code is None:
+        raise SyntaxError("\n".join(result.errors) or "the text did not compile")
+    return result.code
+
+
+class _TextCode:
+    """`eval` and `exec` in the sandbox: the text is compiled under the sandbox policy, never as it is.
+
+    Without namespaces it runs in the caller's (a cell's globals, a function's locals as a copy, as
+    python gives them). Dicts given are copied into a namespace of the cell's guards and builtins,
+    and what the text binds is copied back afterwards, so no dict the code can hold ever contains
+    the builtins or the guards: `eval(text, {})` cannot lead to python's own builtins.
+    """
+
+    def __init__(self, namespace: dict[str, Any], mode: str) -> None:
+        self._namespace = namespace
+        self._mode = mode
+        self.__name__ = mode
+
+    def __call__(self, source: Any, globals: Any = None, locals: Any = None, /) -> Any:
+        if isinstance(source, (bytes, bytearray)):
+            source = bytes(source).decode()
+        if not isinstance(source, str):
+            raise TypeError(f"{self._mode}() takes a string in the sandbox, not {type(source).__name__}")
+        code = _compile_text(source.strip() if self._mode == "eval" else source, self._mode)
+        run = builtins.eval if self._mode == "eval" else builtins.exec
+        if globals is None and locals is None:
+            caller = sys._getframe(1)
+            if caller.f_globals is self._namespace:
+                return run(code, self._namespace, caller.f_locals)
+            return run(code, self._namespace)
+        given = [d for d in (globals, locals) if d is not None]
+        for d in given:
+            if type(d) is not dict:
+                raise TypeError(f"{self._mode}() takes plain dicts as namespaces in the sandbox")
+        scope = _user_names(globals or {})
+        scope.update((k, v) for k, v in self._namespace.items() if _is_guard_name(k))
+        inner = None if locals is None else _user_names(locals)
+        try:
+            return run(code, scope, inner)
+        finally:
+            # what the text bound goes back to the dicts given; the guards and builtins stay here
+            for target, made in ((globals, scope), (locals, inner)):
+                if target is not None and made is not None:
+                    kept = {k: v for k, v in target.items() if _is_guard_name(k)}
+                    target.clear()
+                    target.update(_user_names(made), **kept)
+
+
+def _is_guard_name(name: Any) -> bool:
+    """`_getattr_`, `__builtins__`, `__metaclass__`...: names sandboxed code cannot write."""
+    return isinstance(name, str) and name.startswith("_") and name.endswith("_")
+
+
+def _user_names(namespace: dict[Any, Any]) -> dict[Any, Any]:
+    return {k: v for k, v in namespace.items() if not _is_guard_name(k)}
+
+
+def _exit(code: Any = None) -> None:
+    raise SystemExit(code)
 
 
 def _open_refused(*args: Any, **kwargs: Any) -> Any:
@@ -834,6 +1000,9 @@ def _builtins() -> dict[str, Any]:
     b["setattr"] = _setattr_builtin
     b["type"] = _TYPE
     b["open"] = _open_refused
+    b["exit"] = b["quit"] = _exit
+    b["dir"] = _dir
+    b["vars"] = _vars
     b["__import__"] = _library_import
     b["__build_class__"] = builtins.__build_class__
     return b
@@ -886,6 +1055,8 @@ def new_namespace(modules: Mapping[str, types.ModuleType]) -> dict[str, Any]:
             "_import_star_": importer.import_star,
         }
     )
+    ns["__builtins__"]["eval"] = _TextCode(ns, "eval")
+    ns["__builtins__"]["exec"] = _TextCode(ns, "exec")
     return ns
 
 

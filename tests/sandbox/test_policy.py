@@ -117,6 +117,105 @@ def test_super_init_works():
     assert printed == "5\n"
 
 
+def test_script_idioms_run_as_under_python():
+    ns = new_namespace(MODULES)
+    out = io.StringIO()
+    code = compile_code(
+        "from __future__ import annotations\n"
+        "class Account:\n    def __init__(self, v: int) -> None:\n        self.__v = v\n"
+        "    def __double(self):\n        return 2 * self.__v\n"
+        "    def value(self):\n        return self.__double()\n"
+        "printed = set()\nprinted.add(Account(21).value())\n"
+        "def main():\n    print(sorted(printed), __name__, Account(1)._Account__v)\n"
+        'if __name__ == "__main__":\n    main()\n'
+        "exit()\nprint('not reached')"
+    )
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        exec(code, ns)
+    assert out.getvalue() == "[42] __main__ 1\n"
+    assert ns["Account"].__init__.__annotations__ == {"v": "int", "return": "None"}  # postponed: strings
+
+
+def test_attribute_hooks_and_introspection_on_your_own_objects():
+    _, printed = run(
+        "from dataclasses import dataclass, field\n"
+        "@dataclass(frozen=True)\nclass P:\n    x: int\n    n: int = field(init=False)\n"
+        "    def __post_init__(self):\n        object.__setattr__(self, 'n', self.x ** 2)\n"
+        "class Loud:\n    def __setattr__(self, k, v):\n        super().__setattr__(k, v * 2)\n"
+        "    def __getattr__(self, k):\n        return k.upper()\n"
+        "loud = Loud()\nloud.v = 4\n"
+        "print(P(3).n, loud.v, loud.missing, vars(loud), 'P' in dir(), 'numerator' in dir(1))"
+    )
+    assert printed == "9 8 MISSING {'v': 8} True True\n"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "object.__setattr__(f, '_numerator', 5)",
+        "class A:\n    pass\nA.__setattr__(f, '_numerator', 5)",
+        "super(object, f).__setattr__('_numerator', 5)",
+        "f.__setattr__('_numerator', 5)",
+        "object.__delattr__(f, '_numerator')",
+        "object.__setattr__(int, 'q', 1)",
+        "vars(fractions)",
+        "vars(f)",
+        "super(fractions.Fraction, f).__init__()",
+        "import numpy\nnumpy.__getattr__('ctypeslib')",
+    ],
+)
+def test_attribute_hooks_give_no_way_around_the_write_guard(code):
+    with pytest.raises((TypeError, AttributeError)):
+        run("import fractions\nf = fractions.Fraction(1, 2)\n" + code)
+
+
+def test_a_mangled_private_name_is_still_refused_on_library_objects():
+    with pytest.raises(AttributeError, match="not accessible"):
+        run(
+            "import fractions\nclass Fraction:\n    def peek(self, f):\n        return f.__x\n"
+            "Fraction().peek(fractions.Fraction(1))"
+        )
+
+
+def test_eval_and_exec_compile_their_text_under_the_policy():
+    _, printed = run(
+        "import itertools\n"
+        "def f(x):\n    y = 3\n    return eval('x * y + 1')\n"
+        "ns = {'a': 2}\nexec('b = a * 10\\nclass Q:\\n    pass', ns)\n"
+        "exec('top = 7')\n"
+        "hits = [s for a, b in itertools.permutations([3, 8], 2) for op in '+-*/'"
+        " if eval(s := f'{a}{op}{b}') == 24]\n"
+        "try:\n    eval('1 +')\nexcept SyntaxError:\n    bad = 'syntax'\n"
+        "print(f(5), ns['b'], sorted(ns), top, hits, eval('q', {}, {'q': 9}), bad,"
+        " list(map(eval, ['2**5'])), eval(b'1+1'))"
+    )
+    assert printed == "16 20 ['Q', 'a', 'b'] 7 ['3*8', '8*3'] 9 syntax [32] 2\n"
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [
+        ("eval('().__class__.__bases__')", SyntaxError),
+        ("exec('import os')", ImportError),
+        ("eval('open(\"/etc/hostname\")', {})", PermissionError),
+        ("g = {}\neval('1', g)\ng['__builtins__']", KeyError),
+        ("g = {}\ndef grab():\n    return g['__builtins__']\ng['grab'] = grab\neval('grab()', g)", KeyError),
+        ("class G(dict):\n    pass\neval('1', G())", TypeError),
+        ("eval(1)", TypeError),
+        # a guard handed in through a namespace is not the one the text gets
+        (
+            "import fractions\neval('fractions.Fraction(1, 2)._numerator', {'fractions': fractions},"
+            " {'_getattr_': lambda o, n: 'forged'})",
+            AttributeError,
+        ),
+        ("exec('_getattr_ = 1')", SyntaxError),
+    ],
+)
+def test_eval_and_exec_give_no_way_around_the_guards(code, error):
+    with pytest.raises(error):
+        run(code)
+
+
 @pytest.mark.parametrize(
     "code",
     [
@@ -124,7 +223,7 @@ def test_super_init_works():
         "x = 1\nx.__dict__",
         "_getattr_ = getattr",
         "def f(_getattr_=1, /):\n    pass",
-        "eval('1')",
+        "__name__ = 'x'",
         "x = (i for i in [1])\nx.gi_frame",
         "_aug1_ = 1",
         "__builtins__",

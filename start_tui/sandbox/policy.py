@@ -13,6 +13,7 @@ import ast
 import builtins
 import functools
 import importlib
+import inspect
 import io
 import operator
 import string
@@ -556,6 +557,66 @@ def _owner(obj: Any) -> Any:
     return obj.__self__ if isinstance(obj, super) else obj  # type: ignore[attr-defined]
 
 
+_MISSING = object()
+
+
+def _has_own(obj: Any, name: str) -> bool:
+    """Whether `obj.name` exists without a `__getattr__` fallback (which a library base may forward
+    to any object it holds). A `super()` object looks only in class namespaces."""
+    if isinstance(obj, super):
+        return True
+    if not isinstance(obj, type):
+        try:
+            if name in object.__getattribute__(obj, "__dict__"):
+                return True
+        except AttributeError:
+            pass
+    if _definer(obj, name) is not None:
+        return True
+    return inspect.getattr_static(obj, name, _MISSING) is not _MISSING
+
+
+def _definer(obj: Any, name: str) -> Any:
+    """The class whose namespace gives `obj.name` (through `super()` too), or None."""
+    if isinstance(obj, super):
+        mro = obj.__self_class__.__mro__  # type: ignore[attr-defined]
+        mro = mro[mro.index(obj.__thisclass__) + 1 :]  # type: ignore[attr-defined]
+    else:
+        mro = (obj if isinstance(obj, type) else type(obj)).__mro__
+    for klass in mro:
+        if name in klass.__dict__:
+            return klass
+    return None
+
+
+def _may_read_special(obj: Any, name: str) -> bool:
+    """A special method of your own object (through `super()` too). `__getattr__` only where your
+    class defines it: a library's, called by hand, reads any name of whatever object it forwards to."""
+    if not (_is_sandbox_object(_owner(obj)) and _has_own(obj, name)):
+        return False
+    return name != "__getattr__" or isinstance(_definer(obj, name), _SandboxMeta)
+
+
+# Python's own `__setattr__` / `__delattr__`: they write the object itself (a library class's may
+# write elsewhere: typing's aliases write the class they stand for).
+_PLAIN_WRITERS: tuple[type, ...] = (object, BaseException)
+
+
+_PLAIN_WRITER_METHODS: dict[str, tuple[Any, ...]] = {
+    name: tuple(plain.__dict__[name] for plain in _PLAIN_WRITERS) for name in ("__setattr__", "__delattr__")
+}
+
+
+def _plain_or_own_writer(obj: Any, name: str) -> bool:
+    if not isinstance(obj, super):
+        found = getattr(obj if isinstance(obj, type) else type(obj), name, None)
+        plain, error = _PLAIN_WRITER_METHODS[name]
+        if found is plain or found is error:
+            return True
+    definer = _definer(obj, name)
+    return definer in _PLAIN_WRITERS or isinstance(definer, _SandboxMeta)
+
+
 def guarded_getattr(obj: Any, name: str) -> Any:
     """`_getattr_` and the `getattr` builtin: private names only on sandbox objects, no gadgets."""
     if type(name) is not str:
@@ -565,12 +626,13 @@ def guarded_getattr(obj: Any, name: str) -> Any:
     if name in _ATTRIBUTE_WRITERS:
         return _attribute_writer(obj, name)
     if name.startswith("_"):
-        # `super()` in your own class; not `super(LibraryClass, library_object)`
-        sandboxed = _is_sandbox_object(_owner(obj))
+        # `super()` in your own class; not `super(LibraryClass, library_object)`. A name that your
+        # object has only through a library base's `__getattr__` (which forwards it, unchecked, to
+        # whatever object that base holds) is not your object's.
         allowed = (
             name in READABLE_DUNDERS
-            or (_is_private_name(name) and _is_sandbox_object(obj))
-            or (name in DUNDER_METHODS and sandboxed)
+            or (_is_private_name(name) and _is_sandbox_object(obj) and _has_own(obj, name))
+            or (name in DUNDER_METHODS and _may_read_special(obj, name))
             or (name in NAMEDTUPLE_API and _is_namedtuple(obj))
         )
         if not allowed:
@@ -579,14 +641,14 @@ def guarded_getattr(obj: Any, name: str) -> Any:
         raise AttributeError(f'"{name}" is not accessible in the sandbox')
     if isinstance(obj, types.ModuleType) and not _module_allowed(obj.__name__):
         raise AttributeError(f'module "{obj.__name__}" is not available in the sandbox')
-    if name in DENIED_ATTRIBUTES and not _is_sandbox_object(obj):
+    if name in DENIED_ATTRIBUTES and not (_is_sandbox_object(obj) and _has_own(obj, name)):
         raise AttributeError(f'"{name}" is not available in the sandbox (native code, programs or test suites)')
     if isinstance(obj, str) and name in ("format", "format_map"):
         return _str_format(obj) if name == "format" else _str_format_map(obj)
     value = getattr(obj, name)
     if isinstance(value, types.ModuleType) and not _module_allowed(value.__name__):
         raise AttributeError(f'module "{value.__name__}" is not available in the sandbox')
-    return value
+    return _GUARDED_STAND_INS.get(id(value), value)
 
 
 _ATTRIBUTE_WRITERS = ("__setattr__", "__delattr__")
@@ -597,6 +659,8 @@ def _attribute_writer(obj: Any, name: str) -> Callable[..., None]:
     `super()` in your class's own `__setattr__`); read on a class (`object.__setattr__(self, "n", v)` in
     a frozen dataclass) it works on your own objects only, so it is no way around the write guard."""
     owner = _owner(obj)
+    if not _plain_or_own_writer(obj, name):
+        raise AttributeError(f'"{name}" of {type(owner).__name__} objects is not accessible in the sandbox')
     if _is_sandbox_object(owner) and not isinstance(owner, type):
         return getattr(obj, name)
     if not isinstance(obj, type):
@@ -619,11 +683,47 @@ def _dir(*obj: Any) -> list[str]:
     return sorted(k for k in scope if not (k.startswith("_") and k.endswith("_")) and k != "_print")
 
 
-def _vars(obj: Any) -> dict[str, Any]:
-    """`vars(x)` of your own objects (their attributes); a library's namespace stays behind the guard."""
+def _vars(obj: Any) -> Mapping[str, Any]:
+    """`vars(x)` of your own objects, read-only (a write there would skip the guards); a library's
+    namespace stays behind the guard."""
     if not _is_sandbox_object(obj) or isinstance(obj, type):
         raise TypeError(f"vars() of {type(obj).__name__} objects is not available in the sandbox")
-    return obj.__dict__
+    return types.MappingProxyType(obj.__dict__)
+
+
+class _AttrGetter:
+    """`operator.attrgetter` through the guard (python's reads any attribute of anything)."""
+
+    def __init__(self, *names: str) -> None:
+        if not names or not all(type(n) is str for n in names):
+            raise TypeError("attrgetter takes attribute names (strings)")
+        self._paths = [n.split(".") for n in names]
+
+    def _get(self, obj: Any, path: list[str]) -> Any:
+        for part in path:
+            obj = guarded_getattr(obj, part)
+        return obj
+
+    def __call__(self, obj: Any) -> Any:
+        values = [self._get(obj, p) for p in self._paths]
+        return values[0] if len(values) == 1 else tuple(values)
+
+
+class _MethodCaller:
+    """`operator.methodcaller` through the guard."""
+
+    def __init__(self, name: str, /, *args: Any, **kwargs: Any) -> None:
+        if type(name) is not str:
+            raise TypeError("method name must be a string")
+        self._name, self._args, self._kwargs = name, args, kwargs
+
+    def __call__(self, obj: Any) -> Any:
+        return guarded_getattr(obj, self._name)(*self._args, **self._kwargs)
+
+
+# Library callables that read attributes unguarded, and what code gets in their place (looked up by
+# identity wherever code reaches them: an attribute, an import, `type(x)` of one of their objects).
+_GUARDED_STAND_INS: dict[int, Any] = {id(operator.attrgetter): _AttrGetter, id(operator.methodcaller): _MethodCaller}
 
 
 def _getattr_builtin(obj: Any, name: str, *default: Any) -> Any:
@@ -655,6 +755,8 @@ def guarded_write(obj: Any) -> Any:
         raise TypeError(f"{type(obj).__name__} objects cannot be modified in the sandbox")
     if isinstance(obj, (types.FunctionType, types.MethodType, types.BuiltinFunctionType, types.CodeType)):
         raise TypeError("functions cannot be modified in the sandbox")
+    if _is_sandbox_object(obj) and not isinstance(obj, type) and not _plain_or_own_writer(obj, "__setattr__"):
+        return _ItemWriter(obj)  # a library base's `__setattr__` may write another object
     if _is_sandbox_object(obj) or isinstance(obj, (dict, list, bytearray, *_SETTABLE)):
         return obj
     return _ItemWriter(obj)
@@ -705,9 +807,9 @@ class _TypeBuiltin:
         if rest:
             raise TypeError("type(name, bases, dict) is not available in the sandbox; use a class statement")
         cls = type(obj)
-        if issubclass(cls, type) and not issubclass(cls, _SandboxMeta):
-            return self
-        return cls
+        if issubclass(cls, type):
+            return self  # a metaclass (the sandbox's own too) builds classes from dicts and keywords
+        return _GUARDED_STAND_INS.get(id(cls), cls)
 
     def __instancecheck__(self, obj: Any) -> bool:
         return isinstance(obj, type)
@@ -767,18 +869,21 @@ class _TextCode:
             # what the text bound goes back to the dicts given; the guards and builtins stay here
             for target, made in ((globals, scope), (locals, inner)):
                 if target is not None and made is not None:
-                    kept = {k: v for k, v in target.items() if _is_guard_name(k)}
+                    kept = {k: v for k, v in target.items() if not (type(k) is str and not _is_guard_name(k))}
                     target.clear()
-                    target.update(_user_names(made), **kept)
+                    target.update(_user_names(made))
+                    target.update(kept)
 
 
 def _is_guard_name(name: Any) -> bool:
     """`_getattr_`, `__builtins__`, `__metaclass__`...: names sandboxed code cannot write."""
-    return isinstance(name, str) and name.startswith("_") and name.endswith("_")
+    return type(name) is str and name[:1] == "_" and name[-1:] == "_"
 
 
 def _user_names(namespace: dict[Any, Any]) -> dict[Any, Any]:
-    return {k: v for k, v in namespace.items() if not _is_guard_name(k)}
+    """The names code can bind: plain strings only, so no key of the code's own class (a `str`
+    subclass, an object equal to "__builtins__") can stand for a guard's slot in a namespace."""
+    return {k: v for k, v in namespace.items() if type(k) is str and not _is_guard_name(k)}
 
 
 def _exit(code: Any = None) -> None:

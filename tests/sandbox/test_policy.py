@@ -169,6 +169,51 @@ def test_attribute_hooks_give_no_way_around_the_write_guard(code):
         run("import fractions\nf = fractions.Fraction(1, 2)\n" + code)
 
 
+ARRAYTERATOR_SUBCLASS = (
+    "import numpy as np\nclass A(np.lib.Arrayterator):\n    def __init__(self, var):\n        self.var = var\n"
+)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        # a key of the code's own class standing for "__builtins__" in a namespace handed to exec
+        "class S(str):\n    def startswith(self, *a):\n        return False\n"
+        "d = {S('__builtins__'): 0}\nexec('pass', d)\nd['__builtins__']['__import__']('os')",
+        "class K:\n    def __hash__(self):\n        return hash('__builtins__')\n"
+        "    def __eq__(self, other):\n        return other == '__builtins__'\n"
+        "k = K()\nd = {k: 0}\nexec('pass', d)\nd[k]['__import__']('os')",
+        # a library base's __getattr__ forwards any name, unchecked, to the object it holds
+        ARRAYTERATOR_SUBCLASS + "def f():\n    pass\nA(f).__getattr__('__globals__')",
+        ARRAYTERATOR_SUBCLASS + "A(eval)._namespace",
+        ARRAYTERATOR_SUBCLASS + "A(np).memmap",
+        # a library class's __setattr__ that writes another object; planting through vars()
+        "import typing, math\nclass O:\n    pass\ntype(typing.List[int]).__setattr__(O(), 'pi', 3)",
+        "class O:\n    pass\no = O()\nvars(o)['__origin__'] = 1",
+        # the sandbox's own metaclass builds classes from dicts and keywords
+        "import typing\nclass C:\n    pass\ntype(C)('G', (type(typing.List[int]),), {}, _root=True)",
+        # operator's attribute readers, however they are reached
+        "import operator\noperator.attrgetter('__globals__')(lambda: 0)",
+        "from operator import attrgetter\ndef g():\n    yield 1\nattrgetter('gi_frame')(g())",
+        "import operator\noperator.methodcaller('__getattribute__', '__globals__')(lambda: 0)",
+        "import operator\ntype(operator.attrgetter('real'))('__globals__')(lambda: 0)",
+    ],
+)
+def test_red_team_routes_around_the_guards_stay_closed(code):
+    with pytest.raises((TypeError, AttributeError)):
+        run(code)
+
+
+def test_operator_attrgetter_and_methodcaller_still_serve_solver_code():
+    _, printed = run(
+        "import operator\nfrom operator import attrgetter\n"
+        "class P:\n    def __init__(self, x):\n        self.x = x\n"
+        "ps = sorted([P(3), P(1)], key=attrgetter('x'))\n"
+        "print([p.x for p in ps], operator.methodcaller('upper')('ab'), operator.attrgetter('real', 'imag')(3 + 4j))"
+    )
+    assert printed == "[1, 3] AB (3.0, 4.0)\n"
+
+
 def test_a_mangled_private_name_is_still_refused_on_library_objects():
     with pytest.raises(AttributeError, match="not accessible"):
         run(

@@ -19,6 +19,7 @@ import operator
 import string
 import sys
 import types
+import typing
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
@@ -92,6 +93,7 @@ DENIED_SUBMODULES: tuple[str, ...] = (
     "sympy.printing.preview",
     "sympy.testing",
     "scipy._lib._testutils",
+    "sympy.utilities.source",
 )
 
 # Members that reach native code, run programs or run test suites: refused with a clear message
@@ -114,6 +116,9 @@ DENIED_ATTRIBUTES: frozenset[str] = frozenset(
         "preview",
         "init_session",
         "mro",
+        "get_class",
+        "get_mod_func",
+        "import_module",
     }
 )
 
@@ -440,6 +445,8 @@ def compile_expression(source: str, filename: str = "<sandbox>") -> types.CodeTy
 def _module_allowed(name: str) -> bool:
     if any(name == d or name.startswith(d + ".") for d in DENIED_SUBMODULES):
         return False
+    if any(part.startswith("_") for part in name.split(".")):
+        return False  # a package's private modules (`scipy._lib`): its helpers import and run by name
     return any(name == m or name.startswith(m + ".") for m in ALLOWED_MODULES)
 
 
@@ -648,7 +655,107 @@ def guarded_getattr(obj: Any, name: str) -> Any:
     value = getattr(obj, name)
     if isinstance(value, types.ModuleType) and not _module_allowed(value.__name__):
         raise AttributeError(f'module "{value.__name__}" is not available in the sandbox')
-    return _GUARDED_STAND_INS.get(id(value), value)
+    stand_in = _GUARDED_STAND_INS.get(id(value))
+    if stand_in is not None:
+        return stand_in
+    if _is_gadget(value):
+        raise AttributeError(f'"{name}" is not available in the sandbox (it runs, imports or reads what code may not)')
+    return value
+
+
+# Where a library re-exports one of these under a public name (mpmath's `exec_`, sympy's
+# `import_module`, a ctypes type), the value is refused as its module would be.
+_GADGET_MODULE_ROOTS: frozenset[str] = frozenset(
+    [
+        "ctypes",
+        "_ctypes",
+        "importlib",
+        "subprocess",
+        "_posixsubprocess",
+        "os",
+        "posix",
+        "shutil",
+        "pickle",
+        "_pickle",
+        "marshal",
+        "multiprocessing",
+        "_multiprocessing",
+        "threading",
+        "_thread",
+        "socket",
+        "_socket",
+        "signal",
+        "_signal",
+        "pty",
+        "runpy",
+        "code",
+        "codeop",
+        "inspect",
+        "gc",
+        "sys",
+        "io",
+        "_io",
+        "zipimport",
+        "pkgutil",
+        "site",
+        "sysconfig",
+        "tempfile",
+        "pathlib",
+        "glob",
+        "fcntl",
+        "mmap",
+        "resource",
+        "select",
+        "selectors",
+        "asyncio",
+        "concurrent",
+        "faulthandler",
+        "tracemalloc",
+        "sqlite3",
+        "urllib",
+        "http",
+        "ssl",
+        "_ssl",
+        "dbm",
+        "shelve",
+        "weakref",
+        "_weakref",
+        "copyreg",
+    ]
+)
+_GADGET_BUILTINS: frozenset[int] = frozenset(
+    id(getattr(builtins, name))
+    for name in [
+        "eval",
+        "exec",
+        "compile",
+        "getattr",
+        "setattr",
+        "delattr",
+        "vars",
+        "globals",
+        "locals",
+        "__import__",
+        "open",
+        "breakpoint",
+        "input",
+        "help",
+        "memoryview",
+    ]
+    if hasattr(builtins, name)
+)
+
+
+def _is_gadget(value: Any) -> bool:
+    """A function or class that runs text, imports, or reads unguarded, reached through an allowed module."""
+    if id(value) in _GADGET_BUILTINS:
+        return True
+    if not isinstance(value, (type, types.FunctionType, types.BuiltinFunctionType)):
+        return False
+    module = getattr(value, "__module__", None)
+    if type(module) is not str:
+        return False
+    return module.partition(".")[0] in _GADGET_MODULE_ROOTS
 
 
 _ATTRIBUTE_WRITERS = ("__setattr__", "__delattr__")
@@ -721,9 +828,169 @@ class _MethodCaller:
         return guarded_getattr(obj, self._name)(*self._args, **self._kwargs)
 
 
-# Library callables that read attributes unguarded, and what code gets in their place (looked up by
-# identity wherever code reaches them: an attribute, an import, `type(x)` of one of their objects).
-_GUARDED_STAND_INS: dict[int, Any] = {id(operator.attrgetter): _AttrGetter, id(operator.methodcaller): _MethodCaller}
+def _is_own_target(obj: Any) -> bool:
+    """Your own class, object or function (a function whose globals are a sandbox namespace)."""
+    if isinstance(obj, types.FunctionType):
+        return obj.__globals__.get("_getattr_") is guarded_getattr
+    return _is_sandbox_object(obj)
+
+
+def _on_own(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A library decorator that sets attributes on what it decorates (`dataclass`, `total_ordering`,
+    `typing.final`): on your own classes and functions only, in both its forms (`@d`, `@d(...)`)."""
+
+    def check(target: Any) -> Any:
+        if not _is_own_target(target):
+            raise TypeError(f"{fn.__name__}() changes what it decorates: in the sandbox, your own classes only")
+        return target
+
+    @functools.wraps(fn)
+    def stand_in(*args: Any, **kwargs: Any) -> Any:
+        if args:
+            return fn(check(args[0]), *args[1:], **kwargs)
+        decorate = fn(**kwargs)
+        return lambda target: decorate(check(target))
+
+    return stand_in
+
+
+def _default_wrapper_fields(assigned: Any, updated: Any) -> None:
+    for given, default in ((assigned, functools.WRAPPER_ASSIGNMENTS), (updated, functools.WRAPPER_UPDATES)):
+        if given is not default and not (
+            type(given) is tuple and all(type(x) is str for x in given) and given == default
+        ):
+            raise TypeError("functools.wraps copies the usual attributes only in the sandbox")
+
+
+def _update_wrapper(
+    wrapper: Any,
+    wrapped: Any,
+    assigned: Any = functools.WRAPPER_ASSIGNMENTS,
+    updated: Any = functools.WRAPPER_UPDATES,
+) -> Any:
+    """`functools.update_wrapper` onto your own function, with the usual attributes (python's reads any
+    attribute it is told to, of anything, and writes it anywhere)."""
+    _default_wrapper_fields(assigned, updated)
+    if not _is_own_target(wrapper):
+        raise TypeError("update_wrapper() changes the wrapper: in the sandbox, your own functions only")
+    return functools.update_wrapper(wrapper, wrapped)
+
+
+def _wraps(
+    wrapped: Any, assigned: Any = functools.WRAPPER_ASSIGNMENTS, updated: Any = functools.WRAPPER_UPDATES
+) -> Callable[[Any], Any]:
+    _default_wrapper_fields(assigned, updated)
+    return lambda wrapper: _update_wrapper(wrapper, wrapped)
+
+
+def _no_pickle(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """numpy's loaders with `allow_pickle=False` held: a pickle imports and calls what it names."""
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def stand_in(*args: Any, **kwargs: Any) -> Any:
+        if signature.bind(*args, **kwargs).arguments.get("allow_pickle"):
+            raise ValueError("allow_pickle=True is not available in the sandbox (a pickle runs code)")
+        return fn(*args, **kwargs)
+
+    return stand_in
+
+
+def _get_type_hints(obj: Any, globalns: Any = None, localns: Any = None, include_extras: bool = False) -> Any:
+    """`typing.get_type_hints`, with annotation text compiled by the policy and run with the guards
+    (python's runs it with the real `eval`; cells keep annotations as text, as under
+    `from __future__ import annotations`)."""
+    guards = {k: v for k, v in new_namespace({}).items() if _is_guard_name(k)}
+
+    def scope_of(owner: Any) -> dict[str, Any]:
+        functions = [owner] if isinstance(owner, types.FunctionType) else list(vars(owner).values())
+        for f in functions:
+            if isinstance(f, types.FunctionType) and _is_own_target(f):
+                return f.__globals__  # a sandbox namespace: it holds the guards
+        scope = _user_names(globalns) if isinstance(globalns, dict) else {}
+        scope.update(guards)
+        return scope
+
+    def value(annotation: Any, scope: dict[str, Any]) -> Any:
+        if isinstance(annotation, typing.ForwardRef):
+            annotation = annotation.__forward_arg__
+        if isinstance(annotation, str):
+            local = _user_names(localns) if isinstance(localns, dict) else None
+            return builtins.eval(_compile_annotation(annotation.strip()), scope, local)
+        return annotation
+
+    owners = list(reversed(obj.__mro__)) if isinstance(obj, type) else [obj]
+    hints: dict[str, Any] = {}
+    for owner in owners:
+        annotations = vars(owner).get("__annotations__") if isinstance(owner, type) else None
+        if not isinstance(owner, type):
+            annotations = getattr(owner, "__annotations__", None)
+        if isinstance(annotations, dict):
+            scope = scope_of(owner)
+            hints.update({k: value(v, scope) for k, v in annotations.items()})
+    return hints
+
+
+_REAL_GET_TYPE_HINTS = typing.get_type_hints
+
+# Library callables that read attributes unguarded, run text, or change what they are given, and what
+# code gets in their place (looked up by identity wherever code reaches them: an attribute, an import,
+# `type(x)` of one of their objects). `preload_modules` adds those of numpy and sympy.
+_GUARDED_STAND_INS: dict[int, Any] = {
+    id(operator.attrgetter): _AttrGetter,
+    id(operator.methodcaller): _MethodCaller,
+    id(string.Formatter): _GuardedFormatter,
+    id(functools.update_wrapper): _update_wrapper,
+    id(functools.wraps): _wraps,
+    id(functools.total_ordering): _on_own(functools.total_ordering),
+    id(typing.get_type_hints): _get_type_hints,
+    id(typing.final): _on_own(typing.final),
+    id(typing.no_type_check): _on_own(typing.no_type_check),
+}
+
+
+def _add_library_stand_ins() -> None:
+    import abc
+    import dataclasses
+
+    _GUARDED_STAND_INS[id(dataclasses.dataclass)] = _on_own(dataclasses.dataclass)
+    if hasattr(abc, "update_abstractmethods"):
+        _GUARDED_STAND_INS[id(abc.update_abstractmethods)] = _on_own(abc.update_abstractmethods)
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover - numpy is a dependency
+        return
+    for loader in (np.load, np.lib.format.read_array, np.lib.npyio.NpzFile):
+        _GUARDED_STAND_INS[id(loader)] = _no_pickle(loader)
+    try:
+        import sympy
+    except ImportError:  # pragma: no cover - sympy is a dependency
+        return
+    _GUARDED_STAND_INS[id(sympy.lambdify)] = _lambdify_stand_in(sympy.lambdify)
+
+
+def _lambdify_stand_in(lambdify: Callable[..., Any]) -> Callable[..., Any]:
+    """`sympy.lambdify` of expressions, not of text: it writes text it is given into the function's
+    source as it is, and the names of undefined functions too."""
+    import sympy
+    from sympy.core.function import AppliedUndef
+
+    @functools.wraps(lambdify)
+    def stand_in(args: Any, expr: Any, *rest: Any, **kwargs: Any) -> Any:
+        if "printer" in kwargs:
+            raise TypeError("lambdify(printer=...) is not available in the sandbox")
+        if isinstance(expr, str):
+            expr = sympy.sympify(expr)  # through the policy (`harden_libraries`)
+        if isinstance(args, str):
+            args = sympy.symbols(args)
+        tree = sympy.Tuple(*expr) if isinstance(expr, (list, tuple)) else sympy.sympify(expr)
+        for item in sympy.preorder_traversal(tree):
+            name = getattr(getattr(item, "func", None), "__name__", "")
+            if isinstance(item, AppliedUndef) and not (name.isidentifier() and not name.startswith("_")):
+                raise ValueError(f"lambdify: {name!r} is not a function name")
+        return lambdify(args, expr, *rest, **kwargs)
+
+    return stand_in
 
 
 def _getattr_builtin(obj: Any, name: str, *default: Any) -> Any:
@@ -827,6 +1094,43 @@ def _compile_text(source: str, mode: str) -> types.CodeType:
     result = compiler(source, filename="<string>", policy=SandboxPolicy)
     if result.errors or result.code is None:
         raise SyntaxError("\n".join(result.errors) or "the text did not compile")
+    return result.code
+
+
+# The guards the compiler writes into code it rewrites (`x[i]` is `_getitem_(x, i)`): cells keep their
+# annotations as that rewritten text, which `typing.get_type_hints` evaluates.
+_GUARD_CALLS: frozenset[str] = frozenset(
+    [
+        "_getattr_",
+        "_getitem_",
+        "_getiter_",
+        "_iter_unpack_sequence_",
+        "_unpack_sequence_",
+        "_write_",
+        "_inplacevar_",
+        "_apply_",
+    ]
+)
+
+
+class _AnnotationPolicy(SandboxPolicy):
+    """The sandbox policy for annotation text, which may read (never bind) the guards by name."""
+
+    def visit_Name(self, node: ast.Name) -> Any:
+        if node.id in _GUARD_CALLS and isinstance(node.ctx, ast.Load):
+            return node
+        return super().visit_Name(node)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> Any:
+        self.error(node, "assignment expressions are not allowed in annotations")
+        return node
+
+
+@functools.lru_cache(maxsize=1024)
+def _compile_annotation(text: str) -> types.CodeType:
+    result = compile_restricted_eval(text, filename="<annotation>", policy=_AnnotationPolicy)
+    if result.errors or result.code is None:
+        raise SyntaxError("\n".join(result.errors) or "the annotation did not compile")
     return result.code
 
 
@@ -1271,8 +1575,44 @@ def preload_modules() -> dict[str, types.ModuleType]:
         datetime.datetime.strptime("2024-01-02", "%Y-%m-%d")
     except Exception:
         pass
+    _add_library_stand_ins()
     allowed = {n: m for n, m in sys.modules.items() if m is not None and _module_allowed(n)}
     return allowed
+
+
+def harden_libraries() -> None:
+    """In the sandbox's runner, whose every caller is sandboxed code: sympy parses text with python's
+    `eval` and `compile` (`sympify("...")`, `parse_expr`, every function handed a string), so here
+    both go through the policy with the guards; and `typing.get_type_hints` (which `singledispatch`
+    calls too) evaluates no annotation text. The host's own sympy (the grader's) is left as it is."""
+    from sympy.parsing import sympy_parser
+
+    guards = {k: v for k, v in new_namespace({}).items() if _is_guard_name(k)}
+
+    def compile_text(source: Any, filename: str = "<string>", mode: str = "eval", *args: Any, **kwargs: Any) -> Any:
+        # parse_expr(..., evaluate=False) compiles its rewritten tree with this
+        compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
+        result = compiler(source, filename="<sympy>", policy=SandboxPolicy)
+        if result.errors or result.code is None:
+            raise SyntaxError("\n".join(result.errors) or "the text did not compile")
+        return result.code
+
+    def eval_expr(code: Any, local_dict: Any, global_dict: Any) -> Any:
+        if isinstance(code, str):
+            code = _compile_text(code.strip(), "eval")
+        elif not isinstance(code, types.CodeType):
+            raise TypeError("sympy can only evaluate text here")
+        scope = dict(global_dict)
+        scope.update(guards)
+        own = {k: v for k, v in local_dict.items() if not _is_guard_name(k)}
+        try:
+            return builtins.eval(code, scope, own)
+        finally:
+            local_dict.update(own)
+
+    sympy_parser.compile = compile_text
+    sympy_parser.eval_expr = eval_expr
+    typing.get_type_hints = _get_type_hints
 
 
 _SETTABLE: tuple[type, ...] = _settable_types()

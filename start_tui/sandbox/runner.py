@@ -192,6 +192,7 @@ class Notebook:
             self.policy = policy
             self.namespace = policy.new_namespace(modules)
             policy.install_audit_hook()
+            policy.harden_libraries()
         else:
             self.namespace = {"__name__": "__main__", "__builtins__": builtins}
 

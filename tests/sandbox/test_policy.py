@@ -204,6 +204,62 @@ def test_red_team_routes_around_the_guards_stay_closed(code):
         run(code)
 
 
+@pytest.mark.parametrize(
+    "code",
+    [
+        # library helpers that read any attribute, run text or import by name, under public names
+        "import string\ndef g():\n    pass\nstring.Formatter().get_field('0.__globals__', (g,), {})",
+        "from mpmath.libmp.backend import exec_",
+        "import sympy.core.cache\nsympy.core.cache.import_module('os')",
+        "import sympy.external\nsympy.external.import_module('os')",
+        "from sympy.utilities.source import get_class",
+        "import scipy._lib.deprecation",
+        "from sympy.external.gmpy import c_long",
+        "from networkx.utils.backends import entry_points",
+        # a pickle imports and calls what it names
+        "import numpy as np\nnp.load('x.npy', allow_pickle=True)",
+        # helpers that write attributes of what they are given
+        "import functools, statistics\ndef g():\n    pass\n"
+        "functools.update_wrapper(statistics.median, g, assigned=('__code__',), updated=())",
+        "import functools, statistics\ndef g():\n    pass\nfunctools.update_wrapper(statistics.median, g)",
+        "import dataclasses, fractions\ndataclasses.dataclass(fractions.Fraction)",
+        "import functools, fractions\nfunctools.total_ordering(fractions.Fraction)",
+        "import typing, statistics\ntyping.final(statistics.mean)",
+        # lambdify writes the names of undefined functions into its source
+        "import sympy\nx = sympy.Symbol('x')\nsympy.lambdify(x, sympy.Function('__import__')(x))",
+        # annotation text goes through the policy
+        "import dataclasses, typing\nC = dataclasses.make_dataclass('C', [('x', '__import__(\"os\")')])\n"
+        "typing.get_type_hints(C)",
+        "import dataclasses, typing\nC = dataclasses.make_dataclass('C', [('x', '(_getattr_ := 1)')])\n"
+        "typing.get_type_hints(C)",
+    ],
+)
+def test_library_gadgets_are_refused_or_stand_ins(code):
+    with pytest.raises((TypeError, AttributeError, ImportError, ValueError, SyntaxError)):
+        run(code)
+
+
+def test_stand_ins_serve_ordinary_solver_code():
+    _, printed = run(
+        "import functools, dataclasses, string, typing, sympy\n"
+        "def memo(f):\n    cache = {}\n    @functools.wraps(f)\n    def wrapper(n):\n"
+        "        if n not in cache:\n            cache[n] = f(n)\n        return cache[n]\n    return wrapper\n"
+        "@memo\ndef fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n"
+        "@dataclasses.dataclass(frozen=True)\nclass P:\n    x: int\n"
+        "@functools.total_ordering\nclass V:\n    def __init__(self, v):\n        self.v = v\n"
+        "    def __eq__(self, o):\n        return self.v == o.v\n"
+        "    def __lt__(self, o):\n        return self.v < o.v\n"
+        "def h(a: int, b: list[int]) -> int:\n    return a\n"
+        "x = sympy.Symbol('x')\n"
+        "print(fib(80), fib.__name__, P(3), V(1) <= V(2), string.Formatter().format('{0.real}-{1}', 3, 'a'),"
+        " typing.get_type_hints(h), sympy.lambdify(x, x**2 + 1)(3), typing.get_type_hints(P))"
+    )
+    assert printed == (
+        "23416728348467685 fib P(x=3) True 3-a {'a': <class 'int'>, 'b': list[int], 'return': <class 'int'>}"
+        " 10 {'x': <class 'int'>}\n"
+    )
+
+
 def test_operator_attrgetter_and_methodcaller_still_serve_solver_code():
     _, printed = run(
         "import operator\nfrom operator import attrgetter\n"

@@ -587,3 +587,31 @@ def test_solver_code_prints_what_plain_python_prints(sandbox: Sandbox, path: Pat
     result = sandbox.run(code)
     assert result.ok, result.error
     assert result.stdout == plain.stdout
+
+
+def test_sympy_text_and_annotation_text_go_through_the_policy_in_the_runner(sandbox: Sandbox):
+    """sympy parses text with python's eval and compile, typing evaluates annotation text: in the
+    runner both are compiled by the policy and run with the guards (`harden_libraries`)."""
+    attacks = [
+        "sympy.sympify(\"__import__('os')\")",
+        "sympy.parse_expr(\"__import__('subprocess')\")",
+        "sympy.parse_expr('().__class__.__base__.__subclasses__()', evaluate=False)",
+        "sympy.lambdify([], \"__import__('os').getcwd()\")()",
+        "typing.get_type_hints(dataclasses.make_dataclass('C', [('x', \"__import__('os')\")]))",
+    ]
+    code = "import sympy, typing, dataclasses, sympy.parsing.sympy_parser\n" + "".join(
+        f"try:\n    print('REACHED', {attack})\nexcept Exception as e:\n    print('refused', type(e).__name__)\n"
+        for attack in attacks
+    )
+    code += (
+        "x = sympy.Symbol('x')\n"
+        "print(sympy.sympify('(x+1)**2').expand(), sympy.parse_expr('2*x + x', evaluate=False),"
+        " sympy.S('1/3') + 1, sympy.lambdify(x, 'x**2 + 1')(3),"
+        # a guard handed in through local_dict is not the one the text gets
+        " sympy.parse_expr('x.is_integer', local_dict={'_getattr_': lambda o, n: 'forged'}))\n"
+    )
+    result = sandbox.run(code)
+    assert result.ok, result.error
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines[:-1]] == ["refused"] * len(attacks), result.stdout
+    assert lines[-1] == "x**2 + 2*x + 1 x + 2*x 4/3 10 None"

@@ -288,6 +288,10 @@ class SandboxPolicy(RestrictingNodeTransformer):
             return super().visit_Attribute(node)
         if attr in INSPECT_ATTRIBUTES:  # pragma: no cover - none of them is private-looking
             return super().visit_Attribute(node)
+        if attr == "__class__" and not isinstance(node.ctx, ast.Load):
+            # an object of yours turned into a library class's, its attributes planted
+            self.error(node, '"__class__" cannot be assigned in the sandbox.')
+            return node
         node = self.node_contents_visit(node)
         if isinstance(node.ctx, ast.Load):
             call = ast.Call(func=ast.Name("_getattr_", ast.Load()), args=[node.value, ast.Constant(attr)], keywords=[])
@@ -567,6 +571,19 @@ def _owner(obj: Any) -> Any:
 _MISSING = object()
 
 
+def _own_private(obj: Any, name: str) -> bool:
+    """A private name your own code gave the object: in its `__dict__` or a class of yours (not a
+    library base's private helper, which may run text: `MonomialOps._build`)."""
+    if not isinstance(obj, type):
+        try:
+            if name in object.__getattribute__(obj, "__dict__"):
+                return True
+        except AttributeError:
+            pass
+    definer = _definer(obj, name)
+    return isinstance(definer, _SandboxMeta)
+
+
 def _has_own(obj: Any, name: str) -> bool:
     """Whether `obj.name` exists without a `__getattr__` fallback (which a library base may forward
     to any object it holds). A `super()` object looks only in class namespaces."""
@@ -630,6 +647,9 @@ def guarded_getattr(obj: Any, name: str) -> Any:
         raise TypeError("attribute name must be a string")
     if name == "__class__":  # `x.__class__.__name__`: what `type(x)` gives
         return _TYPE(obj)
+    if isinstance(obj, super) and not isinstance(obj.__thisclass__, _SandboxMeta):  # type: ignore[attr-defined]
+        # `super(Base, x)` skips the overrides below Base: a stand-in's guarded methods among them
+        raise AttributeError("super() outside your own classes is not available in the sandbox")
     if name in _ATTRIBUTE_WRITERS:
         return _attribute_writer(obj, name)
     if name.startswith("_"):
@@ -638,7 +658,7 @@ def guarded_getattr(obj: Any, name: str) -> Any:
         # whatever object that base holds) is not your object's.
         allowed = (
             name in READABLE_DUNDERS
-            or (_is_private_name(name) and _is_sandbox_object(obj) and _has_own(obj, name))
+            or (_is_private_name(name) and _is_sandbox_object(obj) and _own_private(obj, name))
             or (name in DUNDER_METHODS and _may_read_special(obj, name))
             or (name in NAMEDTUPLE_API and _is_namedtuple(obj))
         )
@@ -769,7 +789,14 @@ def _attribute_writer(obj: Any, name: str) -> Callable[..., None]:
     if not _plain_or_own_writer(obj, name):
         raise AttributeError(f'"{name}" of {type(owner).__name__} objects is not accessible in the sandbox')
     if _is_sandbox_object(owner) and not isinstance(owner, type):
-        return getattr(obj, name)
+        bound = getattr(obj, name)
+
+        def bound_writer(*args: Any) -> None:
+            if args and (type(args[0]) is not str or (args[0].startswith("__") and args[0].endswith("__"))):
+                raise AttributeError(f'"{args[0]}" cannot be set in the sandbox')
+            bound(*args)
+
+        return bound_writer
     if not isinstance(obj, type):
         raise AttributeError(f'"{name}" is not accessible in the sandbox (names starting with "_")')
     unbound = getattr(obj, name)
@@ -777,6 +804,8 @@ def _attribute_writer(obj: Any, name: str) -> Callable[..., None]:
     def writer(target: Any, *args: Any) -> None:
         if not _is_sandbox_object(target) or isinstance(target, type):
             raise TypeError(f"{type(target).__name__} objects cannot be modified in the sandbox")
+        if args and (type(args[0]) is not str or (args[0].startswith("__") and args[0].endswith("__"))):
+            raise AttributeError(f'"{args[0]}" cannot be set in the sandbox')
         unbound(target, *args)
 
     return writer
@@ -1024,9 +1053,35 @@ def guarded_write(obj: Any) -> Any:
         raise TypeError("functions cannot be modified in the sandbox")
     if _is_sandbox_object(obj) and not isinstance(obj, type) and not _plain_or_own_writer(obj, "__setattr__"):
         return _ItemWriter(obj)  # a library base's `__setattr__` may write another object
-    if _is_sandbox_object(obj) or isinstance(obj, (dict, list, bytearray, *_SETTABLE)):
+    if _is_sandbox_object(obj) or isinstance(obj, (dict, list, bytearray)):
         return obj
+    if isinstance(obj, _SETTABLE):
+        return _SettingsWriter(obj)
     return _ItemWriter(obj)
+
+
+class _SettingsWriter:
+    """Settings objects (`getcontext().prec = 50`, `mp.dps = 50`): public attributes only."""
+
+    __slots__ = ("_obj",)
+    _obj: Any
+
+    def __init__(self, obj: Any) -> None:
+        object.__setattr__(self, "_obj", obj)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if type(name) is not str or name.startswith("_"):
+            raise AttributeError(f'"{name}" cannot be set in the sandbox')
+        setattr(self._obj, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        raise TypeError(f"attributes of {type(self._obj).__name__} objects cannot be deleted in the sandbox")
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._obj[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self._obj[key]
 
 
 class _ItemWriter:
@@ -1074,8 +1129,10 @@ class _TypeBuiltin:
         if rest:
             raise TypeError("type(name, bases, dict) is not available in the sandbox; use a class statement")
         cls = type(obj)
-        if issubclass(cls, type):
-            return self  # a metaclass (the sandbox's own too) builds classes from dicts and keywords
+        if issubclass(cls, type) or cls.__module__ == __name__:
+            # a metaclass (the sandbox's own too) builds classes from dicts and keywords; a class of
+            # this module's (the `eval` builtin's, a stand-in's) works on whatever it is handed
+            return self
         return _GUARDED_STAND_INS.get(id(cls), cls)
 
     def __instancecheck__(self, obj: Any) -> bool:
@@ -1580,37 +1637,85 @@ def preload_modules() -> dict[str, types.ModuleType]:
     return allowed
 
 
+def _guards_for(target: dict[Any, Any]) -> dict[str, Any]:
+    """The guards, with an importer that binds into `target` (`from numpy import *` in a library's
+    `exec(text, {}, namespace)` fills `namespace`)."""
+    importer = Importer({}, target)
+    guards = {k: v for k, v in _BASE_GUARDS.items()}
+    guards.update(
+        {"_import_": importer.import_, "_import_from_": importer.import_from, "_import_star_": importer.import_star}
+    )
+    return guards
+
+
+_BASE_GUARDS: dict[str, Any] = {}
+
+
+def _library_compile(source: Any, filename: str = "<string>", mode: str = "exec", *args: Any, **kwargs: Any) -> Any:
+    """`compile` for the libraries that turn text into code (sympy's parsers and lambdify, mpmath's
+    identify): the text, or the tree they built from it, compiled by the policy."""
+    compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
+    result = compiler(source, filename="<library>", policy=SandboxPolicy)
+    if result.errors or result.code is None:
+        raise SyntaxError("\n".join(result.errors) or "the text did not compile")
+    return result.code
+
+
+def _library_run(mode: str) -> Callable[..., Any]:
+    run = builtins.eval if mode == "eval" else builtins.exec
+
+    def run_text(code: Any, globals: Any = None, locals: Any = None) -> Any:
+        if isinstance(code, (str, bytes)):
+            code = _library_compile(code, mode=mode)
+        elif not isinstance(code, types.CodeType):  # only `_library_compile` makes the code these modules run
+            raise TypeError("this library can only run text here")
+        scope = {} if globals is None else globals
+        # the guards go into the very dict: functions defined there look them up when called
+        scope.update(_guards_for(scope if locals is None else locals))
+        return run(code, scope, locals)
+
+    run_text.__name__ = mode
+    return run_text
+
+
 def harden_libraries() -> None:
-    """In the sandbox's runner, whose every caller is sandboxed code: sympy parses text with python's
-    `eval` and `compile` (`sympify("...")`, `parse_expr`, every function handed a string), so here
-    both go through the policy with the guards; and `typing.get_type_hints` (which `singledispatch`
-    calls too) evaluates no annotation text. The host's own sympy (the grader's) is left as it is."""
+    """In the sandbox's runner, whose every caller is sandboxed code: the few library modules that turn
+    text into code get the policy's `compile` and guarded `eval`/`exec` as their module globals, so
+    what they compile is checked and what they run has the guards and the sandbox's builtins:
+    sympy's parsers (`sympify("...")`, `parse_expr`, `evaluate=False`, the ast parser), `lambdify`
+    (its generated source, printed from expressions whose names and printers code controls) and
+    mpmath's `identify` (constants given as text). sympy's parser scope also loses the builtins it
+    copies in (`getattr`, `eval`, `open`...), and `typing.get_type_hints` (which `singledispatch` calls
+    too) compiles annotation text by the policy. The host's own sympy (the grader's) is left as it is."""
+    import importlib
+
+    if not _BASE_GUARDS:
+        _BASE_GUARDS.update({k: v for k, v in new_namespace({}).items() if _is_guard_name(k)})
+    for name in (
+        "sympy.parsing.sympy_parser",
+        "sympy.parsing.ast_parser",
+        "sympy.utilities.lambdify",
+        "mpmath.identification",
+    ):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:  # pragma: no cover - sympy and mpmath are dependencies
+            continue
+        module.compile = _library_compile  # type: ignore[attr-defined]
+        module.eval = _library_run("eval")  # type: ignore[attr-defined]
+        module.exec = _library_run("exec")  # type: ignore[attr-defined]
+
     from sympy.parsing import sympy_parser
 
-    guards = {k: v for k, v in new_namespace({}).items() if _is_guard_name(k)}
-
-    def compile_text(source: Any, filename: str = "<string>", mode: str = "eval", *args: Any, **kwargs: Any) -> Any:
-        # parse_expr(..., evaluate=False) compiles its rewritten tree with this
-        compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
-        result = compiler(source, filename="<sympy>", policy=SandboxPolicy)
-        if result.errors or result.code is None:
-            raise SyntaxError("\n".join(result.errors) or "the text did not compile")
-        return result.code
-
     def eval_expr(code: Any, local_dict: Any, global_dict: Any) -> Any:
-        if isinstance(code, str):
-            code = _compile_text(code.strip(), "eval")
-        elif not isinstance(code, types.CodeType):
-            raise TypeError("sympy can only evaluate text here")
-        scope = dict(global_dict)
-        scope.update(guards)
+        # parse_expr's global dict holds every builtin function (getattr, eval, open...): not here
+        scope = {k: v for k, v in global_dict.items() if not _is_gadget(v)}
         own = {k: v for k, v in local_dict.items() if not _is_guard_name(k)}
         try:
-            return builtins.eval(code, scope, own)
+            return _library_run("eval")(code, scope, own)
         finally:
             local_dict.update(own)
 
-    sympy_parser.compile = compile_text
     sympy_parser.eval_expr = eval_expr
     typing.get_type_hints = _get_type_hints
 

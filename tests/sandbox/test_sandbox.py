@@ -589,17 +589,24 @@ def test_solver_code_prints_what_plain_python_prints(sandbox: Sandbox, path: Pat
     assert result.stdout == plain.stdout
 
 
-def test_sympy_text_and_annotation_text_go_through_the_policy_in_the_runner(sandbox: Sandbox):
-    """sympy parses text with python's eval and compile, typing evaluates annotation text: in the
-    runner both are compiled by the policy and run with the guards (`harden_libraries`)."""
+def test_library_text_goes_through_the_policy_in_the_runner(sandbox: Sandbox):
+    """sympy's parsers and lambdify, mpmath's identify and typing turn text into code with python's
+    eval, exec and compile: in the runner all of it is compiled by the policy and run with the guards
+    (`harden_libraries`)."""
     attacks = [
         "sympy.sympify(\"__import__('os')\")",
         "sympy.parse_expr(\"__import__('subprocess')\")",
         "sympy.parse_expr('().__class__.__base__.__subclasses__()', evaluate=False)",
         "sympy.lambdify([], \"__import__('os').getcwd()\")()",
         "typing.get_type_hints(dataclasses.make_dataclass('C', [('x', \"__import__('os')\")]))",
+        "sympy.parsing.ast_parser.parse_expr(\"sympify.__globals__['__builtins__']\", {})",
+        "mpmath.identify(1.0, [\"[setattr(__import__('sympy'), 'leak', __builtins__), 1][1]\"])",
+        "sympy.lambdify([], sympy.Symbol(\"__import__('os').getpid()\"))()",
+        "L.MODULES.update(zz=({}, {}, {}, ('import sympy; sympy.leak2 = __builtins__',))) or"
+        " sympy.lambdify(sympy.Symbol('x'), sympy.Symbol('x'), 'zz')",
     ]
-    code = "import sympy, typing, dataclasses, sympy.parsing.sympy_parser\n" + "".join(
+    code = "import sympy, typing, dataclasses, mpmath, sympy.parsing.sympy_parser, sympy.parsing.ast_parser\n"
+    code += "import sympy.utilities.lambdify as L\n" + "".join(
         f"try:\n    print('REACHED', {attack})\nexcept Exception as e:\n    print('refused', type(e).__name__)\n"
         for attack in attacks
     )
@@ -608,10 +615,13 @@ def test_sympy_text_and_annotation_text_go_through_the_policy_in_the_runner(sand
         "print(sympy.sympify('(x+1)**2').expand(), sympy.parse_expr('2*x + x', evaluate=False),"
         " sympy.S('1/3') + 1, sympy.lambdify(x, 'x**2 + 1')(3),"
         # a guard handed in through local_dict is not the one the text gets
-        " sympy.parse_expr('x.is_integer', local_dict={'_getattr_': lambda o, n: 'forged'}))\n"
+        " sympy.parse_expr('x.is_integer', local_dict={'_getattr_': lambda o, n: 'forged'}),"
+        # the builtins parse_expr copies in are not python's; lambdify and identify still work
+        " sympy.sympify('getattr') is getattr, sympy.lambdify(x, sympy.sin(x) + x**2, 'numpy')(0.0),"
+        " mpmath.identify(0.75))\n"
     )
     result = sandbox.run(code)
     assert result.ok, result.error
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines[:-1]] == ["refused"] * len(attacks), result.stdout
-    assert lines[-1] == "x**2 + 2*x + 1 x + 2*x 4/3 10 None"
+    assert lines[-1] == "x**2 + 2*x + 1 x + 2*x 4/3 10 None True 0.0 (3/4)"

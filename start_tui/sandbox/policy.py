@@ -1060,30 +1060,6 @@ def guarded_write(obj: Any) -> Any:
     return _ItemWriter(obj)
 
 
-class _SettingsWriter:
-    """Settings objects (`getcontext().prec = 50`, `mp.dps = 50`): public attributes only."""
-
-    __slots__ = ("_obj",)
-    _obj: Any
-
-    def __init__(self, obj: Any) -> None:
-        object.__setattr__(self, "_obj", obj)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if type(name) is not str or name.startswith("_"):
-            raise AttributeError(f'"{name}" cannot be set in the sandbox')
-        setattr(self._obj, name, value)
-
-    def __delattr__(self, name: str) -> None:
-        raise TypeError(f"attributes of {type(self._obj).__name__} objects cannot be deleted in the sandbox")
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        self._obj[key] = value
-
-    def __delitem__(self, key: Any) -> None:
-        del self._obj[key]
-
-
 class _ItemWriter:
     """Lets `x[i] = v` through for library containers (ndarray, Counter, Matrix) but no attribute writes."""
 
@@ -1104,6 +1080,17 @@ class _ItemWriter:
 
     def __delattr__(self, name: str) -> None:
         raise TypeError(f"attributes of {type(self._obj).__name__} objects cannot be deleted in the sandbox")
+
+
+class _SettingsWriter(_ItemWriter):
+    """Settings objects (`getcontext().prec = 50`, `mp.dps = 50`): item writes and public attributes."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if type(name) is not str or name.startswith("_"):
+            raise AttributeError(f'"{name}" cannot be set in the sandbox')
+        setattr(self._obj, name, value)
 
 
 def _setattr_builtin(obj: Any, name: str, value: Any) -> None:

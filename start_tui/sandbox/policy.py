@@ -119,6 +119,7 @@ DENIED_ATTRIBUTES: frozenset[str] = frozenset(
         "get_class",
         "get_mod_func",
         "import_module",
+        "pollute",
     }
 )
 
@@ -983,6 +984,7 @@ def _add_library_stand_ins() -> None:
     import dataclasses
 
     _GUARDED_STAND_INS[id(dataclasses.dataclass)] = _on_own(dataclasses.dataclass)
+    _GUARDED_STAND_INS[id(dataclasses.make_dataclass)] = _make_dataclass
     if hasattr(abc, "update_abstractmethods"):
         _GUARDED_STAND_INS[id(abc.update_abstractmethods)] = _on_own(abc.update_abstractmethods)
     try:
@@ -996,6 +998,64 @@ def _add_library_stand_ins() -> None:
     except ImportError:  # pragma: no cover - sympy is a dependency
         return
     _GUARDED_STAND_INS[id(sympy.lambdify)] = _lambdify_stand_in(sympy.lambdify)
+    _GUARDED_STAND_INS[id(sympy.var)] = _var_stand_in(sympy.symbols)
+    try:
+        from networkx.utils.decorators import argmap
+    except ImportError:  # pragma: no cover - networkx is optional
+        return
+    _GUARDED_STAND_INS[id(argmap)] = _refused("networkx's argmap writes its arguments into source it runs")
+
+
+def _refused(why: str) -> Callable[..., Any]:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise TypeError(f"not available in the sandbox: {why}")
+
+    return refused
+
+
+def _var_stand_in(symbols: Callable[..., Any]) -> Callable[..., Any]:
+    """`sympy.var`: `symbols(...)`, bound in the calling cell (sympy's writes any name, a guard's too,
+    into whatever frame is above it)."""
+
+    def var(names: Any, **kwargs: Any) -> Any:
+        made = symbols(names, **kwargs)
+        scope = sys._getframe(1).f_globals
+        if scope.get("_getattr_") is not guarded_getattr:
+            raise TypeError("var() binds names in your own code only")
+        pending = [made]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, (list, tuple, set)):
+                pending.extend(item)
+                continue
+            name = getattr(item, "name", None)
+            if type(name) is str and name.isidentifier() and not name.startswith("_"):
+                scope[name] = item
+        return made
+
+    return var
+
+
+def _make_dataclass(cls_name: Any, fields: Any, *args: Any, **kwargs: Any) -> Any:
+    """`dataclasses.make_dataclass` with plain names: it writes field names into source it runs (a
+    `str` subclass chooses what its `format` gives), and a namespace given takes no special names."""
+    import dataclasses
+
+    def plain(name: Any) -> str:
+        if not isinstance(name, str) or not str.isidentifier(name):
+            raise TypeError(f"make_dataclass takes identifiers as names, not {name!r}")
+        return str.__str__(name)
+
+    entries: list[Any] = []
+    for field in fields:
+        if isinstance(field, str):
+            entries.append(plain(field))
+        else:
+            entries.append((plain(field[0]), *field[1:]))
+    namespace = kwargs.get("namespace")
+    if namespace is not None and any(not isinstance(k, str) or k.startswith("_") for k in namespace):
+        raise TypeError("make_dataclass(namespace=...) takes public names only in the sandbox")
+    return dataclasses.make_dataclass(plain(cls_name), entries, *args, **kwargs)
 
 
 def _lambdify_stand_in(lambdify: Callable[..., Any]) -> Callable[..., Any]:
@@ -1101,10 +1161,6 @@ def _setattr_builtin(obj: Any, name: str, value: Any) -> None:
 
 def _inplacevar(op: str, x: Any, y: Any) -> Any:
     return _INPLACE[op](x, y)
-
-
-def _apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return func(*args, **kwargs)
 
 
 class _TypeBuiltin:
@@ -1501,7 +1557,9 @@ def new_namespace(modules: Mapping[str, types.ModuleType]) -> dict[str, Any]:
             "_unpack_sequence_": guarded_unpack_sequence,
             "_write_": guarded_write,
             "_inplacevar_": _inplacevar,
-            "_apply_": _apply,
+            # C-level: a library that writes into its caller's globals (`sympy.var`) finds the
+            # cell's frame, never this module's
+            "_apply_": operator.call,
             "_print_": lambda _getattr=None: _PRINTER,
             "_import_": importer.import_,
             "_import_from_": importer.import_from,
@@ -1566,6 +1624,7 @@ def preload_modules() -> dict[str, types.ModuleType]:
         "numpy.random",
         "numpy.fft",
         "numpy.polynomial",
+        "scipy.stats",  # its distributions run generated code (`harden_libraries`): loaded once, here
         "mpmath",
         "decimal",
     )
@@ -1683,11 +1742,15 @@ def harden_libraries() -> None:
         "sympy.parsing.ast_parser",
         "sympy.utilities.lambdify",
         "mpmath.identification",
+        "sympy.polys.monomials",  # builds code from what a subclass's own `_vars` returns
+        "scipy.stats._distn_infrastructure",  # runs `_parse_arg_template`, which a subclass can set
     ):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:  # pragma: no cover - sympy and mpmath are dependencies
-            continue
+        module = sys.modules.get(name)  # preloaded by the warm worker (`preload_modules`)
+        if module is None:
+            try:
+                module = importlib.import_module(name)
+            except ImportError:  # pragma: no cover - scipy is optional
+                continue
         module.compile = _library_compile  # type: ignore[attr-defined]
         module.eval = _library_run("eval")  # type: ignore[attr-defined]
         module.exec = _library_run("exec")  # type: ignore[attr-defined]

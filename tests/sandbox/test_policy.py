@@ -236,6 +236,15 @@ def test_red_team_routes_around_the_guards_stay_closed(code):
         "import mpmath\nmpmath.mp._zz = 1",
         "class A:\n    pass\nclass B:\n    pass\nobject.__setattr__(A(), '__class__', B)",
         "class A:\n    pass\na = A()\na.__setattr__('__class__', A)",
+        # sympy.var writes into the frame above it; magic.pollute too; argmap and make_dataclass
+        # write what they are given into source they run
+        "import sympy, numpy\nclass W(sympy.Symbol):\n    def __call__(self, o):\n        return o\n"
+        "sympy.var(*['_write_'], cls=W)\nnumpy.pi = 3",
+        "import sympy\nclass Y(sympy.Symbol):\n    def __call__(self, *a):\n        return True\n"
+        "sympy.var(*['_module_allowed'], cls=Y)\nimport os",
+        "from sympy.utilities.magic import pollute",
+        "from networkx.utils.decorators import argmap\nargmap(abs, 'k')",
+        "import dataclasses\ndataclasses.make_dataclass('K', ['a=1'])",
         # annotation text goes through the policy
         "import dataclasses, typing\nC = dataclasses.make_dataclass('C', [('x', '__import__(\"os\")')])\n"
         "typing.get_type_hints(C)",
@@ -261,11 +270,15 @@ def test_stand_ins_serve_ordinary_solver_code():
         "def h(a: int, b: list[int]) -> int:\n    return a\n"
         "x = sympy.Symbol('x')\n"
         "print(fib(80), fib.__name__, P(3), V(1) <= V(2), string.Formatter().format('{0.real}-{1}', 3, 'a'),"
-        " typing.get_type_hints(h), sympy.lambdify(x, x**2 + 1)(3), typing.get_type_hints(P))"
+        " typing.get_type_hints(h), sympy.lambdify(x, x**2 + 1)(3), typing.get_type_hints(P),"
+        " sympy.var('p q'), p + q, dataclasses.make_dataclass('Q', ['a', ('b', int)])(1, 2))\n"
+        # a str subclass as a field name is made plain: its own format() never reaches the source
+        "class N(str):\n    def __format__(self, spec):\n        return 'a=a\\n  self.b = 1\\n  self.a'\n"
+        "print(hasattr(dataclasses.make_dataclass('K', [N('a')])(1), 'b'))"
     )
     assert printed == (
         "23416728348467685 fib P(x=3) True 3-a {'a': <class 'int'>, 'b': list[int], 'return': <class 'int'>}"
-        " 10 {'x': <class 'int'>}\n"
+        " 10 {'x': <class 'int'>} (p, q) p + q Q(a=1, b=2)\nFalse\n"
     )
 
 

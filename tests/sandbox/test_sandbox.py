@@ -604,9 +604,22 @@ def test_library_text_goes_through_the_policy_in_the_runner(sandbox: Sandbox):
         "sympy.lambdify([], sympy.Symbol(\"__import__('os').getpid()\"))()",
         "L.MODULES.update(zz=({}, {}, {}, ('import sympy; sympy.leak2 = __builtins__',))) or"
         " sympy.lambdify(sympy.Symbol('x'), sympy.Symbol('x'), 'zz')",
+        # library code built from what a subclass's own hook returns
+        "M(1).mul()((1,), 2)",
+        "rv_with_template()",
     ]
     code = "import sympy, typing, dataclasses, mpmath, sympy.parsing.sympy_parser, sympy.parsing.ast_parser\n"
-    code += "import sympy.utilities.lambdify as L\n" + "".join(
+    code += "import sympy.utilities.lambdify as L, sympy.polys.monomials\nfrom scipy.stats import rv_continuous\n"
+    code += (
+        "class M(sympy.polys.monomials.MonomialOps):\n    def _vars(self, name):\n"
+        "        return ['A)\\n    return __builtins__ #'] if name == 'b' else ['a0']\n"
+        "class D(rv_continuous):\n    def _construct_argparser(self, *a, **k):\n"
+        "        self.numargs = 0\n        self.shapes = None\n"
+        "        self._parse_arg_template = 'def _parse_args(self, *a, **k):\\n    return __builtins__\\n"
+        "_parse_args_stats = _parse_args_rvs = _parse_args\\n'\n"
+        "def rv_with_template():\n    return D()._parse_args()\n"
+    )
+    code += "".join(
         f"try:\n    print('REACHED', {attack})\nexcept Exception as e:\n    print('refused', type(e).__name__)\n"
         for attack in attacks
     )

@@ -575,30 +575,25 @@ _MISSING = object()
 def _own_private(obj: Any, name: str) -> bool:
     """A private name your own code gave the object: in its `__dict__` or a class of yours (not a
     library base's private helper, which may run text: `MonomialOps._build`)."""
-    if not isinstance(obj, type):
-        try:
-            if name in object.__getattribute__(obj, "__dict__"):
-                return True
-        except AttributeError:
-            pass
-    definer = _definer(obj, name)
-    return isinstance(definer, _SandboxMeta)
+    return _in_instance_dict(obj, name) or isinstance(_definer(obj, name), _SandboxMeta)
 
 
 def _has_own(obj: Any, name: str) -> bool:
     """Whether `obj.name` exists without a `__getattr__` fallback (which a library base may forward
     to any object it holds). A `super()` object looks only in class namespaces."""
-    if isinstance(obj, super):
-        return True
-    if not isinstance(obj, type):
-        try:
-            if name in object.__getattribute__(obj, "__dict__"):
-                return True
-        except AttributeError:
-            pass
-    if _definer(obj, name) is not None:
+    if isinstance(obj, super) or _in_instance_dict(obj, name) or _definer(obj, name) is not None:
         return True
     return inspect.getattr_static(obj, name, _MISSING) is not _MISSING
+
+
+def _in_instance_dict(obj: Any, name: str) -> bool:
+    """Whether an instance (not a class) holds `name` in its own `__dict__`, read past any override."""
+    if isinstance(obj, type):
+        return False
+    try:
+        return name in object.__getattribute__(obj, "__dict__")
+    except AttributeError:
+        return False
 
 
 def _definer(obj: Any, name: str) -> Any:
@@ -930,7 +925,7 @@ def _get_type_hints(obj: Any, globalns: Any = None, localns: Any = None, include
     """`typing.get_type_hints`, with annotation text compiled by the policy and run with the guards
     (python's runs it with the real `eval`; cells keep annotations as text, as under
     `from __future__ import annotations`)."""
-    guards = {k: v for k, v in new_namespace({}).items() if _is_guard_name(k)}
+    guards = _base_guards()
 
     def scope_of(owner: Any) -> dict[str, Any]:
         functions = [owner] if isinstance(owner, types.FunctionType) else list(vars(owner).values())
@@ -1687,7 +1682,7 @@ def _guards_for(target: dict[Any, Any]) -> dict[str, Any]:
     """The guards, with an importer that binds into `target` (`from numpy import *` in a library's
     `exec(text, {}, namespace)` fills `namespace`)."""
     importer = Importer({}, target)
-    guards = {k: v for k, v in _BASE_GUARDS.items()}
+    guards = dict(_base_guards())
     guards.update(
         {"_import_": importer.import_, "_import_from_": importer.import_from, "_import_star_": importer.import_star}
     )
@@ -1695,6 +1690,14 @@ def _guards_for(target: dict[Any, Any]) -> dict[str, Any]:
 
 
 _BASE_GUARDS: dict[str, Any] = {}
+
+
+def _base_guards() -> dict[str, Any]:
+    """The guards and sandbox builtins of a namespace, made once: library code run for sandboxed code
+    (`harden_libraries`, annotation text) gets these."""
+    if not _BASE_GUARDS:
+        _BASE_GUARDS.update({k: v for k, v in new_namespace({}).items() if _is_guard_name(k)})
+    return _BASE_GUARDS
 
 
 def _library_compile(source: Any, filename: str = "<string>", mode: str = "exec", *args: Any, **kwargs: Any) -> Any:
@@ -1735,8 +1738,7 @@ def harden_libraries() -> None:
     too) compiles annotation text by the policy. The host's own sympy (the grader's) is left as it is."""
     import importlib
 
-    if not _BASE_GUARDS:
-        _BASE_GUARDS.update({k: v for k, v in new_namespace({}).items() if _is_guard_name(k)})
+    _base_guards()
     for name in (
         "sympy.parsing.sympy_parser",
         "sympy.parsing.ast_parser",

@@ -8,15 +8,18 @@ ZeRO-3 JSON shipped next to this file shards parameters, gradients and optimizer
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import json
 import math
 import os
 import shutil
 import sys
 import time
+import traceback
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from start_tui.errors import StartTuiError
 from training.config import SFTConfig
@@ -598,12 +601,14 @@ def train_sft(
     return figures
 
 
-def main() -> None:
+def main() -> int:
+    """One rank of a launched SFT run; returns its exit status (0, 1, or 143 when stopped by SIGTERM)."""
     parser = argparse.ArgumentParser(description="one rank of an SFT run (started by a launcher)")
     parser.add_argument("--job", required=True, help="a JSON file: {config, model_dir, tokenized, output_dir, cpu}")
     parser.add_argument("--local_rank", type=int, default=-1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     job = json.loads(Path(args.job).read_text(encoding="utf-8"))
+    status = 0
     try:
         cfg = SFTConfig(**job["config"])
         engine = None
@@ -617,23 +622,58 @@ def main() -> None:
             from training.stages import finish_sft_stage
 
             finish_sft_stage(job["stage"], figures)
+        wait_for_every_rank()  # no rank ends while rank 0 still writes the stage's manifest
     except StartTuiError as exc:
         print(f"start-tui: {exc}", file=sys.stderr)
-        raise SystemExit(143 if isinstance(exc, Stopped) else 1) from None
+        status = 143 if isinstance(exc, Stopped) else 1
+    except KeyboardInterrupt:
+        status = 130
+    except SystemExit as exc:  # a library's sys.exit: its status, and its message if it gave one
+        if exc.code is not None and not isinstance(exc.code, int):
+            print(exc.code, file=sys.stderr)
+        status = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    except Exception:
+        traceback.print_exc()
+        status = 1
     finally:
         leave_process_group()
+    return status
+
+
+def wait_for_every_rank() -> None:
+    """A barrier across the run's ranks, when there are several."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        dist.barrier()
 
 
 def leave_process_group() -> None:
-    """Destroy the rank's process group before the interpreter ends. Left to the interpreter's teardown,
-    Gloo's worker threads still hold work when their owner is destroyed and the rank dies of SIGABRT
-    ("terminate called without an active exception") after a run that succeeded: one exit in three with two
-    ranks here, so that a finished run, or a preempted one that should exit 143, fails at random."""
+    """Destroy the rank's process groups: on NCCL this aborts the communicators, which must happen before
+    the interpreter ends. (On Gloo it does not stop the worker threads: DeepSpeed's groups and every ZeRO-3
+    parameter still hold the groups; see `end_rank`.)"""
     import torch.distributed as dist
 
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
 
 
+def end_rank(status: int) -> NoReturn:
+    """End a rank's process with `status` once its work is written: the atexit hooks run (logging's flush,
+    wandb's finish), the standard streams are flushed, and the process exits without the interpreter's
+    teardown. That teardown destroys Gloo's process groups while their worker and TCP-loop threads still
+    run (DeepSpeed holds the groups past `destroy_process_group`), and the rank dies of SIGABRT ("terminate
+    called without an active exception") after a run that succeeded: seen in CI with two ranks on two
+    hosts, rarely (none in 46 runs of that launch here, idle or loaded), so that a finished run, or a
+    preempted one that should exit 143, failed at random."""
+    try:
+        atexit._run_exitfuncs()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # a closed or broken stream: nothing to flush into
+                stream.flush()
+        os._exit(status)
+
+
 if __name__ == "__main__":
-    main()
+    end_rank(main())

@@ -7,12 +7,14 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from start_tui.errors import StartTuiError
 from tests.training.conftest import free_port, run_ranks
 from training.config import LaunchConfig, SFTConfig
 from training.launch import launch_command, launch_env, run_launch, write_job
@@ -334,10 +336,10 @@ def test_engine_eval_with_ddp_at_world_size_two_logs_on_rank_0_while_rank_1_wait
     assert figures["world_size"] == 2 and [r["step"] for r in figures["engine_eval"]] == [3]
 
 
-@pytest.mark.parametrize("ending", ["finished", "stopped"])
-def test_a_rank_destroys_its_process_group_before_it_exits(ending: str, tmp_path: Path, monkeypatch):
-    """Left to the interpreter's teardown, Gloo's threads abort the rank (SIGABRT, one exit in three with two
-    ranks here) after a run that succeeded, or instead of the 143 a preempted run exits with."""
+@pytest.mark.parametrize("ending", ["finished", "stopped", "failed"])
+def test_a_rank_destroys_its_process_group_and_returns_its_status(ending: str, tmp_path: Path, monkeypatch, capsys):
+    """On NCCL the communicators must be aborted before the interpreter ends; a preempted rank exits 143, a
+    failed one 1 with the error's sentence."""
     import torch.distributed as dist
 
     import training.sft as sft
@@ -346,6 +348,8 @@ def test_a_rank_destroys_its_process_group_before_it_exits(ending: str, tmp_path
         assert dist.is_initialized()
         if ending == "stopped":
             raise sft.Stopped("SFT stopped on SIGTERM at step 1")
+        if ending == "failed":
+            raise StartTuiError("the tokenized data is missing")
         return {}
 
     job = tmp_path / "job.json"
@@ -354,16 +358,47 @@ def test_a_rank_destroys_its_process_group_before_it_exits(ending: str, tmp_path
     monkeypatch.setattr("sys.argv", ["training.sft", "--job", str(job)])
     dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
     try:
-        if ending == "stopped":
-            with pytest.raises(SystemExit) as exited:
-                sft.main()
-            assert exited.value.code == 143
-        else:
-            sft.main()
+        assert sft.main() == {"finished": 0, "stopped": 143, "failed": 1}[ending]
         assert not dist.is_initialized()
+        if ending == "failed":
+            assert "start-tui: the tokenized data is missing" in capsys.readouterr().err
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+
+
+ENDING_RANK = """
+import atexit, os, sys
+import torch.distributed as dist
+from training.sft import end_rank, leave_process_group
+
+class Teardown:
+    def __del__(self, write=os.write):  # runs in the interpreter's teardown
+        write(2, b"torn down by the interpreter\\n")
+
+dist.init_process_group("gloo", init_method="file://" + sys.argv[1] + ".store", rank=0, world_size=1)
+held = dist.new_group([0])  # as DeepSpeed and every ZeRO-3 parameter hold groups past destroy_process_group
+keep = Teardown()
+atexit.register(lambda: open(sys.argv[1] + ".atexit", "w").close())
+sys.stdout.write("buffered, not yet flushed")
+leave_process_group()
+end_rank(143)
+"""
+
+
+def test_a_rank_ends_with_its_status_after_the_atexit_hooks_and_without_the_interpreters_teardown(tmp_path: Path):
+    """The teardown destroys Gloo's groups while their threads run: the rank died of SIGABRT after a run that
+    succeeded (CI, two ranks on two hosts). A rank's end runs the atexit hooks (logging's flush, wandb's finish)
+    and flushes its streams, then exits with its status and skips that teardown."""
+    base = tmp_path / "rank"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-c", ENDING_RANK, str(base)], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 143, proc.stderr[-2000:]
+    assert "buffered, not yet flushed" in proc.stdout
+    assert (tmp_path / "rank.atexit").exists()
+    assert "torn down by the interpreter" not in proc.stderr
 
 
 @pytest.mark.parametrize("adapter", ["none", "lora"])

@@ -15,6 +15,7 @@ import math
 import os
 import shutil
 import sys
+import threading
 import time
 import traceback
 from dataclasses import asdict
@@ -659,14 +660,18 @@ def leave_process_group() -> None:
 
 
 def end_rank(status: int) -> NoReturn:
-    """End a rank's process with `status` once its work is written: the atexit hooks run (logging's flush,
-    wandb's finish), the standard streams are flushed, and the process exits without the interpreter's
-    teardown. That teardown destroys Gloo's process groups while their worker and TCP-loop threads still
-    run (DeepSpeed holds the groups past `destroy_process_group`), and the rank dies of SIGABRT ("terminate
-    called without an active exception") after a run that succeeded: seen in CI with two ranks on two
-    hosts, rarely (none in 46 runs of that launch here, idle or loaded), so that a finished run, or a
-    preempted one that should exit 143, failed at random."""
+    """End a rank's process with `status` as the interpreter would, less its teardown: the threads that are
+    not daemons are waited for (a background save or upload), the atexit hooks run (logging's flush,
+    wandb's finish), the standard streams are flushed, and the process exits. The teardown destroys Gloo's
+    process groups while their worker and TCP-loop threads still run (DeepSpeed holds the groups past
+    `destroy_process_group`), and the rank died of SIGABRT ("terminate called without an active
+    exception") after a run that succeeded: seen in CI with two ranks on two hosts, rarely (none in 42
+    runs of that launch here, idle or loaded), so that a finished run, or a preempted one that should exit
+    143, failed at random."""
     try:
+        for thread in threading.enumerate():
+            if thread is not threading.current_thread() and not thread.daemon:
+                thread.join()
         atexit._run_exitfuncs()
     finally:
         for stream in (sys.stdout, sys.stderr):

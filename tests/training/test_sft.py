@@ -368,7 +368,7 @@ def test_a_rank_destroys_its_process_group_and_returns_its_status(ending: str, t
 
 
 ENDING_RANK = """
-import atexit, os, sys
+import atexit, os, sys, threading, time
 import torch.distributed as dist
 from training.sft import end_rank, leave_process_group
 
@@ -381,6 +381,7 @@ held = dist.new_group([0])  # as DeepSpeed and every ZeRO-3 parameter hold group
 keep = Teardown()
 atexit.register(lambda: open(sys.argv[1] + ".atexit", "w").close())
 sys.stdout.write("buffered, not yet flushed")
+threading.Thread(target=lambda: (time.sleep(0.5), print("; a background save done"))).start()
 leave_process_group()
 end_rank(143)
 """
@@ -388,15 +389,16 @@ end_rank(143)
 
 def test_a_rank_ends_with_its_status_after_the_atexit_hooks_and_without_the_interpreters_teardown(tmp_path: Path):
     """The teardown destroys Gloo's groups while their threads run: the rank died of SIGABRT after a run that
-    succeeded (CI, two ranks on two hosts). A rank's end runs the atexit hooks (logging's flush, wandb's finish)
-    and flushes its streams, then exits with its status and skips that teardown."""
+    succeeded (CI, two ranks on two hosts). A rank's end waits for the threads that are not daemons, runs the
+    atexit hooks (logging's flush, wandb's finish) and flushes its streams, then exits with its status and
+    skips that teardown."""
     base = tmp_path / "rank"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
         [sys.executable, "-c", ENDING_RANK, str(base)], env=env, capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 143, proc.stderr[-2000:]
-    assert "buffered, not yet flushed" in proc.stdout
+    assert "buffered, not yet flushed; a background save done" in proc.stdout
     assert (tmp_path / "rank.atexit").exists()
     assert "torn down by the interpreter" not in proc.stderr
 

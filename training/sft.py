@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
+import ctypes
 import json
 import math
 import os
@@ -609,7 +610,7 @@ def main() -> int:
     parser.add_argument("--local_rank", type=int, default=-1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     job = json.loads(Path(args.job).read_text(encoding="utf-8"))
-    status = 0
+    status, trained = 0, False
     try:
         cfg = SFTConfig(**job["config"])
         engine = None
@@ -619,15 +620,16 @@ def main() -> int:
 
             engine = engine_options(recipe_from_dict(job["stage"]["recipe"], "the job's recipe"))
         figures = train_sft(cfg, job["model_dir"], job["tokenized"], job["output_dir"], cpu=job["cpu"], engine=engine)
+        trained = True
         if job.get("stage") and int(os.environ.get("RANK", "0")) == 0:
             from training.stages import finish_sft_stage
 
             finish_sft_stage(job["stage"], figures)
-        wait_for_every_rank()  # no rank ends while rank 0 still writes the stage's manifest
     except StartTuiError as exc:
         print(f"start-tui: {exc}", file=sys.stderr)
         status = 143 if isinstance(exc, Stopped) else 1
     except KeyboardInterrupt:
+        traceback.print_exc()
         status = 130
     except SystemExit as exc:  # a library's sys.exit: its status, and its message if it gave one
         if exc.code is not None and not isinstance(exc.code, int):
@@ -636,17 +638,36 @@ def main() -> int:
     except Exception:
         traceback.print_exc()
         status = 1
-    finally:
+    if trained:  # every rank past training: no rank ends while rank 0 still writes the stage's manifest
+        status = agree_on_status(status)
+    try:
         leave_process_group()
+    except Exception as exc:
+        print(f"start-tui: the process groups could not be destroyed ({type(exc).__name__}: {exc})", file=sys.stderr)
+        status = status or 1
     return status
 
 
-def wait_for_every_rank() -> None:
-    """A barrier across the run's ranks, when there are several."""
+def agree_on_status(status: int) -> int:
+    """The highest exit status of the run's ranks, which all call this once their training is over: when rank 0
+    fails to write the stage's manifest every rank exits 1 at once, none waits on it (a bare barrier held the
+    others for NCCL's whole timeout). A rank that has already left gives 1."""
+    import torch
     import torch.distributed as dist
 
-    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
-        dist.barrier()
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return status
+    device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else "cpu"
+    highest = torch.tensor([status], dtype=torch.int64, device=device)
+    try:
+        dist.all_reduce(highest, op=dist.ReduceOp.MAX)
+    except Exception as exc:  # a peer's process ended (Gloo: "Connection closed by peer")
+        why = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        print(f"start-tui: another rank left the run before it ended ({why})", file=sys.stderr)
+        return max(status, 1)
+    if int(highest.item()) != status:
+        print(f"start-tui: another rank ended with status {int(highest.item())}; its output says why", file=sys.stderr)
+    return int(highest.item())
 
 
 def leave_process_group() -> None:
@@ -661,23 +682,44 @@ def leave_process_group() -> None:
 
 def end_rank(status: int) -> NoReturn:
     """End a rank's process with `status` as the interpreter would, less its teardown: the threads that are
-    not daemons are waited for (a background save or upload), the atexit hooks run (logging's flush,
-    wandb's finish), the standard streams are flushed, and the process exits. The teardown destroys Gloo's
-    process groups while their worker and TCP-loop threads still run (DeepSpeed holds the groups past
-    `destroy_process_group`), and the rank died of SIGABRT ("terminate called without an active
-    exception") after a run that succeeded: seen in CI with two ranks on two hosts, rarely (none in 42
-    runs of that launch here, idle or loaded), so that a finished run, or a preempted one that should exit
-    143, failed at random."""
+    not daemons are waited for (a background save or upload; thread pools' idle workers are told to stop
+    first), a wandb run is finished with the status, the atexit hooks run (logging's flush), Python's and C's
+    output buffers are flushed, and the process exits. The teardown destroys Gloo's process groups while
+    their worker and TCP-loop threads still run (DeepSpeed holds the groups past `destroy_process_group`),
+    and the rank died of SIGABRT ("terminate called without an active exception") after a run that
+    succeeded: seen in CI with two ranks on two hosts, rarely (none in 42 runs of that launch here, idle or
+    loaded), so that a finished run, or a preempted one that should exit 143, failed at random."""
     try:
-        for thread in threading.enumerate():
-            if thread is not threading.current_thread() and not thread.daemon:
-                thread.join()
+        shutdown = getattr(threading, "_shutdown", None)  # what the interpreter runs first
+        if shutdown is not None:
+            shutdown()
+        else:
+            for thread in threading.enumerate():
+                if thread is not threading.current_thread() and not thread.daemon:
+                    thread.join()
+        finish_wandb(status)
         atexit._run_exitfuncs()
     finally:
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError, ValueError):  # a closed or broken stream: nothing to flush into
                 stream.flush()
+        with contextlib.suppress(Exception):  # what C and C++ code printed (a pipe's stdio is fully buffered)
+            ctypes.CDLL(None).fflush(None)
         os._exit(status)
+
+
+def finish_wandb(status: int) -> None:
+    """Finish the rank's wandb run with its exit status: wandb's own atexit hook reads the status from
+    sys.exit and sys.excepthook, which a rank that ends through `end_rank` never calls, and would mark a
+    failed or preempted run as finished (and drop its resume file)."""
+    wandb = sys.modules.get("wandb")
+    run = getattr(wandb, "run", None) if wandb is not None else None
+    if run is None:
+        return
+    try:
+        run.finish(exit_code=status)
+    except Exception as exc:
+        print(f"start-tui: the wandb run could not be finished ({type(exc).__name__}: {exc})", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -368,7 +368,8 @@ def test_a_rank_destroys_its_process_group_and_returns_its_status(ending: str, t
 
 
 ENDING_RANK = """
-import atexit, os, sys, threading, time
+import atexit, ctypes, os, sys, threading, time, types
+from concurrent.futures import ThreadPoolExecutor
 import torch.distributed as dist
 from training.sft import end_rank, leave_process_group
 
@@ -376,31 +377,102 @@ class Teardown:
     def __del__(self, write=os.write):  # runs in the interpreter's teardown
         write(2, b"torn down by the interpreter\\n")
 
+class Run:  # what wandb.run offers
+    def finish(self, exit_code=None):
+        print(f"; wandb finished with {exit_code}")
+
 dist.init_process_group("gloo", init_method="file://" + sys.argv[1] + ".store", rank=0, world_size=1)
 held = dist.new_group([0])  # as DeepSpeed and every ZeRO-3 parameter hold groups past destroy_process_group
 keep = Teardown()
-atexit.register(lambda: open(sys.argv[1] + ".atexit", "w").close())
+sys.modules["wandb"] = types.SimpleNamespace(run=Run())
+atexit.register(lambda: print("; atexit hook ran"))
 sys.stdout.write("buffered, not yet flushed")
 threading.Thread(target=lambda: (time.sleep(0.5), print("; a background save done"))).start()
+pool = ThreadPoolExecutor(1)  # left open: its idle worker waits for work until the interpreter says stop
+pool.submit(time.sleep, 0.1)
+libc = ctypes.CDLL(None)
+libc.printf(b"[printed by C]")
 leave_process_group()
 end_rank(143)
 """
 
 
-def test_a_rank_ends_with_its_status_after_the_atexit_hooks_and_without_the_interpreters_teardown(tmp_path: Path):
+def test_a_rank_ends_with_its_status_as_the_interpreter_would_less_its_teardown(tmp_path: Path):
     """The teardown destroys Gloo's groups while their threads run: the rank died of SIGABRT after a run that
-    succeeded (CI, two ranks on two hosts). A rank's end waits for the threads that are not daemons, runs the
-    atexit hooks (logging's flush, wandb's finish) and flushes its streams, then exits with its status and
-    skips that teardown."""
-    base = tmp_path / "rank"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    succeeded (CI, two ranks on two hosts). A rank's end waits for the threads that are not daemons (an open
+    thread pool's too), finishes a wandb run with the status, runs the atexit hooks and flushes Python's and
+    C's output (a pipe: fully buffered), then exits with its status and skips that teardown."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    env["PYTHONPATH"] = str(ROOT)
     proc = subprocess.run(
-        [sys.executable, "-c", ENDING_RANK, str(base)], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", ENDING_RANK, str(tmp_path / "rank")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 143, proc.stderr[-2000:]
-    assert "buffered, not yet flushed; a background save done" in proc.stdout
-    assert (tmp_path / "rank.atexit").exists()
+    for printed in ("buffered, not yet flushed", "; a background save done", "; wandb finished with 143"):
+        assert printed in proc.stdout
+    assert proc.stdout.index("; wandb finished with 143") < proc.stdout.index("; atexit hook ran")
+    assert "[printed by C]" in proc.stdout
     assert "torn down by the interpreter" not in proc.stderr
+
+
+TWO_RANKS = """
+import sys
+import torch.distributed as dist
+import training.sft as sft
+import training.stages as stages
+from start_tui.errors import StartTuiError
+
+JOB, FINISH = sys.argv[1:3]
+
+def train(*args, **kwargs):
+    dist.init_process_group("gloo")  # as the Trainer does
+    return {"steps": 3}
+
+def finish(stage, figures):
+    if FINISH == "fails":
+        raise StartTuiError("the stage's manifest could not be written")
+
+sft.train_sft, stages.finish_sft_stage = train, finish
+sys.argv = ["training.sft", "--job", JOB]
+sft.end_rank(sft.main())
+"""
+
+
+@pytest.mark.parametrize("finish", ["writes", "fails"])
+def test_every_rank_exits_with_the_status_of_the_stage_rank_0_finishes(finish: str, tmp_path: Path):
+    """No rank ends while rank 0 still writes the stage's manifest; when that fails every rank exits 1 at once,
+    none left waiting on rank 0 (with NCCL, a bare barrier held them for the whole collective timeout)."""
+    job = tmp_path / "job.json"
+    stage = {"name": "sft"}
+    job.write_text(
+        json.dumps({"config": {}, "model_dir": "m", "tokenized": "t", "output_dir": "o", "cpu": True, "stage": stage})
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_port())}
+    env["WORLD_SIZE"] = "2"
+    ranks = [
+        subprocess.Popen(
+            [sys.executable, "-c", TWO_RANKS, str(job), finish],
+            env={**env, "RANK": str(r), "LOCAL_RANK": str(r)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for r in range(2)
+    ]
+    try:
+        ended = [p.communicate(timeout=120) for p in ranks]
+    finally:
+        for p in ranks:
+            p.kill()
+    expected = 0 if finish == "writes" else 1
+    assert [p.returncode for p in ranks] == [expected, expected], [err[-1500:] for _, err in ended]
+    if finish == "fails":
+        assert "start-tui: the stage's manifest could not be written" in ended[0][1]
+        assert "start-tui: another rank ended with status 1" in ended[1][1]
 
 
 @pytest.mark.parametrize("adapter", ["none", "lora"])

@@ -19,12 +19,17 @@ import typing
 from dataclasses import Field, dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from start_tui.engine.hints import HintPolicy
+from start_tui.engine.profiles import PROFILES
 from start_tui.errors import StartTuiError
 
 if TYPE_CHECKING:
     from start_tui.backends import Backend, Lanes
-    from start_tui.engine import HintLibrary, HintPolicy, Reasoner
+    from start_tui.engine import HintLibrary, Reasoner
     from start_tui.sandbox import Sandbox
+
+_POLICY = HintPolicy()
+"""The engine's defaults: the hint options below take theirs from here, so each has one."""
 
 Front = Literal["solve", "batch", "eval", "exec", "tui", "recipe"]
 """Where an option can be set: the commands that run a model, the app, and the training recipe."""
@@ -46,6 +51,7 @@ class OptionSpec:
     minimum: float | None = None
     above: float | None = None
     """The value must be strictly greater than this."""
+    maximum: float | None = None
     defaults: tuple[tuple[Front, Any], ...] = ()
     """Another default for some front end, e.g. a longer token limit in training recipes."""
     off_help: str | None = None
@@ -65,10 +71,13 @@ def option(
     choices: tuple[str, ...] | None = None,
     minimum: float | None = None,
     above: float | None = None,
+    maximum: float | None = None,
     defaults: dict[Front, Any] | None = None,
     off_help: str | None = None,
 ) -> Any:
-    spec = OptionSpec(help, flag, fronts, rebuild, choices, minimum, above, tuple((defaults or {}).items()), off_help)
+    spec = OptionSpec(
+        help, flag, fronts, rebuild, choices, minimum, above, maximum, tuple((defaults or {}).items()), off_help
+    )
     return field(default=default, metadata={"option": spec})
 
 
@@ -125,8 +134,15 @@ class ModelOptions:
     )
     profile: str | None = option(
         None,
-        "model profile: gemma3-base, gemma3-it, qwq, deepseek-r1, qwen3 (default: chosen from the model's metadata)",
+        f"model profile: {', '.join(PROFILES)} (default: chosen from the model's chat template and metadata)",
         flag="--profile",
+        rebuild="model",
+    )
+    tokenizer: str | None = option(
+        None,
+        "a tokenizer folder (transformers) or a .gguf whose chat template renders the prompt: for a served model "
+        "whose server does not report its template, or to replace a model's own",
+        flag="--tokenizer",
         rebuild="model",
     )
     prompt_file: str | None = option(
@@ -200,18 +216,39 @@ class HintOptions:
     )
     domain: str = option("math", "hint library domain", flag="--domain", choices=("math", "code"))
     conjunctions: tuple[str, ...] = option(
-        ("Wait", "Alternatively"),
+        _POLICY.conjunctions,
         "comma-separated words after which a hint may go ('' for none)",
         flag="--conjunctions",
     )
+    conjunction_probability: float = option(
+        _POLICY.conjunction_probability,
+        "chance that a conjunction gets a hint (a long chain of thought says Wait hundreds of times)",
+        flag="--conjunction-probability",
+        minimum=0,
+        maximum=1,
+    )
+    hint_gap: int = option(
+        _POLICY.min_chars_between,
+        "characters of text between a conjunction hint and the previous hint or code output, at least",
+        flag="--hint-gap",
+        minimum=0,
+    )
     rounds: int = option(
-        1,
-        "hints inserted before the end of thinking",
+        _POLICY.before_stop_rounds,
+        "hints inserted before the stop: before the end of thinking, or where the model ends its turn",
         flag="--rounds",
         fronts=("solve", "batch", "tui", "recipe"),  # eval takes a list of round counts
         minimum=0,
     )
-    max_tool_calls: int = option(6, "code executions per problem", flag="--max-tool-calls", minimum=0)
+    max_tool_calls: int = option(
+        _POLICY.max_tool_calls, "code executions per problem", flag="--max-tool-calls", minimum=0
+    )
+    reserve_calls: int | None = option(
+        _POLICY.reserve_calls,
+        "tool calls that conjunction and error hints leave for the before-stop rounds to come (default: one per round)",
+        flag="--reserve-calls",
+        minimum=0,
+    )
     fixed_category: str | None = option(
         None, "always use this hint category (default: a seeded random choice)", flag="--hint"
     )
@@ -259,14 +296,15 @@ class EngineOptions(SandboxOptions, HintOptions, GenerationOptions, ModelOptions
     """Every engine option in one flat object (fields in the order of `GROUPS`)."""
 
     def policy(self) -> HintPolicy:
-        from start_tui.engine import HintPolicy
-
         return HintPolicy(
             enabled=self.hints_enabled,
             domain=self.domain,
             conjunctions=self.conjunctions,
+            conjunction_probability=self.conjunction_probability,
+            min_chars_between=self.hint_gap,
             before_stop_rounds=self.rounds,
             max_tool_calls=self.max_tool_calls,
+            reserve_calls=self.reserve_calls,
             fixed_category=self.fixed_category,
             seed=self.seed,
         )
@@ -355,6 +393,8 @@ def _check(s: OptionSpec, value: Any, label: str) -> None:
         raise StartTuiError(f"{label} must be {s.minimum:g} or more, not {value!r}.")
     if s.above is not None and value <= s.above:
         raise StartTuiError(f"{label} must be more than {s.above:g}, not {value!r}.")
+    if s.maximum is not None and value > s.maximum:
+        raise StartTuiError(f"{label} must be {s.maximum:g} or less, not {value!r}.")
 
 
 def parse_text(name: str, text: str, label: str) -> Any:
@@ -486,6 +526,7 @@ def open_model(opts: EngineOptions) -> Backend:
         dtype=opts.dtype,
         adapter=opts.adapter,
         shipped_adapter=opts.shipped_adapter,
+        tokenizer=opts.tokenizer,
     )
 
 

@@ -32,6 +32,8 @@ class LlamaServer:
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
+        self.model_path = model
+        """The GGUF it serves: start-tui's --tokenizer for it (the server does not say which template it holds)."""
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1"]
         cmd += ["--port", str(self.port), "--n_ctx", str(n_ctx), "--verbose", "False"]
         cmd += ["--n_threads", str(max(1, min(os.cpu_count() or 1, 8)))]

@@ -29,7 +29,8 @@ def solve(*args: str) -> subprocess.CompletedProcess[str]:
 def test_solve_through_the_server(server: LlamaServer, keyed: None, tmp_path: Path):
     trace_path = tmp_path / "run.jsonl"
     proc = solve(
-        "--backend", "openai", "--base-url", server.url, "--api-key-env", "START_TEST_KEY", "--trace", str(trace_path)
+        "--backend", "openai", "--base-url", server.url, "--api-key-env", "START_TEST_KEY", "--trace", str(trace_path),
+        "--tokenizer", str(server.model_path),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     (trace,) = load_traces(trace_path)
@@ -42,7 +43,10 @@ def test_solve_through_the_server(server: LlamaServer, keyed: None, tmp_path: Pa
 
 def test_solve_through_transformers(tiny_dir: Path, tmp_path: Path):
     trace_path = tmp_path / "run.jsonl"
-    proc = solve("--backend", "hf", "--model", str(tiny_dir), "--max-tokens", "20", "--trace", str(trace_path))
+    proc = solve(
+        "--backend", "hf", "--model", str(tiny_dir), "--profile", "gemma3-base", "--max-tokens", "20",
+        "--trace", str(trace_path),
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     (trace,) = load_traces(trace_path)
     # a random model: it only has to stream its 20 tokens, through the transformers backend
@@ -61,9 +65,15 @@ def test_solve_with_a_bad_backend_setup_says_one_sentence(tmp_path: Path):
 @pytest.mark.parametrize("kind", ["openai", "hf"])
 async def test_the_tui_runs_a_problem_on_the_backend_from_its_settings(kind, server, keyed, tiny_dir):
     if kind == "openai":
-        settings = Settings(backend="openai", base_url=server.url, api_key_env="START_TEST_KEY", max_tokens=300)
+        settings = Settings(
+            backend="openai",
+            base_url=server.url,
+            api_key_env="START_TEST_KEY",
+            max_tokens=300,
+            tokenizer=str(server.model_path),
+        )
     else:
-        settings = Settings(backend="hf", model=str(tiny_dir), max_tokens=40)
+        settings = Settings(backend="hf", model=str(tiny_dir), profile="gemma3-base", max_tokens=40)
     app = StartApp(settings)
     async with app.run_test(size=SIZE) as pilot:
         await start(pilot, app)

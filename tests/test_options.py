@@ -184,6 +184,8 @@ def test_the_settings_file_is_valid_toml_for_every_default():
         "hints_enabled": True,
         "domain": "math",
         "conjunctions": ["Wait", "Alternatively"],
+        "conjunction_probability": 0.1,
+        "hint_gap": 4000,
         "rounds": 1,
         "max_tool_calls": 6,
         "diverse_hints": True,

@@ -48,6 +48,7 @@ def test_solve_with_samples_through_the_server(server: LlamaServer, keyed: None,
     proc = start_tui(
         "solve", SUM_OF_SQUARES, "--samples", "2", "--max-tokens", "120", "--trace", str(trace_path),
         "--backend", "openai", "--base-url", server.url, "--api-key-env", "START_TEST_KEY",
+        "--tokenizer", str(server.model_path),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "Voted answer" in proc.stdout
@@ -58,7 +59,7 @@ def test_solve_with_samples_through_transformers(tiny_dir: Path, tmp_path: Path)
     trace_path = tmp_path / "hf.jsonl"
     proc = start_tui(
         "solve", SUM_OF_SQUARES, "--samples", "3", "--max-tokens", "20", "--trace", str(trace_path),
-        "--backend", "hf", "--model", str(tiny_dir), "--no-hints",
+        "--backend", "hf", "--model", str(tiny_dir), "--profile", "gemma3-base", "--no-hints",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     check_siblings(trace_path, 3)

@@ -462,8 +462,8 @@ def stage_hint_infer(recipe: Recipe, console: Console) -> Path:
     placeholders = {"model": opts.model or str(embedded_model_path())} if g.serve_command else {}
     urls = g.base_urls or ([g.base_url] if g.base_url else [])
     with served(g.serve_command, placeholders, urls, folder, g.serve_timeout_s) as urls:
-        if g.serve_command is not None:  # sample from what the stage started
-            opts = replace(opts, backend="openai", model=None)
+        if g.serve_command is not None:  # sample from what the stage started, prompted as its own files say
+            opts = replace(opts, backend="openai", model=None, tokenizer=opts.tokenizer or placeholders["model"])
         for mode in ("greedy", "hint"):
             run_opts = replace(opts, hints_enabled=opts.hints_enabled and mode == "hint")
             sample_runs(problems, run_opts, mode, out, g.concurrency, console=console, base_urls=urls)
@@ -771,7 +771,8 @@ def stage_rft(recipe: Recipe, console: Console, model: Path, stage: str = "rft")
         placeholders["model"] = str(model)
         if "{gguf}" in r.serve_command:  # llama_cpp.server serves GGUF files: the fine-tuned model, exported once
             placeholders["gguf"] = str(_exported(model, folder / "model-f16.gguf"))
-        opts = replace(opts, backend="openai", model=None)
+        served_files = placeholders.get("gguf", placeholders["model"])  # its template and the profile it learned
+        opts = replace(opts, backend="openai", model=None, tokenizer=opts.tokenizer or served_files)
     urls = r.base_urls or ([r.base_url] if r.base_url else [])
     with served(r.serve_command, placeholders, urls, folder, r.serve_timeout_s) as urls:
         sample_runs(

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Protocol
 
@@ -39,11 +40,48 @@ def open_backend(
     adapter: str | Path | None = None,
     flash_attn: bool = False,
     shipped_adapter: bool = False,
+    tokenizer: str | Path | None = None,
 ) -> Backend:
     """Open the backend `kind` on `model` (a .gguf path, a model folder, or a served model name).
 
     With no model, llama runs the embedded Gemma 3 270M; `shipped_adapter` then applies the self-taught
-    LoRA this package ships for it, unless `adapter` names another."""
+    LoRA this package ships for it, unless `adapter` names another. `tokenizer` (a tokenizer folder or a
+    GGUF) gives the chat template that renders the prompt, in place of the model's or the server's."""
+    template = None
+    if tokenizer:
+        from start_tui.backends.template import read_template
+
+        template = read_template(tokenizer)  # before a model loads: a bad path costs nothing
+    backend = _open(
+        model, n_ctx, seed, kind, base_url, api_key_env, device, dtype, adapter, flash_attn, shipped_adapter
+    )
+    if template is not None:
+        use_template(backend, template)
+    return backend
+
+
+def use_template(backend: Backend, template: dict[str, str]) -> None:
+    """Take a tokenizer's template and metadata (`read_template`) as the backend's own."""
+    meta = backend.metadata()
+    assert isinstance(meta, MutableMapping)  # every backend keeps its metadata in a dict
+    if "start_tui.served_by" in meta:
+        template = {k: v for k, v in template.items() if k != "start_tui.bos_token"}  # the server adds its BOS
+    meta.update(template)
+
+
+def _open(
+    model: str | Path | None,
+    n_ctx: int,
+    seed: int,
+    kind: str,
+    base_url: str | None,
+    api_key_env: str | None,
+    device: str | None,
+    dtype: str | None,
+    adapter: str | Path | None,
+    flash_attn: bool,
+    shipped_adapter: bool,
+) -> Backend:
     if kind == "llama":
         from start_tui.backends import embedded
         from start_tui.backends.llama_cpp import LlamaCppBackend

@@ -122,8 +122,9 @@ class _Reader:
         raise ValueError(f"unknown metadata value type {vtype}")
 
 
-def read_gguf(path: str | Path, what: str = "model") -> GGUFInfo:
-    """Check a GGUF file and return its metadata; raise StartTuiError with one sentence if it is bad."""
+def read_gguf(path: str | Path, what: str = "model", keep: frozenset[str] = frozenset()) -> GGUFInfo:
+    """Check a GGUF file and return its metadata; raise StartTuiError with one sentence if it is bad.
+    Arrays of strings are skipped, except those named in `keep` (the vocabulary: `tokenizer.ggml.tokens`)."""
     p = Path(path).expanduser()
     if not p.exists():
         raise StartTuiError(f"The {what} file {str(p)!r} does not exist.")
@@ -134,17 +135,19 @@ def read_gguf(path: str | Path, what: str = "model") -> GGUFInfo:
         with p.open("rb") as f:
             r = _Reader(f)
             if f.read(4) != b"GGUF":
-                raise StartTuiError(f"The model file {str(p)!r} is not a GGUF file (it lacks the GGUF magic bytes).")
+                raise StartTuiError(f"The {what} file {str(p)!r} is not a GGUF file (it lacks the GGUF magic bytes).")
             version = r.unpack("I")
             if version not in (2, 3):
-                raise StartTuiError(f"The model file {str(p)!r} has GGUF version {version}; versions 2 and 3 are read.")
+                raise StartTuiError(
+                    f"The {what} file {str(p)!r} has GGUF version {version}; versions 2 and 3 are read."
+                )
             n_tensors, n_kv = r.unpack("Q"), r.unpack("Q")
             metadata: dict[str, Any] = {}
             lengths: dict[str, int] = {}
             for _ in range(n_kv):
                 key = r.string()
                 vtype = r.unpack("I")
-                value = r.value(vtype, keep=False)
+                value = r.value(vtype, keep=key in keep)
                 if value is not None:
                     metadata[key] = value
                 if vtype == _ARRAY:
@@ -165,14 +168,14 @@ def read_gguf(path: str | Path, what: str = "model") -> GGUFInfo:
             alignment = int(metadata.get("general.alignment", 32))
             data_start = -(-f.tell() // alignment) * alignment
     except _Truncated:
-        raise StartTuiError(f"The model file {str(p)!r} is truncated (its header ends early).") from None
+        raise StartTuiError(f"The {what} file {str(p)!r} is truncated (its header ends early).") from None
     except (ValueError, struct.error) as exc:
-        raise StartTuiError(f"The model file {str(p)!r} is a corrupt GGUF file ({exc}).") from None
+        raise StartTuiError(f"The {what} file {str(p)!r} is a corrupt GGUF file ({exc}).") from None
     except OSError as exc:
-        raise StartTuiError(f"The model file {str(p)!r} cannot be read ({exc.strerror}).") from None
+        raise StartTuiError(f"The {what} file {str(p)!r} cannot be read ({exc.strerror}).") from None
     if data_start + end > size:
         raise StartTuiError(
-            f"The model file {str(p)!r} is truncated: its tensors need {data_start + end} bytes "
+            f"The {what} file {str(p)!r} is truncated: its tensors need {data_start + end} bytes "
             f"and the file has {size}."
         )
     return GGUFInfo(p, version, n_tensors, metadata, end, size, shapes, lengths)

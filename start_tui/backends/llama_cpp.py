@@ -94,8 +94,14 @@ class LlamaCppBackend:
         self.n_ctx = min(n_ctx, self.llm.n_ctx())
         self.stats = BackendStats()
         self.last_finish_reason = ""
+        import llama_cpp
+
+        vocab = self.llm._model.vocab
         meta = dict(self.llm.metadata)
-        meta["start_tui.bos_token"] = self.piece(self.llm.token_bos()).decode(errors="replace")
+        # llama.cpp puts BOS before the text itself where the model wants one: a template that writes
+        # {{ bos_token }} too would give two (Llama 3, the R1 distills)
+        adds_bos = bool(llama_cpp.llama_vocab_get_add_bos(vocab))
+        meta["start_tui.bos_token"] = "" if adds_bos else self.piece(self.llm.token_bos()).decode(errors="replace")
         meta["start_tui.eos_token"] = self.piece(self.llm.token_eos()).decode(errors="replace")
         self._metadata = meta
         self.name = meta.get("general.name") or self.path.stem
@@ -110,9 +116,6 @@ class LlamaCppBackend:
                 meta.update(learned)
         self._eval = self.llm.eval
         self.llm.eval = self._counting_eval  # type: ignore[method-assign]  # generate() calls self.eval
-        import llama_cpp
-
-        vocab = self.llm._model.vocab
         self._is_eog = lambda tok: bool(llama_cpp.llama_vocab_is_eog(vocab, tok))
         self.bos = self.llm.token_bos()
         self._held = HeldTokens(self.tokenize, self.piece, self.bos)

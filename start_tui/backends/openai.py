@@ -76,6 +76,7 @@ class OpenAIBackend:
         self.model = model
         self.name = model
         self._metadata = {"general.name": model, "start_tui.served_by": self.base_url}
+        self._asked_server = False
         self._last_text = ""
         self._last_tokens = 0
 
@@ -137,8 +138,27 @@ class OpenAIBackend:
         except (ValueError, AttributeError):
             raise StartTuiError(f"{self._where()} is not an OpenAI-compatible API (/v1/models is not JSON).") from None
 
+    def _server_template(self) -> dict[str, str]:
+        """The chat template the server reports (llama.cpp's server, at /props), or nothing: vLLM and SGLang
+        keep theirs to themselves, and --tokenizer names it then."""
+        try:
+            response = self._client.get(self.base_url.removesuffix("/v1") + "/props", timeout=10)
+            props = response.json() if response.status_code == 200 else {}
+        except (httpx.HTTPError, ValueError):
+            return {}
+        template = props.get("chat_template") if isinstance(props, dict) else None
+        if not isinstance(template, str) or not template.strip():
+            return {}
+        found = {"tokenizer.chat_template": template}
+        if isinstance(props.get("eos_token"), str):
+            found["start_tui.eos_token"] = props["eos_token"]
+        return found
+
     # -- Backend ---------------------------------------------------------------------------
     def metadata(self) -> Mapping[str, str]:
+        if not self._asked_server:  # asked once, when a prompt is first built
+            self._asked_server = True
+            self._metadata.update(self._server_template())
         return self._metadata
 
     def stream(self, text: str, params: SamplingParams) -> Iterator[str]:

@@ -114,14 +114,19 @@ class HintPolicy:
     """Which part of the library to draw from: `math` or `code`."""
     conjunctions: tuple[str, ...] = ("Wait", "Alternatively")
     """Words after which a hint may go (they start a sentence in long chains of thought)."""
-    conjunction_probability: float = 1.0
-    """Chance that a conjunction gets a hint, while the tool-call budget lasts."""
-    min_chars_between: int = 200
+    conjunction_probability: float = 0.1
+    """Chance that a conjunction gets a hint, while the tool-call budget lasts. A long chain of thought
+    says `Wait` every few hundred tokens: taking each would spend the budget in its first pages."""
+    min_chars_between: int = 4000
     """No conjunction hint within this many characters of the previous hint or code output."""
     before_stop_rounds: int = 1
-    """Hints inserted before the end-of-thinking stop, one per round (sequential test-time scaling)."""
+    """Hints inserted before the stop, one per round (sequential test-time scaling): before the end of
+    thinking, or where the model ends its turn when it has no end of thinking (or never wrote it)."""
     max_tool_calls: int = 6
     """Code executions per problem; no hint is inserted once they are used up."""
+    reserve_calls: int | None = None
+    """Tool calls that hints after a conjunction or an error leave for the before-stop rounds still to
+    come (None: one per round; never more than the rounds left)."""
     categories: tuple[str, ...] = ()
     """Categories to draw from; empty means every category of the domain except `error_fix`."""
     fixed_category: str | None = None
@@ -133,9 +138,16 @@ class HintPolicy:
     seed: int = 0
     """Seed of the hint choice, so runs are reproducible."""
 
+    def reserved(self, rounds_used: int) -> int:
+        """Tool calls kept back for the before-stop rounds still to come."""
+        left = max(0, self.before_stop_rounds - rounds_used) if self.enabled else 0
+        return left if self.reserve_calls is None else min(left, self.reserve_calls)
+
     def validate(self, library: HintLibrary) -> None:
-        if self.max_tool_calls < 0 or self.before_stop_rounds < 0:
-            raise StartTuiError("Hint rounds and max tool calls must be 0 or more.")
+        if self.max_tool_calls < 0 or self.before_stop_rounds < 0 or (self.reserve_calls or 0) < 0:
+            raise StartTuiError("Hint rounds, max tool calls and reserved calls must be 0 or more.")
+        if self.min_chars_between < 0:
+            raise StartTuiError("The minimum distance between hints must be 0 or more.")
         if not 0.0 <= self.conjunction_probability <= 1.0:
             raise StartTuiError("The conjunction probability must lie between 0 and 1.")
         if not library.domain(self.domain):

@@ -1,9 +1,15 @@
 """Model profiles: how a model family is prompted, how it thinks, and where its thinking ends.
 
-`select_profile(metadata)` picks one from GGUF metadata (`general.architecture`, `general.name`,
-`tokenizer.chat_template`); a name given by the user overrides it. The GGUF's own chat template
-renders the prompt where there is one; the Gemma 3 base model has none and gets a few-shot prompt
-that shows the code / output format.
+`select_profile(metadata)` picks one from the model itself (its chat template, `general.architecture`,
+`general.name`); a name given by the user overrides it, and a model whose family cannot be told is
+refused rather than given another family's prompt. The model's own chat template renders the prompt
+where there is one; the Gemma 3 base model has none and gets a few-shot prompt that shows the code /
+output format.
+
+Where the thinking ends decides where the before-stop hint goes: before `think_end` for a model that
+thinks inside `<think> ... </think>`, and where the model ends its turn for one without thinking
+delimiters (an instruct model, QwQ-32B-Preview) or one that never closes its thinking. The engine
+withholds that stop, inserts the hint and lets the model go on.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from start_tui.errors import StartTuiError
 
 ANSWER_INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
 
-_GEMMA_BASE_FEW_SHOT = """\
+_BASE_FEW_SHOT = """\
 Solve each problem. Think step by step. Use Python when a calculation helps: write the code in a \
 ```python block, and its result appears in an ```output block. End with the final answer in \\boxed{}.
 
@@ -56,9 +62,23 @@ SELF_TAUGHT_PROMPT = Path(__file__).with_name("prompts") / "self-taught.txt"
 """The direct prompt the shipped self-taught adapter was trained under (the self-taught recipe's
 `prompt_file` is a link to it): worked examples, each a few lines of Python and its output."""
 
+END_OF_TURN = ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|endoftext|>", "<|end|>", "<｜end▁of▁sentence｜>")
+"""End-of-turn markers of the common chat families, as text: a served model that streams its end token
+as text, or a model that writes one, ends its turn there (llama.cpp and transformers stop at the token)."""
+
 _CHATML = (
     "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+QWQ_PREVIEW_SYSTEM = (
+    "You are a helpful and harmless assistant. You are Qwen developed by Alibaba. You should think step-by-step."
+)
+"""QwQ-32B-Preview's own system prompt: its template puts it first when a conversation has none."""
+_CHATML_QWQ_PREVIEW = (
+    "{% if messages[0].role != 'system' %}<|im_start|>system\n"
+    + QWQ_PREVIEW_SYSTEM
+    + "<|im_end|>\n{% endif %}"
+    + _CHATML
 )
 _DEEPSEEK = (
     "{{ bos_token }}{% for m in messages %}{% if m.role == 'user' %}<｜User｜>{{ m.content }}"
@@ -96,7 +116,10 @@ class ModelProfile:
             return self.few_shot.replace("{problem}", problem.strip())
         template = metadata.get("tokenizer.chat_template") or self.fallback_template
         if not template:
-            raise StartTuiError(f"The {self.name} profile needs a chat template and the model has none.")
+            raise StartTuiError(
+                f"The {self.name} profile needs a chat template and the model has none; pass --tokenizer with "
+                "the model's tokenizer folder or GGUF, or another --profile."
+            )
         content = problem.strip()
         if self.instruction and self.instruction not in content:
             content = f"{content}\n\n{self.instruction}"
@@ -132,11 +155,75 @@ PROFILES: dict[str, ModelProfile] = {
     p.name: p
     for p in (
         ModelProfile(
+            name="chat",
+            description="an instruct model without thinking delimiters (Qwen2.5, Llama 3, Gemma 3 it, Mistral): "
+            "its chat template; the before-stop hint goes where it ends its turn",
+            stop=END_OF_TURN,
+        ),
+        ModelProfile(
+            name="qwq-preview",
+            description="QwQ-32B-Preview, the START paper's base model: ChatML with its own system prompt, no "
+            "thinking delimiters; the before-stop hint goes where it ends its turn",
+            stop=END_OF_TURN,
+            fallback_template=_CHATML_QWQ_PREVIEW,
+            temperature=0.6,
+            top_p=0.95,
+        ),
+        ModelProfile(
+            name="qwq",
+            description="QwQ-32B: ChatML, <think> ... </think>",
+            think_start="<think>\n",
+            think_end=("</think>",),
+            stop=END_OF_TURN,
+            fallback_template=_CHATML,
+            temperature=0.6,
+            top_p=0.95,
+        ),
+        ModelProfile(
+            name="deepseek-r1",
+            description="DeepSeek-R1 and its distills: <think> ... </think>",
+            think_start="<think>\n",
+            think_end=("</think>",),
+            stop=END_OF_TURN,
+            fallback_template=_DEEPSEEK,
+            temperature=0.6,
+            top_p=0.95,
+        ),
+        ModelProfile(
+            name="qwen3",
+            description="Qwen3 in thinking mode: ChatML, <think> ... </think>",
+            think_start="<think>\n",
+            think_end=("</think>",),
+            stop=END_OF_TURN,
+            fallback_template=_CHATML,
+            temperature=0.6,
+            top_p=0.95,
+            top_k=20,
+            template_kwargs={"enable_thinking": True},
+        ),
+        ModelProfile(
+            name="think",
+            description="any other model that thinks inside <think> ... </think>: its own chat template",
+            think_start="<think>\n",
+            think_end=("</think>",),
+            stop=END_OF_TURN,
+            temperature=0.6,
+            top_p=0.95,
+        ),
+        ModelProfile(
+            name="base",
+            description="any base model without a chat template: a few-shot prompt that shows the code / output "
+            "format, thinking ends at 'Final answer:'",
+            think_end=("Final answer:",),
+            stop=("\nProblem:",),
+            few_shot=_BASE_FEW_SHOT,
+        ),
+        ModelProfile(
             name="gemma3-base",
             description="Gemma 3 base model: few-shot prompt, thinking ends at 'Final answer:'",
             think_end=("Final answer:",),
             stop=("\nProblem:", "<end_of_turn>"),
-            few_shot=_GEMMA_BASE_FEW_SHOT,
+            few_shot=_BASE_FEW_SHOT,
         ),
         ModelProfile(
             name="gemma3-self-taught",
@@ -148,7 +235,8 @@ PROFILES: dict[str, ModelProfile] = {
         ),
         ModelProfile(
             name="gemma3-it",
-            description="Gemma 3 instruction-tuned: its chat template, no thinking delimiters",
+            description="Gemma 3 instruction-tuned, thinking read as ending at 'Final answer:' or \\boxed{ "
+            "(the before-stop hint goes before the answer, not after it)",
             think_end=("Final answer:", "\\boxed{"),
             stop=("<end_of_turn>",),
             instruction=ANSWER_INSTRUCTION + " Write 'Final answer:' before it.",
@@ -156,40 +244,6 @@ PROFILES: dict[str, ModelProfile] = {
                 "{{ bos_token }}{% for m in messages %}<start_of_turn>user\n{{ m.content }}<end_of_turn>\n"
                 "{% endfor %}<start_of_turn>model\n"
             ),
-        ),
-        ModelProfile(
-            name="qwq",
-            description="QwQ-32B / QwQ-32B-Preview: ChatML, <think> ... </think>",
-            think_start="<think>\n",
-            think_end=("</think>",),
-            stop=("<|im_end|>", "<|endoftext|>"),
-            fallback_template=_CHATML,
-            temperature=0.6,
-            top_p=0.95,
-            top_k=40,
-        ),
-        ModelProfile(
-            name="deepseek-r1",
-            description="DeepSeek-R1 and its distills: <think> ... </think>",
-            think_start="<think>\n",
-            think_end=("</think>",),
-            stop=("<｜end▁of▁sentence｜>",),
-            fallback_template=_DEEPSEEK,
-            instruction=ANSWER_INSTRUCTION,
-            temperature=0.6,
-            top_p=0.95,
-        ),
-        ModelProfile(
-            name="qwen3",
-            description="Qwen3 in thinking mode: ChatML, <think> ... </think>",
-            think_start="<think>\n",
-            think_end=("</think>",),
-            stop=("<|im_end|>", "<|endoftext|>"),
-            fallback_template=_CHATML,
-            temperature=0.6,
-            top_p=0.95,
-            top_k=20,
-            template_kwargs={"enable_thinking": True},
         ),
     )
 }
@@ -203,25 +257,47 @@ def get_profile(name: str) -> ModelProfile:
         raise StartTuiError(f"There is no model profile {name!r} (known: {known}).") from None
 
 
-def select_profile(metadata: Mapping[str, str]) -> ModelProfile:
-    """The profile that fits a model, from its GGUF metadata."""
+def family_of(metadata: Mapping[str, str]) -> str | None:
+    """The name of the profile a model's family takes, read from its template, architecture and name;
+    None when they do not tell."""
     arch = metadata.get("general.architecture", "").lower()
     name = " ".join(metadata.get(k, "") for k in ("general.name", "general.basename", "general.finetune")).lower()
+    name = name.replace("_", "-")
     template = metadata.get("tokenizer.chat_template", "")
-    if metadata.get("start_tui.profile") in PROFILES:  # an adapter trained under a profile of its own
-        return PROFILES[metadata["start_tui.profile"]]
+    if metadata.get("start_tui.profile") in PROFILES:  # a model or adapter trained under a profile of its own
+        return metadata["start_tui.profile"]
+    if QWQ_PREVIEW_SYSTEM in template or ("qwq" in name and "preview" in name):
+        return "qwq-preview"
     if "qwq" in name:
-        return PROFILES["qwq"]
-    if ("deepseek" in name and "r1" in name) or "<｜Assistant｜>" in template:
-        return PROFILES["deepseek-r1"]
-    if arch == "qwen3" or "qwen3" in name:
-        return PROFILES["qwen3"]
+        return "qwq"
+    if "<｜Assistant｜>" in template or ("deepseek" in name and "r1" in name) or "r1-distill" in name:
+        return "deepseek-r1"
+    if "instruct-2507" in name or "instruct 2507" in name:  # Qwen3's later instruct models do not think
+        return "chat" if template else None
+    if "enable_thinking" in template or arch == "qwen3" or "qwen3" in name:
+        return "qwen3"
+    if "<think>" in template or "</think>" in template:
+        return "think"
+    if template:
+        return "chat"
     if arch.startswith("gemma"):
-        return PROFILES["gemma3-it"] if template else PROFILES["gemma3-base"]
-    if "<think>" in template:
-        return PROFILES["deepseek-r1"] if "<｜" in template else PROFILES["qwq"]
-    if "<|im_start|>" in template:
-        return PROFILES["qwq"]
-    if not template:
-        return PROFILES["gemma3-base"]
-    return PROFILES["gemma3-it"]
+        return "gemma3-base"  # a Gemma 3 without a chat template is the base model: its few-shot prompt
+    return None
+
+
+def select_profile(metadata: Mapping[str, str]) -> ModelProfile:
+    """The profile that fits a model, from its metadata; one sentence naming --profile when it cannot be told."""
+    family = family_of(metadata)
+    if family is not None:
+        return PROFILES[family]
+    model = metadata.get("general.name") or "this model"
+    served = metadata.get("start_tui.served_by")
+    where = (
+        f"the server at {served} reports no chat template for it"
+        if served
+        else "it has no chat template and its name and architecture are not of a known family"
+    )
+    raise StartTuiError(
+        f"start-tui cannot tell which family {model!r} belongs to ({where}); pass --profile "
+        f"({', '.join(PROFILES)}), or --tokenizer with its tokenizer folder or GGUF so its chat template is read."
+    )

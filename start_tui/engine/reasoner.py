@@ -445,21 +445,43 @@ class Run:
         if self._generated() >= self.config.max_tokens:
             return "max_tokens"
         # the backend says why its stream ended: a full context window is not the model's own end
-        return "context_full" if self.backend.last_finish_reason == "context" else "eos"
+        if self.backend.last_finish_reason == "context":
+            return "context_full"
+        if self._before_stop_due(at_turn_end=True):  # the end-of-turn token is withheld: the model goes on
+            yield from self._insert_auto_hint("before_stop")
+            return None
+        return "eos"
 
     def _conjunction_open(self, text_len: int) -> bool:
         p, st = self.policy, self.state
         return (
             p.enabled
             and bool(p.conjunctions)
-            and st.tool_calls < p.max_tool_calls
+            and self._calls_to_spare()
             and text_len - st.last_tool_end >= p.min_chars_between
         )
 
+    def _calls_to_spare(self) -> bool:
+        """Whether a hint after a conjunction or an error may take a tool call: it leaves the calls kept
+        back for the before-stop rounds still to come."""
+        st, p = self.state, self.policy
+        return st.tool_calls + p.reserved(st.rounds_used) < p.max_tool_calls
+
+    def _before_stop_due(self, *, at_turn_end: bool) -> bool:
+        """Whether a before-stop hint goes here: at the end of thinking, or where the model ends its turn
+        while still thinking (a model without an end-of-thinking marker, or one that never wrote it)."""
+        st, p = self.state, self.policy
+        if at_turn_end and st.mode != "think":
+            return False
+        return p.enabled and st.rounds_used < p.before_stop_rounds and st.tool_calls < p.max_tool_calls
+
     def _on_marker(self, marker: Marker) -> Generator[Event, None, MarkerAction]:
         """Act on a marker: go on scanning, restart the stream (text was inserted), or stop the run."""
-        st, policy = self.state, self.policy
+        st = self.state
         if marker.kind == "stop":
+            if self._before_stop_due(at_turn_end=True):  # the stop string is withheld: the model goes on
+                yield from self._insert_auto_hint("before_stop")
+                return "restart"
             return "stop"
         if marker.kind == "fence_open":
             yield self._emit(CodeOpened(marker.text, language=fence_language(marker.text), by="model"))
@@ -472,8 +494,7 @@ class Run:
             yield from self._text_event(marker.text, "model")
             return "continue"
         if marker.kind == "think_end":
-            if policy.enabled and st.rounds_used < policy.before_stop_rounds and st.tool_calls < policy.max_tool_calls:
-                st.rounds_used += 1
+            if self._before_stop_due(at_turn_end=False):
                 yield from self._insert_auto_hint("before_stop")
                 return "restart"
             yield from self._text_event(marker.text, "model")
@@ -488,9 +509,13 @@ class Run:
 
     def _insert_auto_hint(self, trigger: str) -> Iterator[Event]:
         hint = self.chooser.choose()
-        yield from self._insert_hint(
-            hint.render(), source="auto", category=hint.category, trigger=trigger, open_code=True
-        )
+        text = hint.render()
+        if trigger == "before_stop":
+            self.state.rounds_used += 1
+            # the model's last words may end a line or not: the hint starts a paragraph of its own
+            tail = self.trace.tail(2)
+            text = ("" if tail.endswith("\n\n") or not tail else "\n" if tail.endswith("\n") else "\n\n") + text
+        yield from self._insert_hint(text, source="auto", category=hint.category, trigger=trigger, open_code=True)
 
     def _insert_hint(
         self, text: str, *, source: HintSource, category: str, trigger: str, open_code: bool
@@ -549,13 +574,7 @@ class Run:
         )
         yield self._emit(event)
         st.last_tool_end = self.trace.length
-        if (
-            executed
-            and not result.ok
-            and policy.enabled
-            and policy.error_hint
-            and st.tool_calls < policy.max_tool_calls
-        ):
+        if executed and not result.ok and policy.enabled and policy.error_hint and self._calls_to_spare():
             hint = self.chooser.error_hint()
             if hint is not None:
                 yield from self._insert_hint(

@@ -11,6 +11,7 @@ import pytest
 
 from start_tui.backends import BackendError, SamplingParams
 from start_tui.backends.openai import OpenAIBackend
+from start_tui.engine import HintInserted, HintPolicy, Reasoner, RunConfig, select_profile
 from start_tui.errors import StartTuiError
 
 URL = "http://scripted:8000/v1"
@@ -27,16 +28,24 @@ def text(t: str, finish: str | None = None) -> dict:
 
 
 class Script:
-    """Answers /models, and each /completions request with the next scripted reply."""
+    """Answers /models, /props (404 unless `props` are given, as vLLM does), 404 to anything else but
+    /completions, and each /completions request with the next scripted reply."""
 
-    def __init__(self, *completions: Callable[[httpx.Request], httpx.Response] | httpx.Response) -> None:
+    def __init__(
+        self, *completions: Callable[[httpx.Request], httpx.Response] | httpx.Response, props: dict | None = None
+    ) -> None:
         self.completions = list(completions)
+        self.props = props
         self.requests: list[httpx.Request] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         if request.url.path.endswith("/models"):
             return httpx.Response(200, json=MODELS)
+        if request.url.path == "/props":
+            return httpx.Response(200, json=self.props) if self.props is not None else httpx.Response(404)
+        if not request.url.path.endswith("/completions"):
+            return httpx.Response(404)  # /tokenize, which vLLM has and llama.cpp's server calls otherwise
         reply = self.completions.pop(0)
         return reply(request) if callable(reply) else reply
 
@@ -120,3 +129,56 @@ def test_close_closes_the_http_client():
     b = backend(Script())
     b.close()
     assert b._client.is_closed
+
+
+# --- a served model's family, and the before-stop hint where it ends its turn -------------------------
+
+
+def test_the_template_a_llama_cpp_server_reports_chooses_the_profile_and_renders_the_prompt():
+    from tests.families import TEMPLATES
+
+    served = backend(Script(props={"chat_template": TEMPLATES["qwq-32b-preview"], "eos_token": "<|im_end|>"}))
+    assert select_profile(served.metadata()).name == "qwq-preview"
+    assert served.metadata()["tokenizer.chat_template"] == TEMPLATES["qwq-32b-preview"]
+    unknown = backend(Script())  # vLLM and SGLang report none: the model's name cannot tell its family
+    with pytest.raises(StartTuiError, match=r"the server at http://scripted:8000/v1 reports no chat template"):
+        select_profile(unknown.metadata())
+
+
+def test_a_tokenizer_named_by_hand_renders_a_served_models_prompt(tmp_path):
+    from start_tui.backends import use_template
+    from start_tui.backends.template import read_template
+    from tests.families import TEMPLATES
+
+    folder = tmp_path / "tok"
+    folder.mkdir()
+    bos = {"content": "<｜begin▁of▁sentence｜>"}
+    config = {"chat_template": TEMPLATES["deepseek-r1-distill"], "bos_token": bos}
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    served = backend(Script())
+    use_template(served, read_template(folder))
+    profile = select_profile(served.metadata())
+    assert profile.name == "deepseek-r1"
+    # the server puts its own BOS before the prompt: the rendered text has none
+    assert profile.build_prompt("Find x.", served.metadata()).startswith("<｜User｜>Find x.")
+
+
+def test_a_served_instruct_model_gets_the_before_stop_hint_where_its_turn_ends(sandbox):
+    from tests.families import TEMPLATES
+
+    script = Script(
+        httpx.Response(200, content=sse(text("By hand, 907 * 811 = "), text("732077. \\boxed{732077}", "stop"))),
+        httpx.Response(200, content=sse(text("print(907 * 811)\n```", "stop"))),
+        httpx.Response(200, content=sse(text("\nSo it is \\boxed{735577}.", "stop"))),
+        props={"chat_template": TEMPLATES["qwen2.5-instruct"]},
+    )
+    served = backend(script)
+    reasoner = Reasoner(served, sandbox, select_profile(served.metadata()), HintPolicy(), RunConfig(max_tokens=200))
+    run = reasoner.start("What is the least common multiple of 907 and 811?")
+    events = list(run.events())
+    prompts = [json.loads(r.content)["prompt"] for r in script.requests if r.url.path.endswith("/completions")]
+    assert len(prompts) == 3
+    hint = next(e for e in events if isinstance(e, HintInserted))
+    assert hint.trigger == "before_stop" and prompts[1].endswith(hint.text)  # the next request carries it
+    assert prompts[1].startswith(prompts[0] + "By hand, 907 * 811 = 732077. \\boxed{732077}")
+    assert run.trace.answer == "735577" and run.trace.stats["tool_calls"] == 1

@@ -20,7 +20,13 @@ from tests.servers import LlamaServer, free_port
 
 def served_options(server: LlamaServer, **kw: object) -> EngineOptions:
     base: dict[str, object] = dict(
-        backend="openai", base_url=server.url, api_key_env="START_TEST_KEY", max_tokens=400, rounds=1, conjunctions=()
+        backend="openai",
+        base_url=server.url,
+        api_key_env="START_TEST_KEY",
+        max_tokens=400,
+        rounds=1,
+        conjunctions=(),
+        tokenizer=str(server.model_path),  # llama-cpp-python's server does not say which template it holds
     )
     base.update(kw)
     return EngineOptions(**base)  # type: ignore[arg-type]
@@ -34,7 +40,7 @@ def test_hint_infer_runs_through_the_server(server: LlamaServer, keyed: None, tm
     finally:
         sandbox.close()
         reasoner.backend.close()
-    assert reasoner.profile.name == "gemma3-base"  # picked from the served model's name
+    assert reasoner.profile.name == "gemma3-base"  # picked from the GGUF given as its tokenizer
     hints = [e for e in events if isinstance(e, HintInserted)]
     runs = [e for e in events if isinstance(e, CodeFinished)]
     assert hints and hints[0].trigger == "before_stop"
@@ -93,7 +99,9 @@ def test_the_cli_says_one_sentence_when_the_server_is_down():
 def test_a_server_killed_mid_stream_leaves_the_trace_and_says_so(model_path: Path, tmp_path: Path):
     with LlamaServer(model_path) as server:
         reasoner, sandbox = build_reasoner(
-            EngineOptions(backend="openai", base_url=server.url, max_tokens=600, hints_enabled=False)
+            EngineOptions(
+                backend="openai", base_url=server.url, max_tokens=600, hints_enabled=False, tokenizer=str(model_path)
+            )
         )
         run = reasoner.start(SUM_OF_SQUARES, trace_path=tmp_path / "killed.jsonl")
         seen = 0
@@ -149,6 +157,7 @@ def test_the_batch_command_writes_rows(server: LlamaServer, keyed: None, tmp_pat
         [
             *(sys.executable, "-m", "start_tui", "batch", str(problems), "-j", "2", "--backend", "openai"),
             *("--base-url", server.url, "--api-key-env", "START_TEST_KEY", "--max-tokens", "40", "--no-hints"),
+            *("--tokenizer", str(server.model_path)),
             *("--out", str(out)),
         ],
         capture_output=True,

@@ -13,11 +13,11 @@ CHATML_THINK = (
     ("metadata", "expected"),
     [
         ({"general.architecture": "gemma3", "general.name": "Gemma 3 270m"}, "gemma3-base"),
-        ({"general.architecture": "gemma3", "tokenizer.chat_template": "<start_of_turn>"}, "gemma3-it"),
+        ({"general.architecture": "gemma3", "tokenizer.chat_template": "<start_of_turn>"}, "chat"),
         ({"general.architecture": "qwen2", "general.name": "QwQ 32B", "tokenizer.chat_template": CHATML_THINK}, "qwq"),
         ({"general.architecture": "qwen2", "general.name": "DeepSeek R1 Distill Qwen 7B"}, "deepseek-r1"),
         ({"general.architecture": "qwen3", "general.name": "Qwen3 8B"}, "qwen3"),
-        ({"general.architecture": "llama", "tokenizer.chat_template": "<|im_start|>{{x}}"}, "qwq"),
+        ({"general.architecture": "llama", "tokenizer.chat_template": "<|im_start|>{{x}}"}, "chat"),
     ],
 )
 def test_profiles_are_chosen_from_gguf_metadata(metadata, expected):

@@ -133,6 +133,7 @@ def test_a_server_killed_mid_stage_is_one_sentence_and_a_rerun_resumes(tmp_path:
     assert rows[: len(kept)] == kept
 
 
+@pytest.mark.model  # a llama.cpp server on the exported model
 def test_rft_serves_the_fine_tuned_model_itself_exported_to_gguf(tmp_path: Path):
     from tests.tiny_lm import build_tiny_lm
 
@@ -140,6 +141,7 @@ def test_rft_serves_the_fine_tuned_model_itself_exported_to_gguf(tmp_path: Path)
     recipe = Recipe(workdir=str(tmp_path / "w"))
     recipe.data.problems = [str(SMOKE)]
     recipe.data.limit = 2
+    recipe.generate.profile = "gemma3-base"  # a random model of no family: its recipe names how to prompt it
     recipe.rft.samples, recipe.rft.max_tokens = 2, 8
     recipe.rft.serve_command = (  # K requests at once: llama.cpp's server must not interrupt one for another
         "{python} -m llama_cpp.server --model {gguf} --port {port} --n_ctx 1024 --verbose False "

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from start_tui.backends import SamplingParams
-from start_tui.backends.embedded import embedded_model_path
+from start_tui.backends.embedded import GEMMA_270M, embedded_model_path
 from start_tui.backends.hf import TransformersBackend
 from start_tui.sandbox import Sandbox
 
@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--model", help="a transformers folder or .gguf file (default: the embedded GGUF)")
     args = parser.parse_args()
-    path = args.model or embedded_model_path()
+    path = args.model or embedded_model_path(GEMMA_270M.name)
     rows = []
     with Sandbox() as sandbox:
         shipped = TransformersBackend(path)

@@ -14,7 +14,7 @@ import argparse
 from collections.abc import Iterator
 
 from start_tui.backends import Backend, SamplingParams
-from start_tui.backends.embedded import embedded_model_path
+from start_tui.backends.embedded import GEMMA_270M, embedded_model_path
 from start_tui.backends.llama_cpp import LlamaCppBackend
 from start_tui.backends.tokens import HeldTokens
 from start_tui.engine import HintPolicy, Reasoner, RunConfig, select_profile
@@ -45,7 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    path = embedded_model_path()
+    path = embedded_model_path(GEMMA_270M.name)
     with Sandbox() as sandbox:
         rows = []
         for label, cls in (("KV reuse (shipped)", LlamaCppBackend), ("naive re-prefill", NaiveBackend)):

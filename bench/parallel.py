@@ -40,7 +40,7 @@ import numpy as np
 from start_tui.backends import SamplingParams
 from start_tui.backends.batching import StepProfile
 from start_tui.backends.compute import compute
-from start_tui.backends.embedded import embedded_model_path
+from start_tui.backends.embedded import GEMMA_270M, embedded_model_path
 from start_tui.backends.llama_cpp import LlamaCppBackend
 from start_tui.engine import HintPolicy, Reasoner, RunConfig, select_profile
 from start_tui.engine.samples import SampleSet, derive_samples
@@ -243,7 +243,8 @@ def main() -> None:
     parser.add_argument("--flash-attn", action="store_true", help="llama.cpp's flash attention in every mode")
     args = parser.parse_args()
     ks = [int(k) for k in args.ks.split(",")]
-    backend = LlamaCppBackend(embedded_model_path(), n_ctx=2048, n_threads=args.threads, flash_attn=args.flash_attn)
+    path = embedded_model_path(GEMMA_270M.name)
+    backend = LlamaCppBackend(path, n_ctx=2048, n_threads=args.threads, flash_attn=args.flash_attn)
     prompt_text = select_profile(backend.metadata()).build_prompt(PROBLEM, backend.metadata())
     prompt = backend.tokenize(prompt_text.encode(), True)
     results: dict[int, dict] = {}

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from start_tui.backends.embedded import embedded_model_path
+from start_tui.backends.embedded import GEMMA_270M, embedded_model_path
 from start_tui.batch import solve_many
 from start_tui.benchmarks import Problem
 from start_tui.options import EngineOptions
@@ -36,7 +36,7 @@ def main() -> None:
     ]
     common = dict(max_tokens=args.max_tokens, rounds=1, conjunctions=(), n_ctx=4096)
     rows = []
-    with LlamaServer(embedded_model_path()) as server:
+    with LlamaServer(embedded_model_path(GEMMA_270M.name)) as server:
         for c in (1, 2, 4):
             opts = EngineOptions(backend="openai", base_url=server.url, **common)  # type: ignore[arg-type]
             t0 = time.perf_counter()

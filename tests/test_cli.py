@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from start_tui.engine import load_traces
-from tests.conftest import SUM_OF_SQUARES
+from tests.conftest import SUM_OF_SQUARES, TEST_MODEL
 
 EXE = [sys.executable, "-m", "start_tui"]
 
@@ -44,7 +44,7 @@ def test_exec_reads_standard_input_and_reports_errors():
 @pytest.mark.model
 def test_solve_shows_a_hint_an_execution_and_an_answer_and_writes_the_trace(tmp_path: Path):
     trace_path = tmp_path / "t.jsonl"
-    proc = cli("solve", SUM_OF_SQUARES, "--trace", str(trace_path))
+    proc = cli("solve", SUM_OF_SQUARES, "--model", TEST_MODEL, "--trace", str(trace_path))
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert " hint · auto · " in out and " sandbox · run 1 · " in out and "```output" in out
@@ -62,7 +62,18 @@ def test_a_prompt_file_replaces_the_profile_prompt(tmp_path: Path):
     prompt = tmp_path / "few-shot.txt"
     prompt.write_text("Answer each question.\n\nQuestion: What is 2 + 2?\nAnswer: 4\n\nQuestion: {problem}\nAnswer:\n")
     trace_path = tmp_path / "t.jsonl"
-    proc = cli("solve", "What is 3 + 5?", "--prompt-file", str(prompt), "--max-tokens", "8", "--trace", str(trace_path))
+    proc = cli(
+        "solve",
+        "What is 3 + 5?",
+        "--model",
+        TEST_MODEL,
+        "--prompt-file",
+        str(prompt),
+        "--max-tokens",
+        "8",
+        "--trace",
+        str(trace_path),
+    )
     assert proc.returncode == 0, proc.stderr
     [trace] = load_traces(trace_path)
     assert trace.spans[0].kind == "prompt"
@@ -127,7 +138,7 @@ def test_user_errors_are_one_sentence_without_a_traceback(tmp_path: Path, model_
 def test_a_killed_run_leaves_a_readable_trace(tmp_path: Path):
     trace_path = tmp_path / "t.jsonl"
     proc = subprocess.Popen(
-        [*EXE, "solve", SUM_OF_SQUARES, "--trace", str(trace_path), "--rounds", "3"],
+        [*EXE, "solve", SUM_OF_SQUARES, "--model", TEST_MODEL, "--trace", str(trace_path), "--rounds", "3"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

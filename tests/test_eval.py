@@ -12,12 +12,13 @@ import pytest
 from start_tui.benchmarks import load_benchmark
 from start_tui.eval.code import _kwargs, passes_samples, sample_tests
 from start_tui.eval.runner import pass_at_k, settings_from
+from tests.conftest import TEST_MODEL
 
 
 @pytest.mark.model
 def test_eval_end_to_end_with_and_without_hints_then_resume(tmp_path: Path):
     out = tmp_path / "eval"
-    cmd = [sys.executable, "-m", "start_tui", "eval", "--benchmark", "math500", "--limit", "3"]
+    cmd = [sys.executable, "-m", "start_tui", "eval", "--benchmark", "math500", "--limit", "3", "--model", TEST_MODEL]
     cmd += ["--hints", "on,off", "--rounds", "0,1", "--max-tokens", "160", "--out", str(out)]
     first = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     assert first.returncode == 0, first.stderr

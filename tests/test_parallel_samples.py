@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from start_tui.engine import load_traces
-from tests.conftest import SUM_OF_SQUARES
+from tests.conftest import SUM_OF_SQUARES, TEST_MODEL
 from tests.servers import LlamaServer
 
 pytestmark = pytest.mark.model
@@ -30,7 +30,18 @@ def check_siblings(trace_path: Path, k: int) -> None:
 
 def test_solve_with_four_samples_ends_with_the_vote(tmp_path: Path):
     trace_path = tmp_path / "samples.jsonl"
-    proc = start_tui("solve", SUM_OF_SQUARES, "--samples", "4", "--max-tokens", "200", "--trace", str(trace_path))
+    proc = start_tui(
+        "solve",
+        SUM_OF_SQUARES,
+        "--model",
+        TEST_MODEL,
+        "--samples",
+        "4",
+        "--max-tokens",
+        "200",
+        "--trace",
+        str(trace_path),
+    )
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     assert "Vote over 4 samples" in proc.stdout

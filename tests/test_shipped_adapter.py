@@ -1,6 +1,6 @@
-"""The self-taught LoRA shipped with the package: applied to the embedded model by default, under the prompt
-it was trained with; `--no-adapter` gives the raw base; another adapter or model replaces it; the headers
-say which model runs."""
+"""The self-taught LoRA shipped with the package: applied to the embedded Gemma 3 270M (`--model gemma3-270m`) by
+default, under the prompt it was trained with; `--no-adapter` gives the raw base; another adapter or model
+replaces it; the headers say which model runs."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from start_tui.backends.gguf import check_adapter, read_gguf
 from start_tui.engine import PROFILES, select_profile
 from start_tui.errors import StartTuiError
 from start_tui.options import EngineOptions, front_defaults, open_model, read_prompt_file
+from tests.conftest import TEST_MODEL
 from tests.test_cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,9 +43,9 @@ def test_the_recipe_that_made_it_prompts_as_its_profile_does():
     assert "training/recipes/self-taught-prompt.txt" in (ROOT / "training/recipes/self-taught-270m.toml").read_text()
 
 
-def test_the_default_runs_the_shipped_adapter_and_no_adapter_the_raw_base(model_path: Path):
+def test_the_embedded_270m_runs_the_shipped_adapter_and_no_adapter_the_raw_base(model_path: Path):
     prompt = PROFILES[embedded.SHIPPED_PROFILE].build_prompt("What is 17 * 23?", {})
-    default = open_model(EngineOptions(n_ctx=1024))
+    default = open_model(EngineOptions(model=TEST_MODEL, n_ctx=1024))
     try:
         assert default.adapter is not None and default.adapter.resolve() == embedded.SHIPPED_ADAPTER
         assert default.name == "Gemma 3 270M + self-taught LoRA (demo)"
@@ -54,7 +55,7 @@ def test_the_default_runs_the_shipped_adapter_and_no_adapter_the_raw_base(model_
         adapted = next_logits(default, prompt)
     finally:
         default.close()
-    raw = open_model(EngineOptions(n_ctx=1024, shipped_adapter=False))
+    raw = open_model(EngineOptions(model=TEST_MODEL, n_ctx=1024, shipped_adapter=False))
     try:
         assert raw.adapter is None and raw.name == "Gemma 3 270M base (demo)"
         assert raw.metadata()["start_tui.note"] == embedded.NOTE_RAW
@@ -62,7 +63,9 @@ def test_the_default_runs_the_shipped_adapter_and_no_adapter_the_raw_base(model_
         assert np.abs(next_logits(raw, prompt) - adapted).max() > 0.05  # the adapter is applied, not only named
     finally:
         raw.close()
-    named = open_model(EngineOptions(n_ctx=1024, adapter=str(embedded.SHIPPED_ADAPTER), shipped_adapter=False))
+    named = open_model(
+        EngineOptions(model=TEST_MODEL, n_ctx=1024, adapter=str(embedded.SHIPPED_ADAPTER), shipped_adapter=False)
+    )
     try:  # the same file given by hand: the same model, prompted the same way
         assert select_profile(named.metadata()).name == embedded.SHIPPED_PROFILE
         assert np.abs(next_logits(named, prompt) - adapted).max() < 1e-4
@@ -89,12 +92,12 @@ def test_an_install_without_the_adapter_says_so_in_one_sentence(monkeypatch: pyt
 
 @pytest.mark.model
 def test_solve_says_which_model_runs():
-    adapted = cli("solve", "What is 2 + 3?", "--max-tokens", "4", "--no-hints")
+    adapted = cli("solve", "What is 2 + 3?", "--model", TEST_MODEL, "--max-tokens", "4", "--no-hints")
     assert adapted.returncode == 0, adapted.stderr
     head = " ".join(adapted.stdout.split())  # rich wraps the note
     assert "Gemma 3 270M + self-taught LoRA (demo) · profile gemma3-self-taught" in head
     assert "a 270M demonstration model" in head and "--model PATH.gguf runs a real reasoning model" in head
-    raw = cli("solve", "What is 2 + 3?", "--max-tokens", "4", "--no-hints", "--no-adapter")
+    raw = cli("solve", "What is 2 + 3?", "--model", TEST_MODEL, "--max-tokens", "4", "--no-hints", "--no-adapter")
     assert raw.returncode == 0, raw.stderr
     head = " ".join(raw.stdout.split())
     assert "Gemma 3 270M base (demo) · profile gemma3-base" in head and "the raw embedded Gemma 3 270M base" in head

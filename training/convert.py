@@ -7,11 +7,10 @@ Trainer would refuse it and `save_pretrained` fail: the quantization marker is r
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
-from start_tui.backends.cpu_build import state_dir
+from start_tui.backends.embedded import GEMMA_270M, model_cache_dir
 from start_tui.errors import StartTuiError
 from training.export import TOKENIZER_SIDECAR, write_tokenizer_sidecar
 
@@ -20,7 +19,7 @@ EMBEDDED_CONVERSION = "gemma3-270m-hf"
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("START_TUI_MODEL_CACHE") or state_dir() / "models")
+    return model_cache_dir()
 
 
 def convert_gguf(gguf: str | Path, out: str | Path) -> Path:
@@ -61,7 +60,7 @@ def base_model_dir(name: str) -> Path:
     if name == "embedded":
         from start_tui.backends.embedded import embedded_model_path
 
-        return convert_gguf(embedded_model_path(), cache_dir() / EMBEDDED_CONVERSION)
+        return convert_gguf(embedded_model_path(GEMMA_270M.name), cache_dir() / EMBEDDED_CONVERSION)
     path = Path(name).expanduser()
     if not (path / "config.json").is_file():
         raise StartTuiError(f"The base model {name!r} is not a transformers folder (no config.json) nor 'embedded'.")

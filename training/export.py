@@ -411,9 +411,9 @@ def _embedded_gguf_if_base(base_dir: Path) -> Path | None:
     from training.convert import EMBEDDED_CONVERSION, cache_dir
 
     if base_dir.is_dir() and base_dir.resolve() == (cache_dir() / EMBEDDED_CONVERSION).resolve():
-        from start_tui.backends.embedded import embedded_model_path
+        from start_tui.backends.embedded import GEMMA_270M, embedded_model_path
 
-        return embedded_model_path()
+        return embedded_model_path(GEMMA_270M.name)
     return None
 
 

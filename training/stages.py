@@ -15,8 +15,8 @@ from typing import Any
 
 from rich.console import Console
 
+from start_tui.backends import model_file
 from start_tui.backends.base import BackendError
-from start_tui.backends.embedded import embedded_model_path
 from start_tui.batch import Outcome, SetOutcome, solve_many, solve_sets
 from start_tui.benchmarks import Problem, load_benchmark, unusable
 from start_tui.engine import Trace
@@ -459,7 +459,7 @@ def stage_hint_infer(recipe: Recipe, console: Console) -> Path:
     overlap = check_overlap(recipe, problems)
     g = recipe.generate
     opts = engine_options(recipe)
-    placeholders = {"model": opts.model or str(embedded_model_path())} if g.serve_command else {}
+    placeholders = {"model": str(model_file(opts.model))} if g.serve_command else {}
     urls = g.base_urls or ([g.base_url] if g.base_url else [])
     with served(g.serve_command, placeholders, urls, folder, g.serve_timeout_s) as urls:
         if g.serve_command is not None:  # sample from what the stage started, prompted as its own files say

@@ -12,15 +12,20 @@ from pathlib import Path
 from typing import Protocol
 
 from start_tui.backends.base import Backend, BackendError, BackendStats, SamplingParams
+from start_tui.backends.embedded import DEFAULT_MODEL, EMBEDDED, Progress
 from start_tui.errors import StartTuiError
 
 __all__ = [
     "BACKENDS",
+    "DEFAULT_MODEL",
+    "EMBEDDED",
     "Backend",
     "BackendError",
     "BackendStats",
     "Lanes",
     "SamplingParams",
+    "embedded_name",
+    "model_file",
     "open_backend",
     "open_lanes",
 ]
@@ -41,11 +46,13 @@ def open_backend(
     flash_attn: bool = False,
     shipped_adapter: bool = False,
     tokenizer: str | Path | None = None,
+    progress: Progress | None = None,
 ) -> Backend:
     """Open the backend `kind` on `model` (a .gguf path, a model folder, or a served model name).
 
-    With no model, llama runs the embedded Gemma 3 270M; `shipped_adapter` then applies the self-taught
-    LoRA this package ships for it, unless `adapter` names another. `tokenizer` (a tokenizer folder or a
+    With no model, or an embedded model's name, llama runs that embedded model (assembled on first use,
+    telling `progress`); on the Gemma 3 270M `shipped_adapter` applies the self-taught LoRA this package
+    ships for it, unless `adapter` names another. `tokenizer` (a tokenizer folder or a
     GGUF) gives the chat template that renders the prompt, in place of the model's or the server's."""
     template = None
     if tokenizer:
@@ -53,7 +60,7 @@ def open_backend(
 
         template = read_template(tokenizer)  # before a model loads: a bad path costs nothing
     backend = _open(
-        model, n_ctx, seed, kind, base_url, api_key_env, device, dtype, adapter, flash_attn, shipped_adapter
+        model, n_ctx, seed, kind, base_url, api_key_env, device, dtype, adapter, flash_attn, shipped_adapter, progress
     )
     if template is not None:
         use_template(backend, template)
@@ -81,19 +88,20 @@ def _open(
     adapter: str | Path | None,
     flash_attn: bool,
     shipped_adapter: bool,
+    progress: Progress | None,
 ) -> Backend:
     if kind == "llama":
         from start_tui.backends import embedded
         from start_tui.backends.llama_cpp import LlamaCppBackend
 
-        if model:
-            return LlamaCppBackend(Path(model), n_ctx=n_ctx, seed=seed, adapter=adapter, flash_attn=flash_attn)
-        if adapter is None and shipped_adapter:
+        name = embedded_name(model)
+        if name is None:
+            return LlamaCppBackend(model_file(model), n_ctx=n_ctx, seed=seed, adapter=adapter, flash_attn=flash_attn)
+        if adapter is None and shipped_adapter and name == embedded.GEMMA_270M.name:
             adapter = embedded.shipped_adapter_path()
-        backend = LlamaCppBackend(
-            embedded.embedded_model_path(), n_ctx=n_ctx, seed=seed, adapter=adapter, flash_attn=flash_attn
-        )
-        backend.describe_embedded()
+        path = model_file(name, progress)
+        backend = LlamaCppBackend(path, n_ctx=n_ctx, seed=seed, adapter=adapter, flash_attn=flash_attn)
+        backend.describe_embedded(name)
         return backend
     if kind == "hf":
         if not model:
@@ -114,6 +122,33 @@ def _open(
             )
         return OpenAIBackend(base_url, str(model) if model else None, api_key_env=api_key_env or DEFAULT_API_KEY_ENV)
     raise StartTuiError(f"There is no backend {kind!r}; choose one of {', '.join(BACKENDS)}.")
+
+
+def embedded_name(model: str | Path | None) -> str | None:
+    """The embedded model `model` names (None: the default), or None when it is a path: a file of that
+    name beside the user wins over the name."""
+    if not model:
+        return DEFAULT_MODEL
+    text = str(model)
+    if text in EMBEDDED and not Path(text).exists():
+        return text
+    return None
+
+
+def model_file(model: str | Path | None, progress: Progress | None = None) -> Path:
+    """The GGUF file `model` names for llama.cpp: an embedded model's (assembled on first use), or the path."""
+    from start_tui.backends.embedded import embedded_model_path
+
+    name = embedded_name(model)
+    if name is not None:
+        return embedded_model_path(name, progress)
+    path = Path(str(model)).expanduser()
+    if not path.exists() and path.suffix != ".gguf" and len(path.parts) == 1:
+        raise StartTuiError(
+            f"There is no model file {str(model)!r} and no embedded model of that name "
+            f"({', '.join(EMBEDDED)}; start-tui models lists them)."
+        )
+    return path
 
 
 class Lanes(Protocol):

@@ -26,11 +26,12 @@ REINSTALL = f'CMAKE_ARGS="{NO_AMX_CMAKE_ARGS}" pip install --force-reinstall --n
 
 _PROBE = """
 import llama_cpp
-from start_tui.backends.embedded import embedded_model_path
-llm = llama_cpp.Llama(str(embedded_model_path()), n_ctx=64, n_batch=64, n_threads=1, verbose=False)
+from start_tui.backends.embedded import probe_model_path
+llm = llama_cpp.Llama(str(probe_model_path()), n_ctx=64, n_batch=64, n_threads=1, verbose=False)
 llm.eval(llm.tokenize(b"Two plus two is four, and three plus three is", add_bos=True))
 """
-"""Decodes a short prompt as one batch: the quantized matrix products that take the AMX path."""
+"""Decodes a short prompt as one batch on an embedded model: the quantized matrix products that take the
+AMX path."""
 
 
 def state_dir() -> Path:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from start_tui.backends.base import BackendStats, SamplingParams
 from start_tui.backends.compute import compute
 from start_tui.backends.cpu_build import check_cpu_build
-from start_tui.backends.embedded import NOTE_ADAPTED, NOTE_RAW, SHIPPED_ADAPTER, SHIPPED_PROFILE, embedded_label
+from start_tui.backends.embedded import SHIPPED_ADAPTER, SHIPPED_PROFILE, embedded_label, embedded_note
 from start_tui.backends.gguf import check_adapter, read_gguf
 from start_tui.backends.learned import PROFILE_KEY, PROMPT_KEY, in_gguf
 from start_tui.backends.tokens import HeldTokens
@@ -123,12 +123,11 @@ class LlamaCppBackend:
     def metadata(self) -> Mapping[str, str]:
         return self._metadata
 
-    def describe_embedded(self) -> None:
-        """Name this backend as the embedded demonstration model, with a note (`start_tui.note`) that the
-        app's header and `solve`'s say: which adapter, and that --model takes a real one."""
-        shipped = self.shipped_adapter
-        self.name = embedded_label(self.adapter, shipped)
-        self._metadata["start_tui.note"] = NOTE_ADAPTED if shipped else NOTE_RAW
+    def describe_embedded(self, name: str) -> None:
+        """Name this backend as the embedded model `name`, with a note (`start_tui.note`) that the app's header
+        and `solve`'s say: which model and adapter, and what --model takes instead."""
+        self.name = embedded_label(name, self.adapter, self.shipped_adapter)
+        self._metadata["start_tui.note"] = embedded_note(name, self.shipped_adapter)
 
     def _counting_eval(self, tokens: Sequence[int]) -> None:
         self.stats.tokens_evaluated += len(tokens)

@@ -136,6 +136,7 @@ class StartApp(App[None]):
         the text deltas of a batch merged: one object per batch, not per token, for a long run."""
         self._start_when_ready = False
         self._loading = False
+        self._assembled_percent: int | None = None
         self._status_at = 0.0
         self.facts = RunFacts(model=model_label(settings))
         self.collector = CollectorHold(self)
@@ -225,11 +226,23 @@ class StartApp(App[None]):
     def _load_engine(self, settings: EngineOptions, backend: Backend | None = None) -> None:
         """Open what the settings need, in a worker thread; the UI thread swaps it in (`on_engine_ready`)."""
         try:
-            reasoner, sandbox = open_engine(settings, backend)
+            reasoner, sandbox = open_engine(settings, backend, self._assembly_progress)
         except StartTuiError as exc:
             self.post_message(EngineFailed(str(exc)))
             return
         self.post_message(EngineReady(reasoner, sandbox))
+
+    def _assembly_progress(self, done: int, total: int) -> None:
+        """From the loading thread: the embedded model is being assembled from its packages (once)."""
+        percent = 100 * done // max(1, total)
+        if percent != self._assembled_percent:
+            self._assembled_percent = percent
+            self.call_from_thread(self._show_state, f"assembling the model {percent}%…")
+
+    def _show_state(self, state: str) -> None:
+        if self._loading:
+            self.facts.state = state
+            self._refresh_status()
 
     def on_engine_ready(self, message: EngineReady) -> None:
         self._loading = False

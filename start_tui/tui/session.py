@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from start_tui.backends import Backend, Lanes, open_lanes
+from start_tui.backends.embedded import Progress
 from start_tui.engine import Reasoner, Run, Trace, load_traces
 from start_tui.engine.samples import derive_samples
 from start_tui.engine.trace import save_traces
@@ -50,8 +51,11 @@ class Branch:
         return self.run.trace if self.run is not None else self.trace
 
 
-def open_engine(settings: EngineOptions, backend: Backend | None = None) -> tuple[Reasoner, Sandbox]:
-    """A reasoner and a started sandbox for `settings`, on `backend` or on a model opened here.
+def open_engine(
+    settings: EngineOptions, backend: Backend | None = None, progress: Progress | None = None
+) -> tuple[Reasoner, Sandbox]:
+    """A reasoner and a started sandbox for `settings`, on `backend` or on a model opened here (`progress`
+    hears how far an embedded model's first assembly is).
 
     Blocks while a model loads: call it from a worker thread. What it opened is closed again when it
     fails, so a failed change of settings leaks nothing.
@@ -61,7 +65,7 @@ def open_engine(settings: EngineOptions, backend: Backend | None = None) -> tupl
     try:
         library = check_options(settings)
         if backend is None:
-            backend = opened = open_model(settings)
+            backend = opened = open_model(settings, progress or (lambda done, total: None))
         sandbox = open_sandbox(settings)
         sandbox.start()
         return make_reasoner(settings, backend, sandbox, library), sandbox

@@ -20,7 +20,7 @@ from start_tui.tui.settings import Settings
 from start_tui.tui.widgets.conversation import Conversation
 from start_tui.tui.widgets.items import ExecutionItem, HintItem
 from start_tui.tui.widgets.segments import AnswerPanel, ExecutionPanel, FrozenThinking, HintPanel, ThinkingSegment
-from tests.conftest import SUM_OF_SQUARES
+from tests.conftest import SUM_OF_SQUARES, TEST_MODEL
 
 SIZE = (120, 40)
 
@@ -35,7 +35,7 @@ async def wait_until(pilot: Pilot, predicate: Callable[[], bool], timeout: float
 
 
 def make_app(**kw) -> StartApp:
-    return StartApp(Settings(max_tokens=400, rounds=1), **kw)
+    return StartApp(Settings(model=TEST_MODEL, max_tokens=400, rounds=1), **kw)
 
 
 async def start(pilot: Pilot, app: StartApp, problem: str = SUM_OF_SQUARES) -> None:
@@ -131,7 +131,7 @@ async def test_a_hint_typed_mid_stream_lands_where_the_stream_was_paused():
 
 @pytest.mark.model
 async def test_escape_stops_the_run():
-    app = StartApp(Settings(max_tokens=2000, rounds=0, conjunctions=()))
+    app = StartApp(Settings(model=TEST_MODEL, max_tokens=2000, rounds=0, conjunctions=()))
     async with app.run_test(size=SIZE) as pilot:
         await start(pilot, app, "What is 2**100 mod 7?")  # greedy: a long run of the embedded model
         run = run_of(app)
@@ -196,7 +196,7 @@ async def test_branch_from_the_first_segment_of_a_128k_token_trace(tmp_path: Pat
 
     [recorded] = load_traces(Path(__file__).parents[1] / "data" / "sum-of-squares.jsonl")
     body = [s for s in recorded.spans if s.kind != "prompt"]
-    app = StartApp(Settings(max_tokens=24, rounds=0, conjunctions=()))
+    app = StartApp(Settings(model=TEST_MODEL, max_tokens=24, rounds=0, conjunctions=()))
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.reasoner is not None, what="the model to load")
         backend = app.reasoner.backend
@@ -306,7 +306,7 @@ async def test_changing_settings_does_not_change_a_run_already_started(tmp_path,
 
 @pytest.mark.model
 async def test_samples_stream_together_as_branches_with_a_live_tally(sessions: Path):
-    app = StartApp(Settings(max_tokens=160, rounds=1, samples=3))
+    app = StartApp(Settings(model=TEST_MODEL, max_tokens=160, rounds=1, samples=3))
     async with app.run_test(size=SIZE) as pilot:
         await start(pilot, app)
         assert [b.label for b in app.branches] == ["sample 1/3", "sample 2/3", "sample 3/3"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from start_tui.engine import load_traces
+from tests.conftest import TEST_MODEL
 
 pytestmark = [pytest.mark.model, pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
 
@@ -87,7 +88,7 @@ class Terminal:
 
 def test_a_person_solves_hints_branches_and_saves_in_a_real_terminal(tmp_path: Path):
     config = tmp_path / "config.toml"
-    config.write_text("max_tokens = 400\nrounds = 1\n")
+    config.write_text(f"model = '{TEST_MODEL}'\nmax_tokens = 400\nrounds = 1\n")
     sessions = tmp_path / "sessions"
     env = {
         "START_TUI_CONFIG": str(config),

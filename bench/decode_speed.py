@@ -1,13 +1,14 @@
 """Engine decode throughput over raw llama-cpp-python generation on the same prompt (goal >= 0.95).
 
-Both sides generate the same number of greedy tokens from the same prompt on the embedded model,
+Both sides generate the same number of greedy tokens from the same prompt on one model (the embedded
+default, or `--model`: an embedded model's name or a GGUF path),
 from an empty KV cache, in alternating pairs so that machine noise hits both alike; the figure is
 the median of the per-pair ratios, by wall time and by process CPU time. The prompt is a plain
 text continuation, so that no code block (and no inserted output) makes the two workloads differ;
 hints and stop markers are off. The engine keeps everything else of its hot path: the scanner,
 the events, the trace fold and the JSONL journal.
 
-    python bench/decode_speed.py [--tokens 256] [--reps 5]
+    python bench/decode_speed.py [--model NAME|PATH] [--tokens 256] [--reps 8]
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from statistics import median
 
-from start_tui.backends import SamplingParams
-from start_tui.backends.embedded import embedded_model_path
+from start_tui.backends import DEFAULT_MODEL, SamplingParams, model_file
 from start_tui.backends.llama_cpp import LlamaCppBackend
 from start_tui.engine import HintPolicy, Reasoner, RunConfig, select_profile
 from start_tui.sandbox import Sandbox
@@ -30,7 +30,8 @@ PROBLEM = "The history of the Roman Empire begins with"
 
 def forget(backend: LlamaCppBackend) -> None:
     backend.llm.reset()
-    backend._tokens, backend._ends, backend._bytes = [], [], b""
+    held = backend._held
+    held.tokens, held._ends, held._bytes = [], [], b""
 
 
 def engine_run(reasoner: Reasoner, trace_dir: Path) -> tuple[int, float, float]:
@@ -63,10 +64,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=256)
     parser.add_argument("--reps", type=int, default=8)
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="an embedded model's name or a GGUF path")
     args = parser.parse_args()
-    backend = LlamaCppBackend(embedded_model_path(), n_ctx=4096)
+    backend = LlamaCppBackend(model_file(args.model), n_ctx=4096)
     profile = replace(select_profile(backend.metadata()), few_shot="{problem}", stop=(), think_end=())
-    config = RunConfig(max_tokens=args.tokens, sampling=SamplingParams(temperature=0.0), execute_code=False)
+    # no loop stop: the raw side has none, and a small model continuing plain text may well loop
+    config = RunConfig(
+        max_tokens=args.tokens, sampling=SamplingParams(temperature=0.0), execute_code=False, loop_chars=0
+    )
     wall_ratios, cpu_ratios, engine_rates, raw_rates = [], [], [], []
     with Sandbox() as sandbox, tempfile.TemporaryDirectory() as tmp:
         reasoner = Reasoner(backend, sandbox, profile, HintPolicy(enabled=False, conjunctions=()), config)
@@ -84,6 +89,7 @@ def main() -> None:
             raw_rates.append(n_raw / w_raw)
             wall_ratios.append((n / w) / (n_raw / w_raw))
             cpu_ratios.append((n / c) / (n_raw / c_raw))
+    print(f"model: {backend.name}")
     print(f"tokens per run: {n}, pairs: {args.reps} (order alternating), prefill included on both sides")
     print(f"{'path':28s} {'median tok/s':>12s} {'min':>8s} {'max':>8s}")
     print(

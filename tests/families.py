@@ -80,6 +80,34 @@ TEMPLATES: dict[str, str] = {
         "{%- if enable_thinking is defined and enable_thinking is false %}{{- '<think>\\n\\n</think>\\n\\n' }}"
         "{%- endif %}{%- endif %}"
     ),
+    "qwen3-instruct-2507": (
+        "{%- for message in messages %}"
+        "{%- if message.role == 'user' or message.role == 'system' %}"
+        "{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}"
+        "{%- elif message.role == 'assistant' %}{%- set content = message.content %}"
+        "{%- if '</think>' in content %}{%- set content = content.split('</think>')[-1].lstrip('\\n') %}{%- endif %}"
+        "{{- '<|im_start|>' + message.role + '\\n' + content + '<|im_end|>\\n' }}"
+        "{%- endif %}{%- endfor %}"
+        "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
+    ),
+    "qwen3-thinking-2507": (
+        "{%- for message in messages %}"
+        "{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}"
+        "{%- endfor %}"
+        "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n<think>\\n' }}{%- endif %}"
+    ),
+    "deepseek-v3": (
+        "{{ bos_token }}{%- for message in messages %}{%- if message['role'] == 'user' %}"
+        "{{'<｜User｜>' + message['content']}}{%- endif %}{%- endfor %}"
+        "{% if add_generation_prompt %}{{'<｜Assistant｜>'}}{% endif %}"
+    ),
+    "deepseek-v3.1": (
+        "{% if not thinking is defined %}{% set thinking = false %}{% endif %}"
+        "{{ bos_token }}{%- for message in messages %}{%- if message['role'] == 'user' %}"
+        "{{'<｜User｜>' + message['content']}}{%- endif %}{%- endfor %}"
+        "{% if add_generation_prompt %}{{'<｜Assistant｜>'}}"
+        "{% if thinking %}{{'<think>'}}{% else %}{{'</think>'}}{% endif %}{% endif %}"
+    ),
     "llama-3.1-instruct": (
         "{{- bos_token }}{%- set date_string = '26 Jul 2024' %}"
         "{{- '<|start_header_id|>system<|end_header_id|>\\n\\n' }}"
@@ -153,6 +181,8 @@ class WritingModel:
             lead, out = None, self.code
         elif text.endswith(OUTPUT_CLOSE) and (not rest or rest.startswith(_END_MARKERS)):
             lead, out = self.after_output, self.after_output + rest  # it had finished: it says what the output shows
+        elif text.endswith(OUTPUT_CLOSE) and "\\boxed{" in re.split(r"(?<=[.!?])\s", rest, maxsplit=1)[0]:
+            lead, out = self.after_output, self.after_output  # it was stating its answer: it answers from the output
         else:
             lead, out = "", rest
         self._last = (text, "", lead)
@@ -170,7 +200,9 @@ class WritingModel:
         self.last_finish_reason = "eos"
 
     def _take_up(self, text: str) -> None:
-        """Advance through the reply by what the engine kept of the last call's text."""
+        """Advance through the reply by what the engine kept of the last call's text. A stream the engine
+        closed before the reply's end was cut at a marker (whose last characters it may have read, as with
+        `Wait,`): the model says that sentence again; a reply written to its end was kept whole."""
         if self._last is None:
             return
         before, written, lead = self._last
@@ -181,11 +213,12 @@ class WritingModel:
         kept = next(same, min(len(new), len(written)))
         if kept < len(lead):
             return  # cut before it took up its reply
-        if kept == len(written):
-            self.pos += kept - len(lead)
+        wrote = len(written) - len(lead)
+        if kept == len(written) and self.pos + wrote >= len(self.reply):
+            self.pos = len(self.reply)
             return
         cut = self.pos + kept - len(lead)
-        self.pos = max(s for s in self._starts if s <= cut)  # the engine cut a sentence: say it again
+        self.pos = max(s for s in self._starts if s <= cut)
 
     def count_tokens(self, text: str) -> int:
         return len(text) // self.chunk

@@ -15,7 +15,7 @@ from typing import Any
 
 from rich.console import Console
 
-from start_tui.backends import model_file
+from start_tui.backends import embedded_name, model_file
 from start_tui.backends.base import BackendError
 from start_tui.batch import Outcome, SetOutcome, solve_many, solve_sets
 from start_tui.benchmarks import Problem, load_benchmark, unusable
@@ -447,6 +447,18 @@ def engine_options(recipe: Recipe) -> EngineOptions:
     )
 
 
+def _served_model(model: str | None) -> str:
+    """What a serve_command's {model} is: an embedded model's file, or the recipe's model as written (a
+    path, or a hub id that vLLM resolves itself)."""
+    return str(model_file(model)) if embedded_name(model) is not None else str(model)
+
+
+def _served_tokenizer(opts: EngineOptions, served: str) -> str | None:
+    """The files that tell how to prompt a served model: the user's --tokenizer, else what is served when it
+    is here (a GGUF, a model folder); a hub id has none here, and the model's name must tell its family."""
+    return opts.tokenizer or (served if Path(served).exists() else None)
+
+
 def stage_hint_infer(recipe: Recipe, console: Console) -> Path:
     """Greedy and Hint-infer on every training problem, graded: runs.jsonl."""
     t0 = time.monotonic()
@@ -459,11 +471,11 @@ def stage_hint_infer(recipe: Recipe, console: Console) -> Path:
     overlap = check_overlap(recipe, problems)
     g = recipe.generate
     opts = engine_options(recipe)
-    placeholders = {"model": str(model_file(opts.model))} if g.serve_command else {}
+    placeholders = {"model": _served_model(opts.model)} if g.serve_command else {}
     urls = g.base_urls or ([g.base_url] if g.base_url else [])
     with served(g.serve_command, placeholders, urls, folder, g.serve_timeout_s) as urls:
         if g.serve_command is not None:  # sample from what the stage started, prompted as its own files say
-            opts = replace(opts, backend="openai", model=None, tokenizer=opts.tokenizer or placeholders["model"])
+            opts = replace(opts, backend="openai", model=None, tokenizer=_served_tokenizer(opts, placeholders["model"]))
         for mode in ("greedy", "hint"):
             run_opts = replace(opts, hints_enabled=opts.hints_enabled and mode == "hint")
             sample_runs(problems, run_opts, mode, out, g.concurrency, console=console, base_urls=urls)
@@ -772,7 +784,7 @@ def stage_rft(recipe: Recipe, console: Console, model: Path, stage: str = "rft")
         if "{gguf}" in r.serve_command:  # llama_cpp.server serves GGUF files: the fine-tuned model, exported once
             placeholders["gguf"] = str(_exported(model, folder / "model-f16.gguf"))
         served_files = placeholders.get("gguf", placeholders["model"])  # its template and the profile it learned
-        opts = replace(opts, backend="openai", model=None, tokenizer=opts.tokenizer or served_files)
+        opts = replace(opts, backend="openai", model=None, tokenizer=_served_tokenizer(opts, served_files))
     urls = r.base_urls or ([r.base_url] if r.base_url else [])
     with served(r.serve_command, placeholders, urls, folder, r.serve_timeout_s) as urls:
         sample_runs(

@@ -68,12 +68,12 @@ def open_backend(
 
 
 def use_template(backend: Backend, template: dict[str, str]) -> None:
-    """Take a tokenizer's template and metadata (`read_template`) as the backend's own."""
+    """Take a tokenizer's template and metadata (`read_template`) as the backend's own. The BOS text a
+    template writes stays the backend's: llama.cpp, transformers and a server each add the BOS their
+    tokenizer wants, and a second one before the prompt would change what the model reads."""
     meta = backend.metadata()
     assert isinstance(meta, MutableMapping)  # every backend keeps its metadata in a dict
-    if "start_tui.served_by" in meta:
-        template = {k: v for k, v in template.items() if k != "start_tui.bos_token"}  # the server adds its BOS
-    meta.update(template)
+    meta.update({k: v for k, v in template.items() if k != "start_tui.bos_token"})
 
 
 def _open(

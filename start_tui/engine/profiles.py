@@ -258,31 +258,45 @@ def get_profile(name: str) -> ModelProfile:
 
 
 def family_of(metadata: Mapping[str, str]) -> str | None:
-    """The name of the profile a model's family takes, read from its template, architecture and name;
-    None when they do not tell."""
-    arch = metadata.get("general.architecture", "").lower()
-    name = " ".join(metadata.get(k, "") for k in ("general.name", "general.basename", "general.finetune")).lower()
-    name = name.replace("_", "-")
+    """The name of the profile a model's family takes: from its chat template where it has one, else from
+    its name and architecture; None when they do not tell."""
+    name = " ".join(metadata.get(k, "") for k in ("general.name", "general.basename", "general.finetune"))
+    name = name.lower().replace("_", "-")
     template = metadata.get("tokenizer.chat_template", "")
     if metadata.get("start_tui.profile") in PROFILES:  # a model or adapter trained under a profile of its own
         return metadata["start_tui.profile"]
-    if QWQ_PREVIEW_SYSTEM in template or ("qwq" in name and "preview" in name):
-        return "qwq-preview"
-    if "qwq" in name:
-        return "qwq"
-    if "<｜Assistant｜>" in template or ("deepseek" in name and "r1" in name) or "r1-distill" in name:
-        return "deepseek-r1"
-    if "instruct-2507" in name or "instruct 2507" in name:  # Qwen3's later instruct models do not think
-        return "chat" if template else None
-    if "enable_thinking" in template or arch == "qwen3" or "qwen3" in name:
-        return "qwen3"
-    if "<think>" in template or "</think>" in template:
-        return "think"
     if template:
-        return "chat"
-    if arch.startswith("gemma"):
+        return _family_of_template(template, name, metadata)
+    if "qwq" in name:
+        return "qwq-preview" if "preview" in name else "qwq"
+    if ("deepseek" in name and "r1" in name) or "r1-distill" in name:
+        return "deepseek-r1"
+    if "qwen3" in name and not any(w in name for w in ("instruct", "coder", "base", "-vl")):
+        return "qwen3"  # Qwen3's hybrid models think unless told not to; its instruct and coder models do not
+    if metadata.get("general.architecture", "").lower().startswith("gemma"):
         return "gemma3-base"  # a Gemma 3 without a chat template is the base model: its few-shot prompt
     return None
+
+
+def _family_of_template(template: str, name: str, metadata: Mapping[str, str]) -> str:
+    """A family read from a chat template: whether the model thinks is what its generation prompt opens."""
+    if QWQ_PREVIEW_SYSTEM in template:
+        return "qwq-preview"
+    if not any(t in template for t in ("<think>", "</think>", "enable_thinking")):
+        return "chat"
+    try:
+        opened = _render_chat(template, "x", metadata, {}).rstrip()
+    except StartTuiError:
+        opened = ""
+    if opened.endswith("</think>"):
+        return "chat"  # the template closes the thinking for the model (DeepSeek-V3.1's default mode)
+    if "enable_thinking" in template:
+        return "qwen3"
+    if "<｜Assistant｜>" in template:
+        return "deepseek-r1"
+    if opened.endswith("<think>"):
+        return "qwq" if "qwq" in name else "qwen3" if "qwen3" in name else "think"
+    return "chat"  # think tags only where past turns are shown (Qwen3-Instruct-2507): it does not think
 
 
 def select_profile(metadata: Mapping[str, str]) -> ModelProfile:

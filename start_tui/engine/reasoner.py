@@ -71,6 +71,8 @@ class RunConfig:
 
 LOOP_REPEATS = 4
 LOOP_MAX_PERIOD = 512
+HINT_ROOM_TOKENS = 64
+"""Tokens a run must have left for a hint to go in: the code it opens and a few words after the output."""
 
 
 def loop_period(
@@ -167,7 +169,8 @@ class Reasoner:
             raise StartTuiError("The problem is empty; give the problem text (or --file with a non-empty file).")
         prompt = self.profile.build_prompt(problem, self.backend.metadata())
         spans = [Span("prompt", prompt)]
-        return Run(self, problem, spans, _State(), trace_path, parent=None, meta=meta)
+        state = _State(last_tool_end=len(prompt))  # the distance between hints counts the model's text only
+        return Run(self, problem, spans, state, trace_path, parent=None, meta=meta)
 
     def branch(self, trace: Trace, offset: int, trace_path: str | Path | None = None) -> Run:
         """A new run that continues `trace` from character `offset`; `trace` itself is not changed."""
@@ -194,9 +197,9 @@ class Reasoner:
 
 def _state_of(spans: list[Span], profile: ModelProfile) -> _State:
     """Counters and mode at the end of a span list (for branches), read from the events that built it."""
-    state = _State()
     prompt = Trace(id="", problem="", spans=spans)
     pos = prompt.prompt_length
+    state = _State(last_tool_end=pos)
     open_at: int | None = None  # where the code of a block still open starts
     for event in trace_events(prompt)[1:]:
         if isinstance(event, TextDelta | HintInserted | CodeOpened | CodeClosed):
@@ -444,10 +447,12 @@ class Run:
         yield from self._text_event(buf, self.state.mode)
         if self._generated() >= self.config.max_tokens:
             return "max_tokens"
-        # the backend says why its stream ended: a full context window is not the model's own end
-        if self.backend.last_finish_reason == "context":
+        # the backend says why its stream ended: a full context window is not the model's own end (a server
+        # says `length` for it too, with the run's budget not spent)
+        ended = self.backend.last_finish_reason
+        if ended == "context" or ended == "length":
             return "context_full"
-        if self._before_stop_due(at_turn_end=True):  # the end-of-turn token is withheld: the model goes on
+        if ended == "eos" and self._before_stop_due(at_turn_end=True):  # its end-of-turn token is withheld
             yield from self._insert_auto_hint("before_stop")
             return None
         return "eos"
@@ -459,7 +464,13 @@ class Run:
             and bool(p.conjunctions)
             and self._calls_to_spare()
             and text_len - st.last_tool_end >= p.min_chars_between
+            and self._room_for_a_tool_call()
         )
+
+    def _room_for_a_tool_call(self) -> bool:
+        """Whether the token budget leaves room for a hinted code block and the words after its output: a
+        hint inserted with less would end the trace on a block that never ran."""
+        return self.config.max_tokens - self._generated() >= HINT_ROOM_TOKENS
 
     def _calls_to_spare(self) -> bool:
         """Whether a hint after a conjunction or an error may take a tool call: it leaves the calls kept
@@ -473,7 +484,12 @@ class Run:
         st, p = self.state, self.policy
         if at_turn_end and st.mode != "think":
             return False
-        return p.enabled and st.rounds_used < p.before_stop_rounds and st.tool_calls < p.max_tool_calls
+        return (
+            p.enabled
+            and st.rounds_used < p.before_stop_rounds
+            and st.tool_calls < p.max_tool_calls
+            and self._room_for_a_tool_call()
+        )
 
     def _on_marker(self, marker: Marker) -> Generator[Event, None, MarkerAction]:
         """Act on a marker: go on scanning, restart the stream (text was inserted), or stop the run."""

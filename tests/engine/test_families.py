@@ -9,10 +9,13 @@ conjunction hints leave the tool calls the before-stop rounds need, and the budg
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from start_tui.engine import CodeFinished, Finished, HintInserted, HintPolicy, Reasoner, RunConfig, select_profile
 from start_tui.engine.profiles import ANSWER_INSTRUCTION, get_profile
+from start_tui.engine.reasoner import HINT_ROOM_TOKENS
 from start_tui.errors import StartTuiError
 from start_tui.sandbox import Sandbox
 from tests.families import QWQ_PREVIEW_SYSTEM, REAL_QWEN25_TEMPLATE, TEMPLATES, WritingModel, long_think_trace
@@ -47,7 +50,11 @@ SERVED = "http://gpu01:8000/v1"
         (named("deepseek-r1-distill", "DeepSeek R1 Distill Qwen 7B", "qwen2"), "deepseek-r1"),
         (named("deepseek-r1-distill", "my-own-finetune"), "deepseek-r1"),
         (named("qwen3", "Qwen3 8B", "qwen3"), "qwen3"),
-        (named("qwen3", "Qwen3 4B Instruct 2507", "qwen3"), "chat"),
+        (named("qwen3-instruct-2507", "Qwen3 4B Instruct 2507", "qwen3"), "chat"),
+        (named("qwen3-instruct-2507", "my-served-copy", "qwen3"), "chat"),  # --tokenizer with its folder
+        (named("qwen3-thinking-2507", "Qwen3 4B Thinking 2507", "qwen3"), "qwen3"),
+        (named("deepseek-v3", "DeepSeek V3 0324", "deepseek2"), "chat"),
+        (named("deepseek-v3.1", "DeepSeek V3.1", "deepseek2"), "chat"),  # its template closes the thinking
         (named("llama-3.1-instruct", "Meta Llama 3.1 8B Instruct", "llama"), "chat"),
         (named("mistral-instruct", "Mistral 7B Instruct v0.3", "llama"), "chat"),
         (named("gemma-3-it", "Gemma 3 4b It", "gemma3"), "chat"),
@@ -64,7 +71,7 @@ def test_each_family_gets_its_profile_from_its_own_template_and_metadata(metadat
 def test_the_real_qwen_template_is_a_chat_model_that_ends_its_turn():
     template = REAL_QWEN25_TEMPLATE.read_text(encoding="utf-8")
     profile = select_profile({"general.architecture": "qwen2", "tokenizer.chat_template": template})
-    assert profile.name == "chat" and profile.think_end == ()
+    assert profile.name == "chat" and profile.think_end == () and not profile.think_start
     prompt = profile.build_prompt("What is 2+2?", {"tokenizer.chat_template": template})
     assert prompt == (
         "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
@@ -78,6 +85,8 @@ def test_the_real_qwen_template_is_a_chat_model_that_ends_its_turn():
         {"general.name": "my-finetune", "start_tui.served_by": SERVED},
         {"general.architecture": "llama", "general.name": "checkpoint-400"},
         {"general.name": "Qwen3 4B Instruct 2507"},
+        {"general.name": "Qwen/Qwen3-Coder-30B-A3B-Instruct", "start_tui.served_by": SERVED},
+        {"general.name": "Qwen3-8B-Base", "general.architecture": "qwen3"},
     ],
 )
 def test_a_model_whose_family_cannot_be_told_is_refused_in_one_sentence_naming_profile(metadata):
@@ -150,8 +159,16 @@ def test_an_instruct_model_that_ends_its_turn_gets_the_before_stop_hint_there(sa
     assert run.trace.answer == "735577" and isinstance(events[-1], Finished) and events[-1].reason == "eos"
 
 
+def test_an_instruct_model_that_ends_its_turn_without_a_box_gets_the_hint_there(sandbox: Sandbox):
+    reply = BY_HAND.replace("\\boxed{38280}", "38280")
+    run, events = solve(instruct(reply), sandbox)
+    (hint,) = hints(events)
+    assert hint.trigger == "before_stop" and run.trace.spans[1].text == reply  # after all it wrote
+    assert run.trace.answer == "735577" and events[-1].reason == "eos"
+
+
 def test_a_served_model_that_writes_its_end_token_as_text_gets_the_hint_in_its_place(sandbox: Sandbox):
-    reply = BY_HAND + "<|im_end|>\n<|im_start|>user\nThanks!"
+    reply = BY_HAND.replace("\\boxed{38280}", "38280") + "<|im_end|>\n<|im_start|>user\nThanks!"
     run, events = solve(instruct(reply), sandbox)
     assert [h.trigger for h in hints(events)] == ["before_stop"]
     assert "<|im_end|>" not in run.trace.text[len(run.trace.spans[0].text) :]  # withheld, both times
@@ -159,10 +176,42 @@ def test_a_served_model_that_writes_its_end_token_as_text_gets_the_hint_in_its_p
 
 
 @pytest.mark.parametrize("template", ["llama-3.1-instruct", "mistral-instruct", "gemma-3-it"])
-def test_other_instruct_families_end_their_turn_the_same_way(sandbox: Sandbox, template: str):
+def test_other_instruct_families_are_hinted_the_same_way(sandbox: Sandbox, template: str):
     run, events = solve(instruct(template=template), sandbox)
     assert run.profile.name == "chat" and [h.trigger for h in hints(events)] == ["before_stop"]
     assert run.trace.answer == "735577"
+
+
+def test_no_hint_goes_into_an_open_code_block_or_past_the_token_budget(sandbox: Sandbox):
+    opened = "Let me compute it.\n```python\nprint(907 * 811)"  # its turn ends inside the block
+    run, events = solve(instruct(opened), sandbox)
+    assert not hints(events) and events[-1].reason == "eos"
+    reply = BY_HAND.replace("\\boxed{38280}", "38280")
+    tokens = len(reply) // 4 + 1  # the reply in full, and less than a code block's room after it
+    run, events = solve(instruct(reply), sandbox, max_tokens=tokens + HINT_ROOM_TOKENS - 1)
+    assert not hints(events) and run.trace.spans[-1].kind == "model"  # no hint left dangling at the end
+    run, events = solve(instruct(reply), sandbox, max_tokens=tokens + HINT_ROOM_TOKENS + 40)
+    assert [h.trigger for h in hints(events)] == ["before_stop"]
+
+
+def test_a_full_context_is_no_end_of_turn(sandbox: Sandbox):
+    class FullAt(WritingModel):
+        def stream(self, text, params):  # a server that says `length` when its window is full
+            yield from super().stream(text, params)
+            self.last_finish_reason = "length"
+
+    model = FullAt(BY_HAND.replace("\\boxed{38280}", "38280"), metadata=meta("qwen2.5-instruct"))
+    run, events = solve(model, sandbox)
+    assert not hints(events) and events[-1].reason == "context_full"
+
+
+def test_a_branch_after_a_turn_end_hint_has_spent_its_round(sandbox: Sandbox):
+    run, _ = solve(instruct(BY_HAND.replace("\\boxed{38280}", "38280")), sandbox)
+    (hint_at,) = placed(run, "hint", "before_stop")
+    later = run.branch(len(run.trace.text))
+    assert later.state.rounds_used == 1 and later.state.tool_calls == 1
+    earlier = run.branch(hint_at)
+    assert earlier.state.rounds_used == 0 and earlier.state.tool_calls == 0
 
 
 def test_qwq_preview_thinks_aloud_and_gets_the_hint_after_its_final_answer(sandbox: Sandbox):
@@ -203,8 +252,12 @@ def test_an_r1_trace_of_20k_tokens_and_150_waits_keeps_its_tool_calls_for_the_en
     text = run.trace.text
     ends = [end for (_, end), span in zip(run.trace.offsets(), run.trace.spans, strict=True) if span.kind == "output"]
     for at in placed(run, "hint", "conjunction"):
-        previous = max([e for e in ends if e <= at], default=0)
-        assert at - previous >= policy.min_chars_between or previous == 0
+        previous = max([e for e in ends if e <= at], default=len(run.trace.spans[0].text))
+        assert at - previous >= policy.min_chars_between
+    # nothing the model wrote was lost: every sentence of its thinking is in the trace (a cut one said again)
+    said = "".join(s.text for s in run.trace.spans if s.kind == "model")
+    sentences = re.split(r"(?<=\.) ", trace[: trace.index("</think>")].strip())
+    assert [x for x in sentences if x not in said] == []
     # the before-stop hint went just before </think>: the model closed its thinking once, after that code ran
     (hint_at,) = placed(run, "hint", "before_stop")
     assert "</think>" not in text[:hint_at] and text.count("</think>") == 1
@@ -221,7 +274,7 @@ def test_an_r1_trace_that_never_closes_think_gets_the_hint_where_the_turn_ends(s
     before = hints(events, "before_stop")
     assert run.profile.name == "qwq" and len(before) == 1
     (hint_at,) = placed(run, "hint", "before_stop")
-    assert run.trace.text[:hint_at].endswith(trace.rstrip("\n") + "\n")  # after all of its thinking
+    assert run.trace.text[:hint_at].endswith(trace.rstrip("\n").rsplit(". ", 1)[-1] + "\n")  # after all it thought
     assert run.trace.answer == "42" and events[-1].reason == "eos"
 
 

@@ -162,8 +162,8 @@ def test_a_branch_point_gives_the_counters_and_mode_of_its_prefix():
         outputs = [s for s in done if s.kind == "output"]
         assert state.tool_calls == sum(s.meta.get("executed", True) for s in outputs), i
         assert state.auto_hints == sum(s.kind == "hint" and s.meta.get("source") != "user" for s in done), i
-        assert state.last_tool_end == (
-            offsets[max(j for j, s in enumerate(done) if s.kind == "output")][1] if outputs else 0
+        assert state.last_tool_end == (  # no output yet: the model's text starts the count
+            offsets[max(j for j, s in enumerate(done) if s.kind == "output")][1] if outputs else offsets[0][1]
         )
         in_code = last.kind == "code" or (last.kind == "hint" and last.meta.get("opens_code", True))
         in_code |= last.kind == "model" and last.text.endswith("```python\n")

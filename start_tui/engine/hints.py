@@ -157,12 +157,13 @@ class HintPolicy:
 
 
 class HintChooser:
-    """Seeded choice of hints for one run."""
+    """Seeded choice of hints for one run: from the policy's seed and the problem, so that a run is
+    reproducible and the problems of one evaluation draw different hints, as the paper's random choice does."""
 
-    def __init__(self, library: HintLibrary, policy: HintPolicy) -> None:
+    def __init__(self, library: HintLibrary, policy: HintPolicy, problem: str = "") -> None:
         self.library = library
         self.policy = policy
-        self.rng = random.Random(policy.seed)
+        self.rng = random.Random(f"{policy.seed}:{problem}" if problem else policy.seed)
         pool = policy.categories or tuple(c for c in library.categories(policy.domain) if c != ERROR_CATEGORY)
         self.pool = [library.get(policy.domain, c) for c in pool]
         self.chosen = 0

@@ -157,8 +157,11 @@ PROFILES: dict[str, ModelProfile] = {
         ModelProfile(
             name="chat",
             description="an instruct model without thinking delimiters (Qwen2.5, Llama 3, Gemma 3 it, Mistral): "
-            "its chat template; the before-stop hint goes where it ends its turn",
+            "its chat template; its thinking ends where it states its answer (a 'Final answer:' line, or "
+            "\\boxed{), or where it ends its turn",
+            think_end=("Final answer:", "\\boxed{"),
             stop=END_OF_TURN,
+            instruction=ANSWER_INSTRUCTION + " Write 'Final answer:' before it.",
         ),
         ModelProfile(
             name="qwq-preview",

@@ -250,7 +250,7 @@ class Run:
         self.config = reasoner.config
         self.state = state
         self.trace = Trace(id="", problem=problem)
-        self.chooser = HintChooser(reasoner.library, self.policy)
+        self.chooser = HintChooser(reasoner.library, self.policy, problem)
         self.scanner = Scanner(self.profile.think_end, self.profile.stop, self.policy.conjunctions)
         self.status: RunStatus = "ready"
         self._trace_id = uuid.uuid4().hex[:12]

@@ -68,14 +68,15 @@ def test_each_family_gets_its_profile_from_its_own_template_and_metadata(metadat
     assert select_profile(metadata).name == family
 
 
-def test_the_real_qwen_template_is_a_chat_model_that_ends_its_turn():
+def test_the_real_qwen_template_is_a_chat_model_whose_thinking_ends_at_its_answer():
     template = REAL_QWEN25_TEMPLATE.read_text(encoding="utf-8")
     profile = select_profile({"general.architecture": "qwen2", "tokenizer.chat_template": template})
-    assert profile.name == "chat" and profile.think_end == () and not profile.think_start
+    assert profile.name == "chat" and profile.think_end == ("Final answer:", "\\boxed{") and not profile.think_start
     prompt = profile.build_prompt("What is 2+2?", {"tokenizer.chat_template": template})
     assert prompt == (
         "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
-        f"<|im_start|>user\nWhat is 2+2?\n\n{ANSWER_INSTRUCTION}<|im_end|>\n<|im_start|>assistant\n"
+        f"<|im_start|>user\nWhat is 2+2?\n\n{ANSWER_INSTRUCTION} Write 'Final answer:' before it.<|im_end|>\n"
+        "<|im_start|>assistant\n"
     )
 
 
@@ -148,15 +149,24 @@ def instruct(reply: str = BY_HAND, template: str = "qwen2.5-instruct") -> Writin
     return WritingModel(reply, metadata=meta(template, **{"general.name": "instruct"}), after_output=CORRECTED)
 
 
-def test_an_instruct_model_that_ends_its_turn_gets_the_before_stop_hint_there(sandbox: Sandbox):
+def test_an_instruct_model_gets_the_before_stop_hint_where_it_states_its_answer(sandbox: Sandbox):
     run, events = solve(instruct(), sandbox)
     (hint,) = hints(events)
-    assert hint.trigger == "before_stop" and hint.text.startswith("\n\n")  # a paragraph after its answer
+    assert hint.trigger == "before_stop" and hint.text.startswith("\n\n")  # a paragraph of its own
     kinds = [s.kind for s in run.trace.spans]
     assert kinds == ["prompt", "model", "hint", "code", "model", "output", "model"]
-    assert run.trace.spans[1].text == BY_HAND  # the hint came where the turn ended, not before
+    # its working is kept whole; the box it was opening is withheld, and it answers from the output
+    assert run.trace.spans[1].text == BY_HAND[: BY_HAND.index("\\boxed{")]
     assert len(ran(events)) == 1 and ran(events)[0].stdout == "42\n"
     assert run.trace.answer == "735577" and isinstance(events[-1], Finished) and events[-1].reason == "eos"
+
+
+def test_an_instruct_model_that_writes_a_final_answer_line_gets_the_hint_before_it(sandbox: Sandbox):
+    worked = BY_HAND[: BY_HAND.index("The least common multiple is")]
+    run, events = solve(instruct(worked + "\n\nFinal answer: \\boxed{38280}"), sandbox)
+    (hint,) = hints(events)
+    assert hint.trigger == "before_stop" and run.trace.spans[1].text == worked + "\n\n"  # the line is withheld
+    assert run.trace.answer == "735577" and events[-1].reason == "eos"
 
 
 def test_an_instruct_model_that_ends_its_turn_without_a_box_gets_the_hint_there(sandbox: Sandbox):
@@ -201,7 +211,7 @@ def test_a_full_context_is_no_end_of_turn(sandbox: Sandbox):
             self.last_finish_reason = "length"
 
     model = FullAt(BY_HAND.replace("\\boxed{38280}", "38280"), metadata=meta("qwen2.5-instruct"))
-    run, events = solve(model, sandbox)
+    _, events = solve(model, sandbox)
     assert not hints(events) and events[-1].reason == "context_full"
 
 

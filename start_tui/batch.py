@@ -254,7 +254,7 @@ def add_batch_parser(sub: Any) -> None:
 
 
 def run_batch(args: argparse.Namespace) -> int:
-    from start_tui.options import options_from_args
+    from start_tui.options import options_from_args, prepare_model
 
     console = Console(stderr=True)
 
@@ -265,6 +265,7 @@ def run_batch(args: argparse.Namespace) -> int:
     if not problems:
         raise StartTuiError(f"{args.source} has no problems to solve.")
     opts = options_from_args(args, "batch")
+    prepare_model(opts)  # an embedded model's first assembly draws its bar before the progress starts
     out = open(args.out, "a", encoding="utf-8") if args.out else None  # noqa: SIM115
     tokens = [0]
     answered = [0]

@@ -102,7 +102,6 @@ class ModelOptions:
         "hf: a model folder; openai: the served model name (default: the server's first)",
         flag="--model",
         rebuild="model",
-        defaults={"recipe": "gemma3-270m"},  # what `start-tui train` converts and trains as `embedded`
     )
     adapter: str | None = option(
         None,
@@ -537,6 +536,19 @@ def open_model(opts: EngineOptions, progress: Progress | None = None) -> Backend
         )
     finally:
         if bar is not None:
+            bar.close()
+
+
+def prepare_model(opts: EngineOptions) -> None:
+    """Assemble the embedded model the options name, with its bar, before a front end starts a live display
+    of its own (the two would draw over each other)."""
+    from start_tui.backends import embedded_name, model_file
+
+    if opts.backend == "llama" and embedded_name(opts.model) is not None:
+        bar = AssemblyBar()
+        try:
+            model_file(opts.model, bar)
+        finally:
             bar.close()
 
 

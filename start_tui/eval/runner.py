@@ -36,7 +36,7 @@ from start_tui.errors import StartTuiError
 from start_tui.eval.code import last_program, passes_samples, sample_outputs, sample_tests
 from start_tui.eval.grading import choice_letter, grade_choice, is_equivalent
 from start_tui.eval.scaling import render_two_axis, save_two_axis, two_axis
-from start_tui.options import EngineOptions
+from start_tui.options import EngineOptions, model_label, prepare_model
 from start_tui.sandbox import Sandbox
 
 SAMPLE_TEST_NOTE = (
@@ -237,6 +237,7 @@ def run_eval(
     """Run what is missing in `out`, then write and return the summary."""
     console = console or Console(stderr=True)
     out.mkdir(parents=True, exist_ok=True)
+    prepare_model(opts)  # an embedded model's first assembly draws its bar before the progress starts
     rows_path, traces_path = out / "rows.jsonl", out / "traces.jsonl"
     if samples > 1:
         return _run_sampled(sources, opts, settings, out, samples, limit, ids, concurrency, console)
@@ -330,7 +331,7 @@ def write_summary(out: Path, opts: EngineOptions, settings: list[Setting], sampl
         "benchmarks": table,
         "samples": samples,
         "settings": [s.label for s in settings],
-        "model": opts.model or "embedded",
+        "model": model_label(opts),
         "backend": opts.backend,
     }
     if any(kind_of(r["benchmark"]) == "code" for r in rows):

@@ -201,7 +201,7 @@ class StartApp(App[None]):
             self.notify(self._settings_error + " Using the defaults.", severity="error", timeout=10)
         self.set_interval(0.5, self._refresh_status)
         if self.load_engine:
-            self._load_engine(self.settings)
+            self._reload(self.settings)
         else:
             self.facts.state = "no model"
         if self.open_path:

@@ -49,5 +49,15 @@ def test_amx_kernels_that_work_are_let_through_and_the_probe_runs_once(tmp_path:
     assert marker.read_text() == "x"
 
 
+def test_a_probe_that_cannot_run_keeps_no_verdict(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    failing = [sys.executable, "-c", f"open({str(marker)!r}, 'a').write('x'); raise SystemExit(1)"]
+    for _ in range(2):  # no embedded model to try it on: let through, and asked again next time
+        check_cpu_build(probe=failing, system_info=WITH_AMX)
+    assert marker.read_text() == "xx"
+    with pytest.raises(StartTuiError, match="crash on this CPU"):
+        check_cpu_build(probe=probe(tmp_path / "later", crash=True), system_info=WITH_AMX)
+
+
 def test_the_installed_build_passes_the_check() -> None:
     check_cpu_build()  # the build CI made with the README's command decodes on this CPU

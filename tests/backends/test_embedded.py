@@ -5,6 +5,8 @@ their names; `start-tui models` lists them. Assembly is tried on packages made h
 from __future__ import annotations
 
 import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -50,10 +52,36 @@ def test_the_parts_are_assembled_once_in_order_and_checked(fake: emb.EmbeddedMod
     path = emb.embedded_model_path(fake.name, progress=lambda done, total: told.append((done, total)))
     assert path == tmp_path / "cache" / "fake.gguf" and path.read_bytes() == b"".join(PARTS)
     assert told and told[-1] == (fake.size, fake.size)
-    assert sorted(p.name for p in path.parent.iterdir()) == ["fake.gguf", "fake.gguf.sha256-checked"]  # no partial
+    assert not list(path.parent.glob("*.partial"))  # nothing half-made is left
     told.clear()
     assert emb.embedded_model_path(fake.name, progress=lambda d, t: told.append((d, t))) == path
     assert told == [] and emb.assembled(fake.name) == path  # checked once: later starts read nothing
+
+
+def test_two_threads_that_start_at_once_assemble_once(fake: emb.EmbeddedModel):
+    told: list[int] = []
+    with ThreadPoolExecutor(2) as pool:  # the app reloading while it assembles, in one process
+        paths = list(pool.map(lambda _: emb.embedded_model_path(fake.name, lambda d, t: told.append(d)), range(2)))
+    assert paths[0] == paths[1] and paths[0].read_bytes() == b"".join(PARTS)
+    assert told.count(fake.size) == 1  # the second found the file the first had made
+
+
+def test_a_killed_assembly_leaves_nothing_a_later_one_keeps(fake: emb.EmbeddedModel, tmp_path: Path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "fake.gguf.abc123.partial").write_bytes(b"half")
+    emb.embedded_model_path(fake.name)
+    assert not list(cache.glob("*.partial"))
+
+
+def test_a_copied_or_touched_file_is_checked_by_its_hash_not_made_again(fake: emb.EmbeddedModel, tmp_path: Path):
+    path = emb.embedded_model_path(fake.name)
+    os.utime(path, ns=(1, 1))  # a copy that did not keep the times
+    told: list[int] = []
+    assert emb.embedded_model_path(fake.name, lambda d, t: told.append(d)) == path and told == []
+    for i in range(1, 4):  # its packages removed since: the checked file is still the model
+        (tmp_path / "site" / f"fakemodel_part{i}" / "data" / f"part{i:02d}.bin").unlink()
+    assert emb.embedded_model_path(fake.name) == path
 
 
 def test_an_assembled_file_that_changed_is_assembled_again(fake: emb.EmbeddedModel):
@@ -70,7 +98,8 @@ def test_a_damaged_part_is_one_sentence_that_names_the_reinstall(fake: emb.Embed
     with pytest.raises(StartTuiError, match=reinstall) as e:
         emb.embedded_model_path(fake.name)
     assert "\n" not in str(e.value)
-    assert not list((tmp_path / "cache").iterdir())  # nothing half-made is left to be loaded
+    cache = tmp_path / "cache"
+    assert not (cache / "fake.gguf").exists() and not list(cache.glob("*.partial"))  # nothing left to be loaded
 
 
 def test_a_missing_part_is_one_sentence_that_names_the_package(fake: emb.EmbeddedModel, tmp_path: Path):

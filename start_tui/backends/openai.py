@@ -14,6 +14,7 @@ import json
 import os
 import time
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -158,8 +159,22 @@ class OpenAIBackend:
     def metadata(self) -> Mapping[str, str]:
         if not self._asked_server:  # asked once, when a prompt is first built
             self._asked_server = True
-            self._metadata.update(self._server_template())
+            self._metadata.update(self._server_template() or self._served_files())
         return self._metadata
+
+    def _served_files(self) -> dict[str, str]:
+        """The template of the files the server was started on, when --model names them here (vLLM serves a
+        model folder under its path; llama.cpp's Python server a GGUF): what the user would name with
+        --tokenizer. The BOS stays the server's own, which it puts before the prompt."""
+        from start_tui.backends.template import BOS_KEY, read_template
+
+        try:
+            if not Path(self.model).expanduser().exists():
+                return {}
+            found = read_template(self.model)
+        except (OSError, StartTuiError):  # not a tokenizer after all: the profile's choice asks for --tokenizer
+            return {}
+        return {k: v for k, v in found.items() if k != BOS_KEY}
 
     def stream(self, text: str, params: SamplingParams) -> Iterator[str]:
         body: dict[str, Any] = {

@@ -32,16 +32,20 @@ class Script:
     /completions, and each /completions request with the next scripted reply."""
 
     def __init__(
-        self, *completions: Callable[[httpx.Request], httpx.Response] | httpx.Response, props: dict | None = None
+        self,
+        *completions: Callable[[httpx.Request], httpx.Response] | httpx.Response,
+        props: dict | None = None,
+        models: dict = MODELS,
     ) -> None:
         self.completions = list(completions)
         self.props = props
+        self.models = models
         self.requests: list[httpx.Request] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         if request.url.path.endswith("/models"):
-            return httpx.Response(200, json=MODELS)
+            return httpx.Response(200, json=self.models)
         if request.url.path == "/props":
             return httpx.Response(200, json=self.props) if self.props is not None else httpx.Response(404)
         if not request.url.path.endswith("/completions"):
@@ -163,11 +167,31 @@ def test_a_tokenizer_named_by_hand_renders_a_served_models_prompt(tmp_path):
     assert profile.build_prompt("Find x.", served.metadata()).startswith("<｜User｜>Find x.")
 
 
+def test_a_model_served_under_its_path_here_is_prompted_as_its_files_say(tmp_path):
+    from tests.families import TEMPLATES
+
+    folder = tmp_path / "QwQ-32B"  # `vllm serve /models/QwQ-32B` serves it under that path
+    folder.mkdir()
+    config = {"chat_template": TEMPLATES["qwq-32b"], "bos_token": None, "eos_token": "<|im_end|>"}
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+    served = backend(Script(models={"data": [{"id": str(folder)}]}), model=str(folder))
+    assert select_profile(served.metadata()).name == "qwq"
+    reported = backend(  # what the server reports comes first
+        Script(props={"chat_template": TEMPLATES["qwen2.5-instruct"]}, models={"data": [{"id": str(folder)}]}),
+        model=str(folder),
+    )
+    assert select_profile(reported.metadata()).name == "chat"
+    (tmp_path / "junk").mkdir()  # a path that holds no tokenizer: asked for, as for a hub id
+    junk = backend(Script(models={"data": [{"id": str(tmp_path / "junk")}]}), model=str(tmp_path / "junk"))
+    with pytest.raises(StartTuiError, match="reports no chat template"):
+        select_profile(junk.metadata())
+
+
 def test_a_served_instruct_model_gets_the_before_stop_hint_where_its_turn_ends(sandbox):
     from tests.families import TEMPLATES
 
     script = Script(
-        httpx.Response(200, content=sse(text("By hand, 907 * 811 = "), text("732077. \\boxed{732077}", "stop"))),
+        httpx.Response(200, content=sse(text("By hand, 907 * 811 = "), text("732077, so that is the LCM.", "stop"))),
         httpx.Response(200, content=sse(text("print(907 * 811)\n```", "stop"))),
         httpx.Response(200, content=sse(text("\nSo it is \\boxed{735577}.", "stop"))),
         props={"chat_template": TEMPLATES["qwen2.5-instruct"]},
@@ -180,5 +204,6 @@ def test_a_served_instruct_model_gets_the_before_stop_hint_where_its_turn_ends(s
     assert len(prompts) == 3
     hint = next(e for e in events if isinstance(e, HintInserted))
     assert hint.trigger == "before_stop" and prompts[1].endswith(hint.text)  # the next request carries it
-    assert prompts[1].startswith(prompts[0] + "By hand, 907 * 811 = 732077. \\boxed{732077}")
+    # the turn ended with no answer line: the hint follows all it wrote, a paragraph on
+    assert prompts[1].startswith(prompts[0] + "By hand, 907 * 811 = 732077, so that is the LCM.")
     assert run.trace.answer == "735577" and run.trace.stats["tool_calls"] == 1

@@ -66,7 +66,9 @@ def test_metadata_and_profile(tiny_dir: Path):
     meta = backend.metadata()
     assert meta["general.architecture"] == "llama"
     assert meta["start_tui.bos_token"] == "<bos>"
-    assert select_profile(meta).name == "gemma3-base"  # no chat template: the few-shot base profile
+    # no chat template and a name of no known family: the user is asked, never given a guess
+    with pytest.raises(StartTuiError, match=r"cannot tell which family 'tiny-lm\d*'.*pass --profile"):
+        select_profile(meta)
     assert backend.device == "cpu"
     assert str(backend.model.dtype) == "torch.float32"
 

@@ -97,7 +97,8 @@ def test_dropping_held_back_text_reuses_the_common_prefix(fresh_backend: LlamaCp
 
 def test_metadata_and_name(backend: LlamaCppBackend):
     meta = backend.metadata()
-    assert meta["general.architecture"] == "gemma3" and meta["start_tui.bos_token"] == "<bos>"
+    # Gemma's vocabulary adds <bos> itself, so a template's {{ bos_token }} must render empty
+    assert meta["general.architecture"] == "gemma3" and meta["start_tui.bos_token"] == ""
     assert backend.name == "Gemma 3 270m"
 
 

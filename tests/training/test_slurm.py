@@ -37,6 +37,7 @@ limit = 2
 [generate]
 backend = "hf"
 model = "{tiny_dir}"
+profile = "gemma3-base"  # a random model of no family: the recipe names how to prompt it
 max_tokens = 12
 rounds = 1
 

@@ -241,6 +241,7 @@ def engine_eval_callback(cfg: SFTConfig, tokenizer: Any, engine: Any, model_path
     from transformers import TrainerCallback
 
     from start_tui.backends.hf import TransformersBackend
+    from start_tui.backends.learned import PROFILE_KEY, PROMPT_KEY, in_job
     from start_tui.batch import solve_many
     from start_tui.eval.runner import grade, kind_of
     from start_tui.options import check_options, make_reasoner, open_sandbox
@@ -253,6 +254,14 @@ def engine_eval_callback(cfg: SFTConfig, tokenizer: Any, engine: Any, model_path
     opts = replace(
         engine, backend="hf", hints_enabled=False, temperature=0.0, max_tokens=cfg.engine_eval_max_tokens, samples=1
     )
+    learned = in_job(scratch) or {}  # the profile and prompt the stage's traces were made under, in its job
+    if not opts.profile and PROFILE_KEY in learned:  # the model is prompted as it is being taught
+        opts = replace(opts, profile=learned[PROFILE_KEY])
+        if PROMPT_KEY in learned and not opts.prompt_file:
+            prompt = scratch / "engine-eval-prompt.txt"
+            prompt.parent.mkdir(parents=True, exist_ok=True)
+            prompt.write_text(learned[PROMPT_KEY], encoding="utf-8")
+            opts = replace(opts, prompt_file=str(prompt))
     library = check_options(opts)
 
     class EngineEval(TrainerCallback):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from start_tui.errors import StartTuiError
+from start_tui.options import front_defaults
 from tests.training.conftest import free_port, run_ranks
 from training.config import LaunchConfig, SFTConfig
 from training.launch import launch_command, launch_env, run_launch, write_job
@@ -25,6 +26,8 @@ pytest.importorskip("datasets")
 
 ROOT = Path(__file__).resolve().parents[2]
 
+ENGINE = replace(front_defaults("recipe"), profile="gemma3-base")
+"""How engine_eval prompts the tiny random model, which is of no family (a stage takes its traces' profile)."""
 TINY = SFTConfig(
     learning_rate=3e-3,
     epochs=1,
@@ -239,7 +242,7 @@ def test_the_engine_solves_held_out_problems_with_the_model_being_trained(
     smoke = ROOT / "training" / "recipes" / "smoke-problems.jsonl"
     cfg = replace(TINY, max_steps=4, eval_steps=0.5, engine_eval=[str(smoke)], engine_eval_limit=2,
                   engine_eval_max_tokens=8)  # fmt: skip
-    figures = train_sft(cfg, tiny_dir, tokenized, tmp_path / "sft", cpu=True)
+    figures = train_sft(cfg, tiny_dir, tokenized, tmp_path / "sft", cpu=True, engine=ENGINE)
     runs = figures["engine_eval"]
     assert [r["step"] for r in runs] == [2, 4]  # every half of the run (eval_steps 0.5) and at the end
     for r in runs:
@@ -259,7 +262,6 @@ def test_engine_eval_on_llama_cpp_scores_the_gguf_of_the_step_as_the_app_runs_it
     the same way, writes, and nothing of the export is left behind."""
     import start_tui.batch
     from start_tui.batch import solve_many
-    from start_tui.options import front_defaults
     from training.stages import _on_llama, load_source
 
     seen: list = []
@@ -274,14 +276,14 @@ def test_engine_eval_on_llama_cpp_scores_the_gguf_of_the_step_as_the_app_runs_it
     cfg = replace(TINY, max_steps=2, eval_steps=100, engine_eval=[str(smoke)], engine_eval_limit=3,
                   engine_eval_max_tokens=12, engine_eval_backend="llama", adapter=adapter)  # fmt: skip
     out = tmp_path / "sft"
-    [record] = train_sft(cfg, tiny_dir, tokenized, out, cpu=True)["engine_eval"]
+    [record] = train_sft(cfg, tiny_dir, tokenized, out, cpu=True, engine=ENGINE)["engine_eval"]
     assert record["step"] == 2 and record["problems"] == 3 and record["backend"] == "llama"
     assert not list(out.glob("engine-eval-*"))
     [(opts, texts)] = seen
     assert opts.backend == "llama" and (opts.adapter is not None) == (adapter == "lora")  # type: ignore[attr-defined]
     gguf, adapter_gguf = _on_llama(out, tmp_path / "by-hand")
     by_hand = replace(
-        front_defaults("recipe"),
+        ENGINE,
         backend="llama",
         model=str(gguf),
         adapter=adapter_gguf and str(adapter_gguf),

@@ -241,7 +241,7 @@ def engine_eval_callback(cfg: SFTConfig, tokenizer: Any, engine: Any, model_path
     from transformers import TrainerCallback
 
     from start_tui.backends.hf import TransformersBackend
-    from start_tui.backends.learned import PROFILE_KEY, PROMPT_KEY, in_job
+    from start_tui.backends.learned import in_job, job_of
     from start_tui.batch import solve_many
     from start_tui.eval.runner import grade, kind_of
     from start_tui.options import check_options, make_reasoner, open_sandbox
@@ -254,14 +254,9 @@ def engine_eval_callback(cfg: SFTConfig, tokenizer: Any, engine: Any, model_path
     opts = replace(
         engine, backend="hf", hints_enabled=False, temperature=0.0, max_tokens=cfg.engine_eval_max_tokens, samples=1
     )
-    learned = in_job(scratch) or {}  # the profile and prompt the stage's traces were made under, in its job
-    if not opts.profile and PROFILE_KEY in learned:  # the model is prompted as it is being taught
-        opts = replace(opts, profile=learned[PROFILE_KEY])
-        if PROMPT_KEY in learned and not opts.prompt_file:
-            prompt = scratch / "engine-eval-prompt.txt"
-            prompt.parent.mkdir(parents=True, exist_ok=True)
-            prompt.write_text(learned[PROMPT_KEY], encoding="utf-8")
-            opts = replace(opts, prompt_file=str(prompt))
+    # the profile and prompt the stage's traces were made under, from its job: the model is prompted as it is
+    # taught, as a folder or GGUF of it would be once trained
+    learned = in_job(scratch)
     library = check_options(opts)
 
     class EngineEval(TrainerCallback):
@@ -321,7 +316,7 @@ def engine_eval_callback(cfg: SFTConfig, tokenizer: Any, engine: Any, model_path
             return record
 
         def in_place(self, model: Any, step: int) -> list[Any]:
-            backend = TransformersBackend.from_model(model, tokenizer, f"step {step}")
+            backend = TransformersBackend.from_model(model, tokenizer, f"step {step}", learned=learned)
 
             def build(o: Any) -> Any:
                 sandbox = open_sandbox(o)
@@ -340,6 +335,9 @@ def engine_eval_callback(cfg: SFTConfig, tokenizer: Any, engine: Any, model_path
                 tokenizer.save_pretrained(saved)
                 if (model_path / TOKENIZER_SIDECAR).is_file():
                     shutil.copy(model_path / TOKENIZER_SIDECAR, saved / TOKENIZER_SIDECAR)
+                job = job_of(scratch)
+                if job is not None:  # the export carries the profile and prompt it records into the GGUF
+                    shutil.copy(job, folder / "job.json")
                 gguf, adapter = _on_llama(saved, folder)
                 on_gguf = replace(opts, backend="llama", model=str(gguf), adapter=str(adapter) if adapter else None)
                 return solve_many(problems, on_gguf)

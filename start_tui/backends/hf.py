@@ -123,13 +123,17 @@ class TransformersBackend:
         self._metadata.update((in_job(folder) if folder else None) or {})
 
     @classmethod
-    def from_model(cls, model: Any, tokenizer: Any, name: str, n_ctx: int | None = None) -> TransformersBackend:
+    def from_model(
+        cls, model: Any, tokenizer: Any, name: str, n_ctx: int | None = None, learned: Mapping[str, str] | None = None
+    ) -> TransformersBackend:
         """A backend over a model already in memory (the one being trained), left on its device; put it in
-        eval mode before solving and back in train mode after."""
+        eval mode before solving and back in train mode after. `learned`: what its training job records of
+        the profile and prompt it is taught under (`in_job`), as a folder it trained would carry."""
         backend = cls.__new__(cls)
         backend.tokenizer = tokenizer
         backend.device = str(next(model.parameters()).device)
         backend._setup(model, Path(name), name, n_ctx, 0)
+        backend._metadata.update(learned or {})
         # the training computes on its own thread: a persistent second one would slow it for the rest of the
         # run (see `compute`), so this backend computes on the thread that asks, which ends with the solve
         backend.call = _in_place

@@ -26,8 +26,19 @@ pytest.importorskip("datasets")
 
 ROOT = Path(__file__).resolve().parents[2]
 
-ENGINE = replace(front_defaults("recipe"), profile="gemma3-base")
-"""How engine_eval prompts the tiny random model, which is of no family (a stage takes its traces' profile)."""
+
+def taught(out: Path) -> Path:
+    """The job a stage writes for an SFT run: the tiny random model is of no family, and is prompted as its
+    traces were made (profile and few-shot prompt), in place and in the GGUF of a step alike."""
+    from start_tui.backends.learned import PROFILE_KEY, PROMPT_KEY
+    from tests.training.test_learned_under import TEMPLATE
+
+    out.mkdir(parents=True, exist_ok=True)
+    record = {"learned_under": {PROFILE_KEY: "gemma3-base", PROMPT_KEY: TEMPLATE}}
+    (out / "job.json").write_text(json.dumps({"stage": record}), encoding="utf-8")
+    return out
+
+
 TINY = SFTConfig(
     learning_rate=3e-3,
     epochs=1,
@@ -242,7 +253,7 @@ def test_the_engine_solves_held_out_problems_with_the_model_being_trained(
     smoke = ROOT / "training" / "recipes" / "smoke-problems.jsonl"
     cfg = replace(TINY, max_steps=4, eval_steps=0.5, engine_eval=[str(smoke)], engine_eval_limit=2,
                   engine_eval_max_tokens=8)  # fmt: skip
-    figures = train_sft(cfg, tiny_dir, tokenized, tmp_path / "sft", cpu=True, engine=ENGINE)
+    figures = train_sft(cfg, tiny_dir, tokenized, taught(tmp_path / "sft"), cpu=True)
     runs = figures["engine_eval"]
     assert [r["step"] for r in runs] == [2, 4]  # every half of the run (eval_steps 0.5) and at the end
     for r in runs:
@@ -275,15 +286,15 @@ def test_engine_eval_on_llama_cpp_scores_the_gguf_of_the_step_as_the_app_runs_it
     smoke = ROOT / "training" / "recipes" / "smoke-problems.jsonl"
     cfg = replace(TINY, max_steps=2, eval_steps=100, engine_eval=[str(smoke)], engine_eval_limit=3,
                   engine_eval_max_tokens=12, engine_eval_backend="llama", adapter=adapter)  # fmt: skip
-    out = tmp_path / "sft"
-    [record] = train_sft(cfg, tiny_dir, tokenized, out, cpu=True, engine=ENGINE)["engine_eval"]
+    out = taught(tmp_path / "sft")
+    [record] = train_sft(cfg, tiny_dir, tokenized, out, cpu=True)["engine_eval"]
     assert record["step"] == 2 and record["problems"] == 3 and record["backend"] == "llama"
     assert not list(out.glob("engine-eval-*"))
     [(opts, texts)] = seen
     assert opts.backend == "llama" and (opts.adapter is not None) == (adapter == "lora")  # type: ignore[attr-defined]
     gguf, adapter_gguf = _on_llama(out, tmp_path / "by-hand")
     by_hand = replace(
-        ENGINE,
+        front_defaults("recipe"),
         backend="llama",
         model=str(gguf),
         adapter=adapter_gguf and str(adapter_gguf),

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -141,6 +142,9 @@ class Sandbox:
             "MKL_NUM_THREADS": "1",
             "HOME": "/tmp/start-tui-sandbox",
         }
+        subids = _subordinate_ids() if self.config.mode == "full" and os.geteuid() != 0 else None
+        if subids:
+            config["subids"] = subids
         theirs_fd = theirs.fileno()
         config["control_fd"] = theirs_fd
         proc = subprocess.Popen(
@@ -151,11 +155,16 @@ class Sandbox:
             env=env,
             pass_fds=(theirs_fd,),
             close_fds=True,
+            # a session and process group of its own: no signal the code sends to its group reaches us
+            start_new_session=True,
         )
         theirs.close()
         ours.settimeout(_START_TIMEOUT_S)
         try:
             hello = recv_msg(ours)
+            if "map" in hello:  # the worker is in its new user namespace: map the subordinate ids into it
+                send_msg(ours, {"mapped": _map_subordinate_ids(int(hello["map"]), subids or {})})
+                hello = recv_msg(ours)
         except (EOFError, OSError) as exc:
             proc.kill()
             proc.wait()
@@ -238,6 +247,50 @@ class Sandbox:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     worker.proc.wait(timeout=2)
             self._kill_worker()
+
+
+def _subordinate_ids() -> dict[str, list[int]] | None:
+    """This user's subordinate uid and gid ranges (/etc/subuid, /etc/subgid), where the host offers
+    them and the setuid `newuidmap` and `newgidmap` that map them are installed; else None."""
+    import pwd
+
+    if not (shutil.which("newuidmap", path="/usr/bin:/bin") and shutil.which("newgidmap", path="/usr/bin:/bin")):
+        return None
+    uid = os.getuid()
+    try:
+        names = {str(uid), pwd.getpwuid(uid).pw_name}
+    except KeyError:
+        names = {str(uid)}
+    ranges: dict[str, list[int]] = {}
+    for kind, path in (("uid", "/etc/subuid"), ("gid", "/etc/subgid")):
+        try:
+            lines = Path(path).read_text().splitlines()
+        except OSError:
+            return None
+        for line in lines:
+            parts = line.strip().split(":")
+            usable = len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit() and int(parts[2]) >= 2
+            if usable and parts[0] in names:
+                ranges[kind] = [int(parts[1]), int(parts[2])]
+                break
+    return ranges if len(ranges) == 2 else None
+
+
+def _map_subordinate_ids(pid: int, subids: dict[str, list[int]]) -> bool:
+    """Map, in the user namespace of process `pid`, 0 to us and 1.. to our subordinate ids."""
+    for kind, own in (("uid", os.getuid()), ("gid", os.getgid())):
+        start, count = subids[kind]
+        tool = shutil.which(f"new{kind}map", path="/usr/bin:/bin")
+        if tool is None:
+            return False
+        cmd = [tool, str(pid), "0", str(own), "1", "1", str(start), str(count)]
+        try:
+            done = subprocess.run(cmd, capture_output=True, timeout=10, env={"PATH": "/usr/bin:/bin"})
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        if done.returncode != 0:
+            return False
+    return True
 
 
 def _pidfd(pid: int) -> int | None:

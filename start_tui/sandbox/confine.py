@@ -9,7 +9,8 @@ Everything here is a thin wrapper over a system call (through libc, as Python 3.
   until each session has mounted its own `/proc`;
 - `seccomp_filter` is a BPF program that refuses the system calls a confined process has no use
   for (program execution, tracing, new namespaces, mounts, sessions and process groups, sockets,
-  kernel keyrings, io_uring, BPF, module loading, terminal injection).
+  kernel keyrings, io_uring, BPF, module loading, terminal injection) or that reach past the session
+  (asynchronous I/O contexts, page-cache eviction and probes, making the process dumpable again).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import errno
 import os
 import platform
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 CLONE_NEWTIME = 0x00000080
@@ -107,17 +108,25 @@ def _write(path: str, text: str) -> None:
         f.write(text)
 
 
-def enter_namespaces(*, user: bool) -> None:
-    """New mount, network, IPC and UTS namespaces (and a user namespace, where we are not root)."""
+def enter_namespaces(*, user: bool, map_subordinate: Callable[[], bool] | None = None) -> bool:
+    """New mount, network, IPC and UTS namespaces (and a user namespace, where we are not root).
+
+    In a user namespace, `map_subordinate` (when given) has the host map 0 to our uid and 1.. to our
+    subordinate ids; where it cannot, only 0 is mapped, to our uid. Returns whether the subordinate
+    ids are mapped (then each session can run as a host uid of its own).
+    """
+    mapped = False
     if user:
         uid, gid = os.geteuid(), os.getegid()
-        unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
-        _write("/proc/self/setgroups", "deny")
-        _write("/proc/self/uid_map", f"0 {uid} 1")
-        _write("/proc/self/gid_map", f"0 {gid} 1")
-    else:
-        unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+        unshare(CLONE_NEWUSER)
+        mapped = map_subordinate is not None and map_subordinate()
+        if not mapped:
+            _write("/proc/self/setgroups", "deny")
+            _write("/proc/self/uid_map", f"0 {uid} 1")
+            _write("/proc/self/gid_map", f"0 {gid} 1")
+    unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
     mount("none", "/", None, MS_REC | MS_PRIVATE)
+    return mapped
 
 
 def map_user(inner_uid: int) -> None:
@@ -270,7 +279,7 @@ def limit_ipc(memory_mb: int) -> None:
     the host's /proc, which is still reachable under `OLD_ROOT` at this point.
     """
     page = os.sysconf("SC_PAGE_SIZE")
-    limits = {
+    limits: dict[str, int | str] = {
         "kernel/shmmax": memory_mb << 20,
         "kernel/shmall": (memory_mb << 20) // page,
         "kernel/shmmni": 16,
@@ -279,6 +288,8 @@ def limit_ipc(memory_mb: int) -> None:
         "fs/mqueue/queues_max": 4,
         "fs/mqueue/msg_max": 16,
         "fs/mqueue/msgsize_max": 8192,
+        # semaphores per set, in all, per semop call, sets: their kernel memory is in no rlimit either
+        "kernel/sem": "64 1024 32 16",
     }
     for name, value in limits.items():
         _write(f"{OLD_ROOT}/proc/sys/{name}", str(value))
@@ -473,7 +484,21 @@ _TABLE = {
     "pwritev2": (328, 287),
     # a timer can send any signal, SIGCONT included, to a runner stopped between calls
     "timer_create": (222, 107),
+    # asynchronous I/O contexts are counted host-wide (aio-max-nr), not per session or user
+    "io_setup": (206, 0),
+    "io_destroy": (207, 1),
+    "io_submit": (209, 2),
+    "io_cancel": (210, 3),
+    "io_getevents": (208, 4),
+    "io_pgetevents": (333, 292),
+    # evicting or loading pages of the shared read-only files, or asking which are cached: a channel
+    # between sessions through the page cache
+    "fadvise64": (221, 223),
+    "readahead": (187, 213),
+    "cachestat": (451, 451),
     "fcntl": (72, 25),
+    "prctl": (157, 167),
+    "madvise": (28, 233),
 }
 _ARCH_INDEX = {"x86_64": 0, "aarch64": 1}
 _MACHINE = platform.machine()
@@ -483,13 +508,21 @@ _SYSCALLS = {name: nrs[_ARCH_INDEX.get(_MACHINE, 0)] for name, nrs in _TABLE.ite
 # (so that the C library falls back to `clone`, whose flags the filter can read), `ioctl` only for
 # terminal input injection, `fcntl` only for locks and leases, `socket` and `socketpair` always (no
 # network, no channel to another session).
-DENIED = tuple(n for n in _TABLE if n not in ("clone", "clone3", "ioctl", "fcntl"))
+DENIED = tuple(n for n in _TABLE if n not in ("clone", "clone3", "ioctl", "fcntl", "prctl", "madvise"))
 TIOCSTI, TIOCLINUX = 0x5412, 0x541C
 # fcntl commands refused: those that take, lease or look at a lock (F_SETLK, F_SETLKW, F_OFD_SETLK,
 # F_OFD_SETLKW, F_SETLEASE, F_GETLK, F_OFD_GETLK: a lock on a shared file is seen by the host and other
 # sessions), watch a folder (F_NOTIFY: the read-only binds are the host's folders), or choose the signal
 # that I/O readiness sends (F_SETSIG: a signal that could continue a runner stopped between calls)
-DENIED_FCNTL = (6, 7, 37, 38, 1024, 5, 36, 1026, 10)
+DENIED_FCNTL = (6, 7, 37, 38, 1024, 5, 36, 1026, 10, 1031)
+"""... and F_SETPIPE_SZ (1031): pipe buffers are counted against the one host uid that user-namespace
+sessions share, and a bigger pipe holds more of that uid's memory."""
+# prctl options refused: making the process dumpable again (a core dump reaches the host's
+# core_pattern helper, which runs as root when it is a pipe)
+DENIED_PRCTL = (PR_SET_DUMPABLE,)
+# madvise advice refused: MADV_COLD (20) and MADV_PAGEOUT (21) push a mapped shared file's pages out
+# of the page cache, the sending half of a channel between sessions
+DENIED_MADVISE = (20, 21)
 
 _RET_ALLOW = 0x7FFF0000
 _RET_KILL = 0x80000000
@@ -545,11 +578,13 @@ def seccomp_filter() -> bytes:
         _ins(_RET, eperm),
         _ins(_RET, _RET_ALLOW),
     ]
-    # fcntl(fd, cmd): the command is args[1]
-    prog += [_ins(_JEQ, _SYSCALLS["fcntl"], 0, 2 + 2 * len(DENIED_FCNTL)), _ins(_LD, 24)]
-    for cmd in DENIED_FCNTL:
-        prog += [_ins(_JEQ, cmd, 0, 1), _ins(_RET, eperm)]
-    prog += [_ins(_RET, _RET_ALLOW)]
+    # fcntl(fd, cmd): the command is args[1]; prctl(option): args[0]; madvise(addr, len, advice): args[2]
+    by_argument = (("fcntl", 24, DENIED_FCNTL), ("prctl", 16, DENIED_PRCTL), ("madvise", 32, DENIED_MADVISE))
+    for call, offset, values in by_argument:
+        prog += [_ins(_JEQ, _SYSCALLS[call], 0, 2 + 2 * len(values)), _ins(_LD, offset)]
+        for value in values:
+            prog += [_ins(_JEQ, value, 0, 1), _ins(_RET, eperm)]
+        prog += [_ins(_RET, _RET_ALLOW)]
     prog.append(_ins(_RET, _RET_ALLOW))
     return b"".join(prog)
 

@@ -53,6 +53,9 @@ def init(config: dict[str, Any], modules: Any, fds: tuple[int, int, int, int], *
     When this process ends, the kernel kills everything left in the session's PID namespace.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # a session and process group of its own: a signal the code sends to "its group" (kill(0, ...))
+    # stays inside this PID namespace
+    os.setsid()
     confine.unshare(
         confine.CLONE_NEWNS
         | confine.CLONE_NEWIPC
@@ -61,7 +64,8 @@ def init(config: dict[str, Any], modules: Any, fds: tuple[int, int, int, int], *
         | confine.CLONE_NEWCGROUP
     )
     confine.limit_ipc(int(config["scratch_mb"]))
-    confine.enter_session_root(int(config["scratch_mb"]), owner=0 if user_ns else uid)
+    own_uid = not user_ns or bool(config.get("own_uid"))
+    confine.enter_session_root(int(config["scratch_mb"]), owner=uid if own_uid else 0)
     confine.prctl(confine.PR_SET_DUMPABLE, 0)
     pid = os.fork()
     if pid == 0:
@@ -96,17 +100,28 @@ def _confine(config: dict[str, Any], fds: tuple[int, int, int, int], uid: int, f
     _set_limit(resource.RLIMIT_AS, int(config["memory_mb"]) << 20)
     _set_limit(resource.RLIMIT_FSIZE, int(config["file_size_mb"]) << 20)
     _set_limit(resource.RLIMIT_NOFILE, 256)
-    _set_limit(resource.RLIMIT_CORE, 0)
+    # 1, not 0: the kernel skips a pipe core_pattern helper (which runs as root) only for a limit of 1
+    _set_limit(resource.RLIMIT_CORE, 1)
     _set_limit(resource.RLIMIT_MSGQUEUE, 1 << 20)
-    if full and user_ns:
+    _set_limit(resource.RLIMIT_RTPRIO, 0)
+    _set_limit(resource.RLIMIT_NICE, 0)
+    # queued signals count against the uid, which user-namespace sessions share with the user outside
+    _set_limit(resource.RLIMIT_SIGPENDING, 64)
+    # its own process group and session: kill(0, ...) from the code reaches its own processes only
+    os.setsid()
+    # a uid of its own outside (as root, or through a user namespace with subordinate uids mapped);
+    # else a nested user namespace whose one uid is the worker's
+    own_uid = not (full and user_ns) or bool(config.get("own_uid"))
+    if not own_uid:
         # the uid maps are written through /proc/self, which a non-dumpable process (like its init) does not own
         confine.prctl(confine.PR_SET_DUMPABLE, 1)
         confine.map_user(uid)
     # after the user namespace: a limit set before it would also cap, one level up, the processes
     # of every session of this worker together
     _set_limit(resource.RLIMIT_NPROC, int(config["max_processes"]))
-    if not (full and user_ns) and os.geteuid() == 0:
-        os.setgroups([])
+    if own_uid and os.geteuid() == 0:
+        with contextlib.suppress(PermissionError):  # a user namespace may deny setgroups
+            os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
     if full:

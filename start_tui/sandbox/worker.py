@@ -46,17 +46,27 @@ _WEAK_FIX = (
 )
 
 
-def _confine_zygote(config: dict[str, Any], packages: list[str]) -> dict[str, Any]:
+def _confine_zygote(config: dict[str, Any], packages: list[str], control: socket.socket) -> dict[str, Any]:
     if config["mode"] == "weak":
         return {"mode": "weak"}
     root = os.geteuid() == 0
+    subids: dict[str, list[int]] = config.get("subids") or {}
+
+    def map_subordinate() -> bool:
+        send_msg(control, {"map": os.getpid()})
+        return bool(recv_msg(control).get("mapped"))
+
     try:
-        confine.enter_namespaces(user=not root)
+        mapped = confine.enter_namespaces(user=not root, map_subordinate=map_subordinate if subids else None)
         confine.build_root("/tmp", packages)
         confine.seccomp_filter()  # this architecture has one
     except OSError as exc:
         raise RuntimeError(f"the sandbox cannot confine model code here ({exc}): {_WEAK_FIX}") from None
-    return {"mode": "full", "user_namespace": not root}
+    info: dict[str, Any] = {"mode": "full", "user_namespace": not root}
+    if mapped:
+        # inner ids 1.. for sessions, each both a uid and a gid
+        info["subordinate_uids"] = min(int(subids["uid"][1]), int(subids["gid"][1])) - 1
+    return info
 
 
 def main() -> None:
@@ -69,7 +79,7 @@ def main() -> None:
 
         modules = policy.preload_modules()
         runner.prepare()
-        info = _confine_zygote(config, list(policy.ALLOWED_PACKAGES))
+        info = _confine_zygote(config, list(policy.ALLOWED_PACKAGES), control)
         confine.prctl(confine.PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != config["parent_pid"]:
             return  # the host died while we were starting
@@ -81,6 +91,7 @@ def main() -> None:
     except Exception as exc:
         send_msg(control, {"ready": False, "error": str(exc) if isinstance(exc, RuntimeError) else repr(exc)})
         return
+    sessions = 0
     while True:
         try:
             msg = recv_msg(control)
@@ -88,10 +99,13 @@ def main() -> None:
             return
         if msg.get("op") != "session":
             return
-        _fork_session(control, config, info, modules)
+        sessions += 1
+        _fork_session(control, config, info, modules, sessions)
 
 
-def _fork_session(control: socket.socket, config: dict[str, Any], info: dict[str, Any], modules: Any) -> None:
+def _fork_session(
+    control: socket.socket, config: dict[str, Any], info: dict[str, Any], modules: Any, number: int
+) -> None:
     host_end, session_end = socket.socketpair()
     pid = os.fork()
     if pid == 0:
@@ -100,7 +114,7 @@ def _fork_session(control: socket.socket, config: dict[str, Any], info: dict[str
             host_end.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             confine.prctl(confine.PR_SET_PDEATHSIG, signal.SIGKILL)
-            Supervisor(session_end, config, info, modules).serve()
+            Supervisor(session_end, config, info, modules, number).serve()
         finally:
             os._exit(0)
     session_end.close()
@@ -111,11 +125,16 @@ def _fork_session(control: socket.socket, config: dict[str, Any], info: dict[str
 class Supervisor:
     """One session, seen from outside it: starts the runner, relays calls, builds the replies."""
 
-    def __init__(self, sock: socket.socket, config: dict[str, Any], info: dict[str, Any], modules: Any) -> None:
+    def __init__(
+        self, sock: socket.socket, config: dict[str, Any], info: dict[str, Any], modules: Any, number: int = 1
+    ) -> None:
         self.sock = sock
         self.config = config
         self.full = info["mode"] == "full"
         self.user_namespace = bool(info.get("user_namespace"))
+        # through a user namespace with the host's subordinate uids mapped: a host uid per session
+        self.subordinate_uids = int(info.get("subordinate_uids", 0))
+        self.number = number
         self.modules = modules
         self.calls = 0
         self.pid: int | None = None  # the session's init (full mode) or the runner (weak mode)
@@ -150,7 +169,11 @@ class Supervisor:
     def _start_runner(self) -> None:
         from start_tui.sandbox import runner
 
-        uid = 1000 if self.user_namespace else 100000 + secrets.randbelow(2**30)
+        if self.subordinate_uids:
+            uid = 1 + (self.number - 1) % self.subordinate_uids  # distinct among the sessions alive together
+            self.config = dict(self.config, own_uid=True)
+        else:
+            uid = 1000 if self.user_namespace else 100000 + secrets.randbelow(2**30)
         pipes = {name: os.pipe() for name in ("cmd", "status", "out", "err")}
         if self.full:
             confine.unshare(confine.CLONE_NEWPID)

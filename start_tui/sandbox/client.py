@@ -58,7 +58,8 @@ class SandboxConfig:
     layer still holds it)."""
     mode: str = field(default_factory=lambda: os.environ.get("START_TUI_SANDBOX", "full"))
     """"full": namespaces, minimal root, seccomp, a uid per session (refused where the host cannot);
-    "weak": rlimits and the language layer only, for hosts without namespaces (START_TUI_SANDBOX=weak)."""
+    "weak": rlimits only, for hosts without namespaces (START_TUI_SANDBOX=weak): the code can reach your
+    files and network there, since the language layer is no protection."""
 
 
 @dataclass

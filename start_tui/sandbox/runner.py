@@ -23,6 +23,7 @@ import signal
 import struct
 import sys
 import traceback
+import types
 from typing import Any
 
 from start_tui.sandbox import confine
@@ -201,26 +202,27 @@ class Notebook:
         self.language_layer = bool(config.get("language_layer", True))
         self.display = bool(config.get("display", False))
         self.cells: set[str] = set()
+        # the cells run as the `__main__` module (a script's `if __name__ == "__main__":`, and pickle,
+        # dataclasses and typing find the classes the cells define where they look for them)
+        main = types.ModuleType("__main__")
+        sys.modules["__main__"] = main
+        self.namespace = main.__dict__
         if self.language_layer:
             from start_tui.sandbox import policy
 
             self.policy = policy
-            self.namespace = policy.new_namespace(modules)
-            policy.install_audit_hook()
-            policy.harden_libraries()
+            self.namespace.update(policy.new_namespace(modules))
         else:
-            self.namespace = {"__name__": "__main__", "__builtins__": builtins}
+            self.namespace["__builtins__"] = builtins
 
     def run(self, code: str, stdin: str | None) -> tuple[bool, str | None]:
         name = f"<cell {len(self.cells) + 1}>"
         self.cells.add(name)
         linecache.cache[name] = (len(code), None, code.splitlines(True), name)
-        reader = io.StringIO(stdin or "")
-        sys.stdin = reader
+        # a file over bytes, as a program's stdin is (`sys.stdin.buffer`, `open(0)`, `input()`)
+        sys.stdin = io.TextIOWrapper(io.BytesIO((stdin or "").encode()), encoding="utf-8")
         error: str | None = None
         try:
-            if self.language_layer:
-                self.policy.attach_stdin(self.namespace, reader)
             body, last = self._split(code, name)
             if self.language_layer:
                 compiled = self.policy.compile_code(body, name)
@@ -242,7 +244,7 @@ class Notebook:
             error = "MemoryError: the code ran out of memory (sandbox memory limit)"
         except BaseException as exc:
             if self.language_layer and isinstance(exc, self.policy.CompileError):
-                error = f"SyntaxError: {exc}"
+                error = f"{exc.kind}: {exc}"
             else:
                 error = _format_error(exc, self.cells)
         return error is None, error
@@ -263,7 +265,7 @@ class Notebook:
         if not isinstance(last, ast.Expr):
             return tree, None
         if any(isinstance(node, ast.Name) and node.id == "print" for node in ast.walk(last)):
-            return tree, None  # it prints already (and the policy's print is set up for whole cells)
+            return tree, None  # it prints already
         tree.body.pop()
         # as source text (every RestrictedPython release compiles text), on its own line numbers
         return tree, "\n" * (last.lineno - 1) + (ast.get_source_segment(code, last) or "None")

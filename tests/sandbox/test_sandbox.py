@@ -89,10 +89,11 @@ def test_a_tool_call_shows_its_last_bare_expression_as_a_notebook_does(language_
         assert sb.run("x = 4\nx").stdout == ""
 
 
-def test_the_last_expression_is_held_to_the_same_policy():
+def test_the_last_expression_gets_the_same_readable_refusals():
     with Sandbox(SandboxConfig(display=True)) as sb:
-        result = sb.run("().__class__.__base__.__subclasses__()")
+        result = sb.run("x = 2\n__import__('os')")
         assert not result.ok and result.stdout == ""
+        assert "import of 'os' is not available in the sandbox (it has no files)" in (result.error or "")
 
 
 def test_persistence_can_be_turned_off():
@@ -562,12 +563,12 @@ def test_a_program_reads_standard_input(sandbox):
     assert not eof.ok and "EOFError" in eof.error
 
 
-def test_stdin_does_not_open_the_real_sys(sandbox):
-    for attack in ("import sys\nsys.modules", "import sys\nsys.stdin._lines.__class__", "import sys\nprint(sys.path)"):
-        result = sandbox.run(attack, stdin="")
-        assert not result.ok
-    shim = sandbox.run("import sys\nsys.setrecursionlimit(5000)\nprint(sys.getrecursionlimit(), sys.maxsize > 2**32)")
-    assert shim.ok and shim.stdout == "5000 True\n"
+def test_a_program_reads_standard_input_as_bytes_and_through_open_0(sandbox):
+    result = sandbox.run(
+        "import sys\nfirst = sys.stdin.buffer.readline()\nrest = open(0).read().split()\nprint(first, rest)",
+        stdin="7\n1 2\n3\n",
+    )
+    assert result.ok and result.stdout == "b'7\\n' ['1', '2', '3']\n", result
 
 
 SOLVERS = sorted((Path(__file__).resolve().parent / "solvers").glob("benign_*.py"))
@@ -584,57 +585,6 @@ def test_solver_code_prints_what_plain_python_prints(sandbox: Sandbox, path: Pat
     result = sandbox.run(code)
     assert result.ok, result.error
     assert result.stdout == plain.stdout
-
-
-def test_library_text_goes_through_the_policy_in_the_runner(sandbox: Sandbox):
-    """sympy's parsers and lambdify, mpmath's identify and typing turn text into code with python's
-    eval, exec and compile: in the runner all of it is compiled by the policy and run with the guards
-    (`harden_libraries`)."""
-    attacks = [
-        "sympy.sympify(\"__import__('os')\")",
-        "sympy.parse_expr(\"__import__('subprocess')\")",
-        "sympy.parse_expr('().__class__.__base__.__subclasses__()', evaluate=False)",
-        "sympy.lambdify([], \"__import__('os').getcwd()\")()",
-        "typing.get_type_hints(dataclasses.make_dataclass('C', [('x', \"__import__('os')\")]))",
-        "sympy.parsing.ast_parser.parse_expr(\"sympify.__globals__['__builtins__']\", {})",
-        "mpmath.identify(1.0, [\"[setattr(__import__('sympy'), 'leak', __builtins__), 1][1]\"])",
-        "sympy.lambdify([], sympy.Symbol(\"__import__('os').getpid()\"))()",
-        "L.MODULES.update(zz=({}, {}, {}, ('import sympy; sympy.leak2 = __builtins__',))) or"
-        " sympy.lambdify(sympy.Symbol('x'), sympy.Symbol('x'), 'zz')",
-        # library code built from what a subclass's own hook returns
-        "M(1).mul()((1,), 2)",
-        "rv_with_template()",
-    ]
-    code = "import sympy, typing, dataclasses, mpmath, sympy.parsing.sympy_parser, sympy.parsing.ast_parser\n"
-    code += "import sympy.utilities.lambdify as L, sympy.polys.monomials\nfrom scipy.stats import rv_continuous\n"
-    code += (
-        "class M(sympy.polys.monomials.MonomialOps):\n    def _vars(self, name):\n"
-        "        return ['A)\\n    return __builtins__ #'] if name == 'b' else ['a0']\n"
-        "class D(rv_continuous):\n    def _construct_argparser(self, *a, **k):\n"
-        "        self.numargs = 0\n        self.shapes = None\n"
-        "        self._parse_arg_template = 'def _parse_args(self, *a, **k):\\n    return __builtins__\\n"
-        "_parse_args_stats = _parse_args_rvs = _parse_args\\n'\n"
-        "def rv_with_template():\n    return D()._parse_args()\n"
-    )
-    code += "".join(
-        f"try:\n    print('REACHED', {attack})\nexcept Exception as e:\n    print('refused', type(e).__name__)\n"
-        for attack in attacks
-    )
-    code += (
-        "x = sympy.Symbol('x')\n"
-        "print(sympy.sympify('(x+1)**2').expand(), sympy.parse_expr('2*x + x', evaluate=False),"
-        " sympy.S('1/3') + 1, sympy.lambdify(x, 'x**2 + 1')(3),"
-        # a guard handed in through local_dict is not the one the text gets
-        " sympy.parse_expr('x.is_integer', local_dict={'_getattr_': lambda o, n: 'forged'}),"
-        # the builtins parse_expr copies in are not python's; lambdify and identify still work
-        " sympy.sympify('getattr') is getattr, sympy.lambdify(x, sympy.sin(x) + x**2, 'numpy')(0.0),"
-        " mpmath.identify(0.75))\n"
-    )
-    result = sandbox.run(code)
-    assert result.ok, result.error
-    lines = result.stdout.splitlines()
-    assert [line.split()[0] for line in lines[:-1]] == ["refused"] * len(attacks), result.stdout
-    assert lines[-1] == "x**2 + 2*x + 1 x + 2*x 4/3 10 None True 0.0 (3/4)"
 
 
 # --- each session an island: signals, host-wide kernel resources, core helpers, priorities ------

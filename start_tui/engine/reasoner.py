@@ -119,7 +119,14 @@ def format_output(result: ExecResult, limit: int, error_lines: int) -> str:
         body = f"{body}\n{err}" if body else err
     if not body:
         body = "(no output)"
+    if result.state_lost:
+        # the session ended after an earlier call (a timeout, a crash): without this line the model
+        # reads only a NameError and may spend its remaining calls guessing why
+        body = f"{NOTEBOOK_RESET}\n{body}"
     return f"{OUTPUT_OPEN}{body}{OUTPUT_CLOSE}"
+
+
+NOTEBOOK_RESET = "(the notebook was reset: names from earlier calls are gone; define what you need again)"
 
 
 OUTPUT_OPEN, OUTPUT_CLOSE = "\n```output\n", "\n```\n"

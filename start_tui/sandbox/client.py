@@ -354,29 +354,23 @@ class Session:
         state_lost = False
         if self._child is not None and not config.persist:
             self._end_child()
-        if self._child is None:
-            state_lost = self._calls > 0 and config.persist
-            self._child = self.sandbox._open_child()
-        sock = self._child.sock
-        self._calls += 1
         start = time.monotonic()
-        # the supervisor enforces the timeout; this one only catches a supervisor that stopped answering
-        sock.settimeout(config.timeout_s + _SUPERVISOR_GRACE_S)
-        try:
-            send_msg(sock, {"op": "exec", "code": code, "stdin": stdin})
-            reply = recv_msg(sock)
-        except (EOFError, OSError) as exc:
+        for attempt in range(2):
+            if self._child is None:
+                state_lost = state_lost or (self._calls > 0 and config.persist)
+                self._child = self.sandbox._open_child()
+            answer = self._exchange(code, stdin, start, state_lost)
+            if isinstance(answer, ExecResult):
+                return answer
+            reply = answer
+            if reply.get("ended") != "lost" or attempt:
+                break
+            # the session died between calls without running this one: run it in a new session
             self._end_child()
-            return ExecResult(
-                ok=False,
-                stdout="",
-                error=f"SandboxError: the sandbox session stopped answering ({exc or type(exc).__name__})",
-                timed_out=isinstance(exc, TimeoutError),
-                duration_s=time.monotonic() - start,
-                state_lost=state_lost,
-            )
+            state_lost = True
         if reply.get("ended"):
             self._end_child()
+        self._calls += 1
         return ExecResult(
             ok=reply["ok"],
             stdout=reply["stdout"],
@@ -387,6 +381,29 @@ class Session:
             state_lost=state_lost,
             stderr=reply.get("stderr", ""),
         )
+
+    def _exchange(self, code: str, stdin: str | None, start: float, state_lost: bool) -> dict[str, Any] | ExecResult:
+        """The supervisor's reply to one call, or the result to give when the supervisor stopped answering."""
+        assert self._child is not None
+        config = self.sandbox.config
+        sock = self._child.sock
+        # the supervisor enforces the timeout; this one only catches a supervisor that stopped answering
+        sock.settimeout(config.timeout_s + _SUPERVISOR_GRACE_S)
+        try:
+            send_msg(sock, {"op": "exec", "code": code, "stdin": stdin})
+            reply = recv_msg(sock)
+        except (EOFError, OSError) as exc:
+            self._end_child()
+            self._calls += 1
+            return ExecResult(
+                ok=False,
+                stdout="",
+                error=f"SandboxError: the sandbox session stopped answering ({exc or type(exc).__name__})",
+                timed_out=isinstance(exc, TimeoutError),
+                duration_s=time.monotonic() - start,
+                state_lost=state_lost,
+            )
+        return reply
 
     def _end_child(self) -> None:
         child, self._child = self._child, None

@@ -227,15 +227,19 @@ class Supervisor:
             # the previous call went on writing to the report channel after its report (or the runner
             # is gone): nothing it says can be told from what the runner would say; the notebook ends
             how = self._end_runner()
-            why = (
-                "the previous call kept running and wrote to the sandbox's report channel; the session was ended"
-                if stale
-                else f"the code's process died ({how})"
-            )
+            if not stale:
+                # it died while paused (killed from outside the session): this call has not run, and
+                # the host runs it again in a new session, telling the model its notebook was reset
+                return _ended_reply(f"SandboxError: the code's process died between calls ({how})", start, "lost")
+            why = "the previous call kept running and wrote to the sandbox's report channel; the session was ended"
             return _ended_reply(f"SandboxError: {why}", start)
         if self.runner is not None:
             proc = f"{confine.OLD_ROOT}/proc" if self.full else "/proc"
-            if _state(proc, self.runner) != "T" or _cpu(proc, self.runner) != self.paused_cpu:
+            state = _state(proc, self.runner)
+            if state in ("Z", "X"):
+                how = self._end_runner()
+                return _ended_reply(f"SandboxError: the code's process died between calls ({how})", start, "lost")
+            if state != "T" or _cpu(proc, self.runner) != self.paused_cpu:
                 # stopped, it cannot run; it did (a signal it arranged continued it): it may have done
                 # anything since the last reply, and nothing it says from now on can be trusted
                 self._end_runner()
@@ -394,7 +398,7 @@ class Supervisor:
         return f"exit status {os.WEXITSTATUS(status)}"
 
 
-def _ended_reply(error: str, start: float) -> dict[str, Any]:
+def _ended_reply(error: str, start: float, ended: str = "forged") -> dict[str, Any]:
     return {
         "ok": False,
         "stdout": "",
@@ -403,7 +407,7 @@ def _ended_reply(error: str, start: float) -> dict[str, Any]:
         "timed_out": False,
         "duration_s": time.monotonic() - start,
         "truncated_chars": 0,
-        "ended": "forged",
+        "ended": ended,
     }
 
 

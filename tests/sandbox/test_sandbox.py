@@ -712,6 +712,27 @@ def test_a_crash_does_not_run_the_hosts_core_helper(tmp_path: Path):
         marker.unlink(missing_ok=True)
 
 
+def test_a_session_killed_between_calls_runs_the_next_call_in_a_new_notebook_and_says_so():
+    import signal
+
+    from start_tui.engine.reasoner import NOTEBOOK_RESET, format_output
+
+    with Sandbox(SandboxConfig(language_layer=False)) as sb:
+        session = sb.session()
+        assert session.run("import math\nx = 1").ok
+        init = session._child.pids[-1]  # type: ignore[union-attr]
+        [runner] = [int(p) for p in Path(f"/proc/{init}/task/{init}/children").read_text().split()]
+        os.kill(runner, signal.SIGKILL)  # as the host's OOM killer would
+        while Path(f"/proc/{runner}/stat").exists() and Path(f"/proc/{runner}/stat").read_text().split()[2] != "Z":
+            pass
+        result = session.run("print(math.pi > 3)")
+        assert result.state_lost and not result.ok and "NameError: name 'math'" in (result.error or ""), result
+        assert NOTEBOOK_RESET in format_output(result, 2000, 5)
+        again = session.run("print(2)")
+        assert again.ok and again.stdout == "2\n" and not again.state_lost
+        session.close()
+
+
 SESSION_UIDS = """
 from pathlib import Path
 from start_tui.sandbox import Sandbox, SandboxConfig

@@ -5,7 +5,8 @@ screen, rename the window, write the clipboard (OSC 52), or rewrite lines alread
 output; neither Rich nor Textual removes them from the text they draw. Model text and what the
 sandboxed code printed are shown through `visible`, which replaces every control character but tab
 and newline with a printable stand-in, one character for one (so offsets into a trace still hold on
-what is shown): the Unicode control pictures for C0 (ESC shows as ␛) and DEL, U+FFFD for C1.
+what is shown): the Unicode control pictures for C0 (ESC shows as ␛) and DEL, U+FFFD for C1 and for
+the invisible format characters (bidirectional controls, zero-width characters).
 Traces keep the text as it was; only what is shown changes.
 """
 
@@ -15,10 +16,14 @@ import dataclasses
 import re
 from typing import TypeVar
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Invisible format characters: bidirectional overrides, embeddings, isolates and marks (they reorder
+# what a terminal draws, so a line can read differently from what it holds), and zero-width ones
+# (they hide inside names and numbers)
+_INVISIBLE = (0x061C, 0x180E, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x206A), 0xFEFF)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + "".join(map(chr, _INVISIBLE)) + "]")
 _PICTURES = {c: 0x2400 + c for c in range(0x20) if c not in (0x09, 0x0A)}
 _PICTURES[0x7F] = 0x2421
-_PICTURES.update({c: 0xFFFD for c in range(0x80, 0xA0)})
+_PICTURES.update({c: 0xFFFD for c in (*range(0x80, 0xA0), *_INVISIBLE)})
 
 E = TypeVar("E")
 

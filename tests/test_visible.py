@@ -41,6 +41,17 @@ def test_control_characters_become_printable_stand_ins_one_for_one():
     assert visible_event(plain) is plain
 
 
+def test_text_that_reads_differently_from_what_it_holds_is_shown_as_it_is():
+    # a right-to-left override turns `x = 1 # ;2 = y` into what looks like a comment, a zero-width
+    # space splits a name without showing it
+    trojan = "if ok\u202e } \u2066if\u2069 {:\n    x\u200b = 1\ufeff\u200d\u061c"
+    shown = visible(trojan)
+    assert len(shown) == len(trojan) and shown.count("\ufffd") == 7
+    assert not {c for c in shown if 0x200B <= ord(c) <= 0x206F or ord(c) in (0xFEFF, 0x061C)}
+    arabic = "\u0645\u0631\u062d\u0628\u0627 \u05e9\u05dc\u05d5\u05dd"  # right-to-left letters are text, not controls
+    assert visible(arabic) is arabic
+
+
 def scripted_run(reply: str):
     backend = ScriptedBackend(reply, chunk=5)
     reasoner = Reasoner(backend, None, PROFILE, HintPolicy(enabled=False), RunConfig())  # type: ignore[arg-type]

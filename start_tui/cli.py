@@ -27,13 +27,15 @@ def _cmd_exec(args: argparse.Namespace) -> int:
     with Sandbox(config) as sandbox:
         result = sandbox.run(code)
     if args.json:
-        keys = ("ok", "stdout", "stderr", "error", "timed_out", "duration_s")
+        keys = ("ok", "stdout", "stderr", "error", "timed_out", "duration_s", "truncated_chars")
         print(json.dumps({k: getattr(result, k) for k in keys}))
     else:
         # on a terminal, what the code printed is shown, not obeyed (a pipe or a file gets it as it was)
         out = visible if sys.stdout.isatty() else str
         err = visible if sys.stderr.isatty() else str
         sys.stdout.write(out(result.stdout))
+        if result.truncated_chars:
+            sys.stderr.write(f"... ({result.truncated_chars} more characters of output were dropped)\n")
         sys.stderr.write(err(result.stderr))
         if result.error:
             sys.stderr.write(err(result.error) + "\n")

@@ -27,7 +27,17 @@ def test_exec_json_prints_one_object(tmp_path: Path):
     obj = json.loads(proc.stdout)
     assert proc.returncode == 0
     assert obj["ok"] and obj["stdout"] == "3628800\n" and obj["error"] is None and not obj["timed_out"]
-    assert set(obj) == {"ok", "stdout", "stderr", "error", "timed_out", "duration_s"}
+    assert set(obj) == {"ok", "stdout", "stderr", "error", "timed_out", "duration_s", "truncated_chars"}
+    assert obj["truncated_chars"] == 0
+
+
+def test_exec_says_how_much_of_a_long_output_it_dropped(tmp_path: Path):
+    f = tmp_path / "long.py"
+    f.write_text("print('x' * 100000)\n")
+    obj = json.loads(cli("exec", "--json", str(f)).stdout)
+    assert len(obj["stdout"]) + obj["truncated_chars"] == 100001 and obj["truncated_chars"] > 0
+    proc = cli("exec", str(f))
+    assert f"({obj['truncated_chars']} more characters of output were dropped)" in proc.stderr
 
 
 def test_exec_shows_a_last_expression_as_model_code_does_unless_run_as_a_script():

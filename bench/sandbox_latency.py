@@ -7,18 +7,25 @@ a fresh interpreter per call (`python -c`, with sympy imported when the code nee
 Goals: warm p50 <= 20 ms for `print(1+1)` and <= 50 ms for the sympy call; a fresh session <= 50 ms.
 
     python bench/sandbox_latency.py [-n 100]
+    python bench/sandbox_latency.py --against DIR [--rounds 3]
+
+With `--against`, the warm and fresh-session figures of this checkout and of another one (a git
+worktree of an earlier commit: `git worktree add /tmp/base COMMIT`) are measured side by side in
+one run: rounds alternate between the two, each in its own interpreter and worker, and the table
+gives each round's p50/p95 and the spread over rounds.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-
-from start_tui.sandbox import Sandbox
+from pathlib import Path
 
 CASES = {
     "print(1+1)": "print(1+1)",
@@ -39,10 +46,58 @@ def pct(xs: list[float], q: float) -> float:
     return statistics.quantiles(xs, n=100)[int(q) - 1]
 
 
+def sessions_only(n: int) -> dict[str, list[float]]:
+    """Warm and fresh-session round trips of this interpreter's `start_tui` (the side-by-side mode)."""
+    from start_tui.sandbox import Sandbox
+
+    out: dict[str, list[float]] = {}
+    with Sandbox() as sandbox:
+        for name, code in CASES.items():
+            session = sandbox.session()
+            assert session.run(code).ok
+            out[f"{name} | warm session"] = measure(lambda code=code, session=session: session.run(code), n)
+            session.close()
+            out[f"{name} | fresh session"] = measure(lambda code=code: sandbox.run(code), n)
+    return out
+
+
+def side_by_side(against: Path, n: int, rounds: int) -> None:
+    here = Path(__file__).resolve().parents[1]
+    checkouts = {"this": here, "against": against.resolve()}
+    figures: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for r in range(rounds):
+        for label, root in checkouts.items() if r % 2 == 0 else reversed(checkouts.items()):
+            env = dict(os.environ, PYTHONPATH=str(root))
+            cmd = [sys.executable, __file__, "-n", str(n), "--json"]
+            data = json.loads(subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout)
+            for key, xs in data.items():
+                figures.setdefault((key, label), []).append((statistics.median(xs), pct(xs, 95)))
+    print(f"this: {checkouts['this']}  against: {checkouts['against']}  ({rounds} rounds of {n} calls, alternating)")
+    print(f"{'code | path':30s} {'checkout':9s} {'p50 ms per round':>28s} {'p95 ms per round':>28s}")
+    for (key, label), rows in figures.items():
+        p50s = " ".join(f"{a:6.1f}" for a, _ in rows)
+        p95s = " ".join(f"{b:6.1f}" for _, b in rows)
+        print(f"{key:30s} {label:9s} {p50s:>28s} {p95s:>28s}")
+    for key in dict.fromkeys(k for k, _ in figures):
+        ratios = [a / b for (a, _), (b, _) in zip(figures[(key, "this")], figures[(key, "against")], strict=True)]
+        print(f"{key:30s} p50 this/against per round: " + " ".join(f"{x:.2f}" for x in ratios))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=100)
+    parser.add_argument("--against", type=Path, help="another checkout to measure side by side with this one")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.json:
+        print(json.dumps(sessions_only(args.n)))
+        return
+    if args.against:
+        side_by_side(args.against, args.n, args.rounds)
+        return
+    from start_tui.sandbox import Sandbox
+
     rows = []
     with Sandbox() as sandbox:
         for name, code in CASES.items():

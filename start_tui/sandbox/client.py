@@ -147,9 +147,9 @@ class Sandbox:
         if subids:
             config["subids"] = subids
         theirs_fd = theirs.fileno()
-        config["control_fd"] = theirs_fd
+        # the configuration goes over the socket, not the command line, which the code could read
         proc = subprocess.Popen(
-            [sys.executable, "-m", "start_tui.sandbox.worker", json.dumps(config)],
+            [sys.executable, "-m", "start_tui.sandbox.worker", str(theirs_fd)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=None if os.environ.get("START_TUI_SANDBOX_DEBUG") else subprocess.DEVNULL,
@@ -162,6 +162,7 @@ class Sandbox:
         theirs.close()
         ours.settimeout(_START_TIMEOUT_S)
         try:
+            send_msg(ours, config)
             hello = recv_msg(ours)
             if "map" in hello:  # the worker is in its new user namespace: map the subordinate ids into it
                 send_msg(ours, {"mapped": _map_subordinate_ids(int(hello["map"]), subids or {})})

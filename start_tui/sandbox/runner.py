@@ -146,6 +146,7 @@ def serve(
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     _confine(config, fds, uid, full, user_namespace)
+    sys.argv[:] = [""]  # as for a program read from standard input; the worker's own are none of its business
     sys.stdin = io.StringIO("")
     sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="backslashreplace")
     sys.stderr = io.TextIOWrapper(

@@ -70,8 +70,8 @@ def _confine_zygote(config: dict[str, Any], packages: list[str], control: socket
 
 
 def main() -> None:
-    config = json.loads(sys.argv[1])
-    control = socket.socket(fileno=config["control_fd"])
+    control = socket.socket(fileno=int(sys.argv[1]))
+    config = recv_msg(control)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         # Everything the sessions run is imported here, while the host's files are visible.

@@ -230,7 +230,9 @@ def build_root(staging: str, packages: Iterable[str]) -> None:
     os.mkdir("/dev")
     for dev in ("null", "zero", "full", "random", "urandom"):
         _mount_point(f"/dev/{dev}", False)
-        _bind(f"{host}/dev/{dev}", f"/dev/{dev}", read_only=False, devices=True)
+        # read-only: writing to a device node still works there, but not its times (a host file's
+        # metadata, and a channel between sessions)
+        _bind(f"{host}/dev/{dev}", f"/dev/{dev}", devices=True)
     for fd, name in enumerate(("stdin", "stdout", "stderr")):
         os.symlink(f"/proc/self/fd/{fd}", f"/dev/{name}")
     os.symlink("/proc/self/fd", "/dev/fd")
@@ -302,7 +304,15 @@ def enter_session_root(scratch_mb: int, owner: int) -> None:
     is root and not dumpable, is invisible to the code.
     """
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible,subset=pid")
-    mount("tmpfs", SCRATCH, "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_mb}m,mode=0700,uid={owner},gid={owner}")
+    # files are capped too: an empty file costs kernel memory that the size does not count
+    inodes = max(1024, scratch_mb * 64)
+    mount(
+        "tmpfs",
+        SCRATCH,
+        "tmpfs",
+        MS_NOSUID | MS_NODEV,
+        f"size={scratch_mb}m,nr_inodes={inodes},mode=0700,uid={owner},gid={owner}",
+    )
     # a runtime that lives under /tmp (a virtual environment made there) is bound again over the scratch
     dirs, sites = _RUNTIME or ([], [])
     _bind_runtime(dirs, sites, OLD_ROOT, within=SCRATCH)
@@ -473,6 +483,16 @@ _TABLE = {
     "process_madvise": (440, 440),
     "mount_setattr": (442, 442),
     "memfd_create": (319, 279),
+    # secret memory is counted by no rlimit (neither the address space nor locked memory)
+    "memfd_secret": (447, 447),
+    # host-wide figures (free and shared memory, process count, load): a leak, and a channel between
+    # sessions through what one of them allocates
+    "sysinfo": (99, 179),
+    # the futex2 calls take their private flag per waiter or in a later argument; nothing here uses them
+    "futex_waitv": (449, 449),
+    "futex_wake": (454, 454),
+    "futex_wait": (455, 455),
+    "futex_requeue": (456, 456),
     # shared inodes of the read-only binds: no watching or locking what the host or another session opens
     "inotify_init": (253, -1),
     "inotify_init1": (294, 26),
@@ -499,6 +519,7 @@ _TABLE = {
     "fcntl": (72, 25),
     "prctl": (157, 167),
     "madvise": (28, 233),
+    "futex": (202, 98),
 }
 _ARCH_INDEX = {"x86_64": 0, "aarch64": 1}
 _MACHINE = platform.machine()
@@ -508,7 +529,7 @@ _SYSCALLS = {name: nrs[_ARCH_INDEX.get(_MACHINE, 0)] for name, nrs in _TABLE.ite
 # (so that the C library falls back to `clone`, whose flags the filter can read), `ioctl` only for
 # terminal input injection, `fcntl` only for locks and leases, `socket` and `socketpair` always (no
 # network, no channel to another session).
-DENIED = tuple(n for n in _TABLE if n not in ("clone", "clone3", "ioctl", "fcntl", "prctl", "madvise"))
+DENIED = tuple(n for n in _TABLE if n not in ("clone", "clone3", "ioctl", "fcntl", "prctl", "madvise", "futex"))
 TIOCSTI, TIOCLINUX = 0x5412, 0x541C
 # fcntl commands refused: those that take, lease or look at a lock (F_SETLK, F_SETLKW, F_OFD_SETLK,
 # F_OFD_SETLKW, F_SETLEASE, F_GETLK, F_OFD_GETLK: a lock on a shared file is seen by the host and other
@@ -523,6 +544,11 @@ DENIED_PRCTL = (PR_SET_DUMPABLE,)
 # madvise advice refused: MADV_COLD (20) and MADV_PAGEOUT (21) push a mapped shared file's pages out
 # of the page cache, the sending half of a channel between sessions
 DENIED_MADVISE = (20, 21)
+# futex operations without FUTEX_PRIVATE_FLAG: on a page of a shared file (every library's text is
+# one) their key is the file and offset, so a wait in one session is woken from another, or from the
+# host. A process's own threads use private futexes; the kernel's own wake at a thread's exit is not
+# a system call and still comes.
+FUTEX_PRIVATE_FLAG = 128
 
 _RET_ALLOW = 0x7FFF0000
 _RET_KILL = 0x80000000
@@ -579,6 +605,14 @@ def seccomp_filter() -> bytes:
         _ins(_RET, _RET_ALLOW),
     ]
     # fcntl(fd, cmd): the command is args[1]; prctl(option): args[0]; madvise(addr, len, advice): args[2]
+    # futex(uaddr, op, ...): refused unless op (args[1]) carries the private flag
+    prog += [
+        _ins(_JEQ, _SYSCALLS["futex"], 0, 4),
+        _ins(_LD, 24),
+        _ins(_JSET, FUTEX_PRIVATE_FLAG, 0, 1),
+        _ins(_RET, _RET_ALLOW),
+        _ins(_RET, eperm),
+    ]
     by_argument = (("fcntl", 24, DENIED_FCNTL), ("prctl", 16, DENIED_PRCTL), ("madvise", 32, DENIED_MADVISE))
     for call, offset, values in by_argument:
         prog += [_ins(_JEQ, _SYSCALLS[call], 0, 2 + 2 * len(values)), _ins(_LD, offset)]

@@ -652,6 +652,24 @@ libc.semget.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
 while sems < 100000 and libc.semget(0, 250, 0o1600) >= 0:
     sems += 250
 print("semaphores", sems <= 1024)
+print("memfd_secret", refused(libc.syscall(447, 0)))
+print("sysinfo", refused(libc.syscall(99 if x86 else 179, ctypes.create_string_buffer(256))))
+shared = libc.mmap(None, 4096, 1, 1, fd, 0)
+print("shared futex", refused(libc.syscall(202 if x86 else 98, ctypes.c_void_p(shared), 1, 1, 0, 0, 0)))
+print("private futex", libc.syscall(202 if x86 else 98, ctypes.c_void_p(shared), 1 | 128, 1, 0, 0, 0))
+try:
+    os.utime("/dev/null")
+    print("device times allowed")
+except OSError as e:
+    print("device times", errno.errorcode[e.errno])
+files = 0
+try:
+    while files < 20000:
+        open(f"/tmp/{files}", "w").close()
+        files += 1
+except OSError:
+    pass
+print("files capped", files < 20000)
 """
     with Sandbox(SandboxConfig(language_layer=False)) as sb:
         result = sb.run(probe)
@@ -667,6 +685,12 @@ print("semaphores", sems <= 1024)
         "pipe size refused",
         "limits [(1, 1), (0, 0), (0, 0), (64, 64)]",
         "semaphores True",
+        "memfd_secret refused",
+        "sysinfo refused",
+        "shared futex refused",
+        "private futex 0",  # what threads do among themselves still works
+        "device times EROFS",
+        "files capped True",
     ], result.stdout
 
 

@@ -429,9 +429,10 @@ def test_our_attacks_are_contained_without_the_language_layer():
     reason="needs root and START_TUI_TEST_USER, an unprivileged user (.ci/run creates one)",
 )
 def test_the_boundary_holds_for_a_non_root_user_through_a_user_namespace():
+    # the process layer alone: every attack and every built-in case as plain Python
     user = os.environ["START_TUI_TEST_USER"]
     env = {
-        "SANDBOX_CMD": f"{_start_tui()} exec --json",
+        "SANDBOX_CMD": f"{_start_tui()} exec --json --no-language-layer",
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": "/tmp",
     }

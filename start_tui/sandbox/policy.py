@@ -32,7 +32,7 @@ import importlib
 import io
 import sys
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
@@ -214,10 +214,9 @@ def new_builtins() -> dict[str, Any]:
     return table
 
 
-def new_namespace(modules: Mapping[str, types.ModuleType] | None = None, name: str = "__main__") -> dict[str, Any]:
-    """A fresh notebook namespace for code run under this layer (`modules` is kept for callers that
-    pass the preloaded table; imports go through Python's own module cache either way)."""
-    return {"__builtins__": new_builtins(), "__name__": name}
+def new_namespace() -> dict[str, Any]:
+    """A fresh namespace for code run under this layer, as the `__main__` module's."""
+    return {"__builtins__": new_builtins(), "__name__": "__main__"}
 
 
 def preload_modules() -> dict[str, types.ModuleType]:

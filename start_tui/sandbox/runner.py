@@ -212,7 +212,7 @@ class Notebook:
             from start_tui.sandbox import policy
 
             self.policy = policy
-            self.namespace.update(policy.new_namespace(modules))
+            self.namespace.update(policy.new_namespace())
         else:
             self.namespace["__builtins__"] = builtins
 

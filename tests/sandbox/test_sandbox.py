@@ -5,6 +5,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -737,6 +738,14 @@ def test_a_crash_does_not_run_the_hosts_core_helper(tmp_path: Path):
         marker.unlink(missing_ok=True)
 
 
+def _dead(pid: int) -> bool:
+    """Gone or a zombie: its /proc entry can vanish between the check and the read once its parent reaps it."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
 def test_a_session_killed_between_calls_runs_the_next_call_in_a_new_notebook_and_says_so():
     import signal
 
@@ -748,8 +757,8 @@ def test_a_session_killed_between_calls_runs_the_next_call_in_a_new_notebook_and
         init = session._child.pids[-1]  # type: ignore[union-attr]
         [runner] = [int(p) for p in Path(f"/proc/{init}/task/{init}/children").read_text().split()]
         os.kill(runner, signal.SIGKILL)  # as the host's OOM killer would
-        while Path(f"/proc/{runner}/stat").exists() and Path(f"/proc/{runner}/stat").read_text().split()[2] != "Z":
-            pass
+        while not _dead(runner):
+            time.sleep(0.01)
         result = session.run("print(math.pi > 3)")
         assert result.state_lost and not result.ok and "NameError: name 'math'" in (result.error or ""), result
         assert NOTEBOOK_RESET in format_output(result, 2000, 5)

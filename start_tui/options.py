@@ -176,6 +176,7 @@ class GenerationOptions:
         flag="--temperature",
         fronts=("solve", "batch", "eval", "tui"),
         minimum=0,
+        maximum=2,  # the OpenAI API's bound: past it a model writes noise
     )
     top_p: float | None = option(
         None,
@@ -183,6 +184,7 @@ class GenerationOptions:
         flag="--top-p",
         fronts=("solve", "batch", "eval", "tui"),
         above=0,
+        maximum=1,
     )
     seed: int = option(0, "seed of sampling and of the hint choice", flag="--seed")
     loop_chars: int = option(

@@ -43,10 +43,15 @@ def _cmd_exec(args: argparse.Namespace) -> int:
 
 
 def _cmd_tui(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from start_tui.options import given_options
     from start_tui.tui.app import StartApp
     from start_tui.tui.settings import load_settings, sessions_dir
 
     settings = load_settings(Path(args.config)) if getattr(args, "config", None) else load_settings()
+    # flags change the saved settings for this launch; the settings screen saves what it shows
+    settings = replace(settings, **given_options(args, "tui"))
     open_path = getattr(args, "open", None)
     if getattr(args, "resume", False):
         files = sorted(sessions_dir().glob("*.jsonl"), key=lambda p: p.stat().st_mtime)
@@ -99,11 +104,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     from start_tui.solve import add_solve_parser
 
-    p = sub.add_parser("tui", help="open the interactive app (the default when no command is given)")
+    p = sub.add_parser(
+        "tui",
+        help="open the interactive app (the default when no command is given)",
+        description="Open the interactive app. Its settings come from the settings file; the flags below "
+        "change them for this launch only (the settings screen saves what it shows).",
+    )
     p.add_argument("--open", help="open a saved trace file (all its branches)")
     p.add_argument("--resume", action="store_true", help="open the most recent autosaved session")
     p.add_argument("--file", help="start with the problem from this file")
     p.add_argument("--config", help="settings file (default: ~/.config/start-tui/config.toml)")
+    from start_tui.options import add_options
+
+    add_options(p, "tui", overrides=True)
     p.set_defaults(func=_cmd_tui)
 
     add_solve_parser(sub)

@@ -443,21 +443,32 @@ def front_defaults(front: Front) -> EngineOptions:
 # --- the command line ----------------------------------------------------------------------------
 
 
-def add_options(parser: argparse.ArgumentParser, front: Front) -> None:
-    """The flags of every option `front` shows, in one argument group per option group."""
+def add_options(parser: argparse.ArgumentParser, front: Front, *, overrides: bool = False) -> None:
+    """The flags of every option `front` shows, in one argument group per option group.
+
+    With `overrides`, a flag not given leaves its option out of the parsed arguments (see
+    `given_options`): the flags change a saved configuration for one launch instead of resetting it.
+    """
     for group in GROUPS:
         shown = [f for f in fields(group) if front in spec(f).fronts]
         if not shown:
             continue
         g = parser.add_argument_group(group.title, (group.__doc__ or "").strip())  # type: ignore[attr-defined]
         for f in shown:
-            _add_flag(g, f, front)
+            _add_flag(g, f, front, overrides)
 
 
-def _add_flag(g: Any, f: Field[Any], front: Front) -> None:
+def given_options(args: argparse.Namespace, front: Front) -> dict[str, Any]:
+    """The options whose flags were given, for a parser built with `add_options(..., overrides=True)`."""
+    return {f.name: getattr(args, f.name) for f in option_fields(front) if hasattr(args, f.name)}
+
+
+def _add_flag(g: Any, f: Field[Any], front: Front, overrides: bool = False) -> None:
     s = spec(f)
     base, _ = value_type(f.name)
     default = s.default_for(front, f.default)
+    if overrides:
+        g = _Suppressed(g)
     if base is bool:
         if not s.flag.startswith("--no-"):  # a switch named for what it turns on: --x / --no-x
             help = f"{s.help} (default); --no-{s.flag[2:]}: {s.off_help}" if default else s.help
@@ -476,6 +487,17 @@ def _add_flag(g: Any, f: Field[Any], front: Front) -> None:
 
     parse.__name__ = base.__name__  # argparse names the type in its error message
     g.add_argument(s.flag, dest=f.name, type=parse, default=default, help=help, choices=s.choices)
+
+
+class _Suppressed:
+    """An argument group whose flags put nothing in the namespace unless given."""
+
+    def __init__(self, group: Any) -> None:
+        self.group = group
+
+    def add_argument(self, *args: Any, **kw: Any) -> Any:
+        kw["default"] = argparse.SUPPRESS
+        return self.group.add_argument(*args, **kw)
 
 
 def options_from_args(args: argparse.Namespace, front: Front, **fixed: Any) -> EngineOptions:

@@ -167,3 +167,35 @@ def test_a_killed_run_leaves_a_readable_trace(tmp_path: Path):
     [trace] = load_traces(trace_path)
     assert trace.status == "incomplete"
     assert trace.text.startswith(trace.spans[0].text) and "output" in {s.kind for s in trace.spans}
+
+
+def test_tui_flags_change_the_saved_settings_for_one_launch_only(tmp_path: Path, monkeypatch):
+    from start_tui.cli import build_parser
+    from start_tui.tui.app import StartApp
+    from start_tui.tui.settings import load_settings
+
+    config = tmp_path / "config.toml"
+    config.write_text('model = "gemma3-270m"\nmax_tokens = 900\ntemperature = 0.3\n')
+    monkeypatch.setenv("START_TUI_CONFIG", str(config))
+    launched = []
+    monkeypatch.setattr(StartApp, "run", lambda self: launched.append(self.settings))
+    args = build_parser().parse_args(
+        ["tui", "--model", "qwen2.5-coder-1.5b", "--profile", "qwen2.5", "--max-tokens", "50"]
+    )
+    assert args.func(args) == 0
+    [settings] = launched
+    assert (settings.model, settings.profile, settings.max_tokens) == ("qwen2.5-coder-1.5b", "qwen2.5", 50)
+    assert settings.temperature == 0.3  # what the flags do not name comes from the file
+    assert load_settings(config).model == "gemma3-270m" and load_settings(config).max_tokens == 900
+
+    launched.clear()
+    args = build_parser().parse_args(["tui"])
+    assert args.func(args) == 0
+    assert launched[0] == load_settings(config)
+
+
+def test_a_bad_tui_flag_value_is_one_sentence(tmp_path: Path):
+    out = subprocess.run(
+        [sys.executable, "-m", "start_tui", "tui", "--temperature", "99"], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 2 and "temperature" in out.stderr and "Traceback" not in out.stderr

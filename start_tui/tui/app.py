@@ -30,7 +30,7 @@ from start_tui.sandbox import Sandbox
 from start_tui.tui.collector import CollectorHold
 from start_tui.tui.messages import EngineEvents, EngineFailed, EngineReady, RunSettled
 from start_tui.tui.screens.choose import ChooseScreen
-from start_tui.tui.screens.help import HelpScreen
+from start_tui.tui.screens.help import HelpScreen, key_names
 from start_tui.tui.screens.hint import HintScreen
 from start_tui.tui.screens.prompt import PromptScreen
 from start_tui.tui.screens.settings import SettingsScreen
@@ -92,20 +92,18 @@ class StartApp(App[None]):
         Binding("N", "previous_match", "Previous match", show=False, priority=True),
         Binding("s", "save", "Save", priority=True),
         Binding("e", "export", "Export .md", show=False, priority=True),
-        Binding("o", "open", "Open trace", show=False, priority=True),
+        Binding("o,ctrl+o", "open", "Open trace", show=False, priority=True),
         Binding("c", "copy_answer", "Copy answer", show=False, priority=True),
         Binding("y", "copy_code", "Copy code", show=False, priority=True),
         Binding("ctrl+l", "load_file", "Problem file", priority=True, show=False),
         Binding("ctrl+b", "pick_benchmark", "Benchmark", priority=True),
-        Binding("comma", "settings", "Settings", show=False, priority=True),
+        Binding("f2,comma", "settings", "Settings", priority=True),
         Binding("f1,question_mark", "help", "Help"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
-    RUN_KEY_ACTIONS = frozenset(
-        b.action for b in BINDINGS if isinstance(b, Binding) and b.priority and not b.key.startswith("ctrl+")
-    )
-    """The single keys made priority above: they act on the main view, so a dialog on top declines them
-    (its own keys, or its text field, get them)."""
+    MAIN_VIEW_ACTIONS = frozenset(b.action for b in BINDINGS if isinstance(b, Binding) and b.action != "quit")
+    """They act on the main view, so a dialog on top declines their keys (its own keys, or its text
+    field, get them): Ctrl+R under a benchmark picker starts no run behind it."""
 
     def __init__(
         self,
@@ -153,7 +151,7 @@ class StartApp(App[None]):
             self.collector.release_after_refresh(token)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in self.RUN_KEY_ACTIONS and len(self.screen_stack) > 1)
+        return not (action in self.MAIN_VIEW_ACTIONS and len(self.screen_stack) > 1)
 
     # -- the session model, as the rest of the app reads it -----------------------------------------
     @property
@@ -666,7 +664,7 @@ class StartApp(App[None]):
         for binding in self.BINDINGS:
             if isinstance(binding, Binding) and binding.action not in ("quit",):
                 yield SystemCommand(
-                    binding.description, f"key {binding.key}", getattr(self, f"action_{binding.action}")
+                    binding.description, f"key {key_names(binding.key)}", getattr(self, f"action_{binding.action}")
                 )
 
     async def action_quit(self) -> None:

@@ -117,3 +117,49 @@ async def test_a_text_field_and_a_dialog_keep_their_letters():
 async def conversation_with_a_trace(app: StartApp, pilot: Pilot) -> None:
     await app.conversation.show_trace(long_trace(2))
     await settle(pilot, app.conversation)
+
+
+async def test_global_keys_do_not_act_under_a_dialog():
+    """Ctrl+B under an open benchmark picker stacks no second picker; Ctrl+R starts no run behind it."""
+    from start_tui.tui.screens.choose import ChooseScreen
+
+    app = Recording()
+    async with app.run_test(size=SIZE) as pilot:
+        app.editor.text = "What is 2 + 2?"
+        await pilot.press("ctrl+b")
+        assert await until(lambda: isinstance(app.screen, ChooseScreen))
+        depth = len(app.screen_stack)
+        await pilot.press("ctrl+b", "ctrl+r", "ctrl+l", "f2", "ctrl+o")
+        await pilot.pause()
+        assert len(app.screen_stack) == depth and isinstance(app.screen, ChooseScreen)
+        assert app.branches == [] and app._current_run() is None
+
+
+async def test_settings_and_open_have_keys_that_work_from_the_problem_field():
+    from start_tui.tui.screens.prompt import PromptScreen
+    from start_tui.tui.screens.settings import SettingsScreen
+
+    app = Recording()
+    async with app.run_test(size=SIZE) as pilot:
+        app.editor.focus()
+        app.editor.text = ""
+        await pilot.press("comma", "o")  # letters of the problem
+        assert app.editor.text == ",o"
+        await pilot.press("f2")
+        assert await until(lambda: isinstance(app.screen, SettingsScreen))
+        await pilot.press("escape")
+        assert await until(lambda: not isinstance(app.screen, SettingsScreen))
+        app.editor.focus()
+        await pilot.press("ctrl+o")
+        assert await until(lambda: isinstance(app.screen, PromptScreen))
+        assert app.editor.text == ",o"
+
+
+async def test_help_names_keys_as_they_read_and_lists_the_trace_keys():
+    app = Recording()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        assert await until(lambda: isinstance(app.screen, HelpScreen))
+        text = "\n".join(str(s.render()) for s in app.screen.query("Static"))
+        assert "square" not in text and "]" in text and "Ctrl+R" in text and "F2 or ," in text
+        assert "Home" in text and "End" in text

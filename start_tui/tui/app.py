@@ -213,22 +213,23 @@ class StartApp(App[None]):
         gc.freeze()
 
     # -- the engine ----------------------------------------------------------------------------
-    def _reload(self, settings: EngineOptions, backend: Backend | None = None) -> None:
-        """Open a new engine for `settings` off the UI thread (a new model unless `backend` is given)."""
+    def _reload(self, settings: EngineOptions, backend: Backend | None = None, save: bool = False) -> None:
+        """Open a new engine for `settings` off the UI thread (a new model unless `backend` is given);
+        with `save`, the settings become the app's and are saved once the engine works."""
         self._loading = True
         self.facts.state = "loading model…" if backend is None else "restarting the sandbox…"
         self._refresh_status()
-        self._load_engine(settings, backend)
+        self._load_engine(settings, backend, save)
 
     @work(thread=True, exclusive=True, group="load")
-    def _load_engine(self, settings: EngineOptions, backend: Backend | None = None) -> None:
+    def _load_engine(self, settings: EngineOptions, backend: Backend | None, save: bool) -> None:
         """Open what the settings need, in a worker thread; the UI thread swaps it in (`on_engine_ready`)."""
         try:
             reasoner, sandbox = open_engine(settings, backend, self._assembly_progress)
         except StartTuiError as exc:
-            self.post_message(EngineFailed(str(exc)))
+            self.post_message(EngineFailed(str(exc), save))
             return
-        self.post_message(EngineReady(reasoner, sandbox))
+        self.post_message(EngineReady(reasoner, sandbox, settings, save))
 
     def _assembly_progress(self, done: int, total: int) -> None:
         """From the loading thread: the embedded model is being assembled from its packages (once)."""
@@ -244,6 +245,9 @@ class StartApp(App[None]):
 
     def on_engine_ready(self, message: EngineReady) -> None:
         self._loading = False
+        self.session.settings = message.settings
+        if message.save:
+            self._save_settings(message.settings)
         for run in self.session.swap_engine(message.reasoner, message.sandbox):
             if run not in self._driving:
                 self._start_drive(run)  # a paused run that used the old engine finishes on its next step
@@ -265,7 +269,12 @@ class StartApp(App[None]):
         self._start_when_ready = False
         self.facts.state = "ready" if self.reasoner is not None else "no model"
         self._refresh_status()
-        self.notify(message.message, severity="error", timeout=15)
+        if self.reasoner is not None:
+            kept = " The model in use stays, with the settings it had"
+            text = f"{message.message}{kept}{'; the change is not saved.' if message.save else '.'}"
+        else:
+            text = f"{message.message} No model is loaded: pick one in the settings (F2)."
+        self.notify(text, severity="error", timeout=30)
 
     @work(thread=True, group="engine")
     def _drive(self, run: Run) -> None:
@@ -369,9 +378,12 @@ class StartApp(App[None]):
         if not problem.strip():
             self.notify("Type a problem first (or Ctrl+B for a benchmark problem).", severity="warning")
             return
-        if self.reasoner is None or self._loading:
+        if self._loading:
             self._start_when_ready = True
             self.notify("The model is still loading; the run starts when it is ready.", timeout=3)
+            return
+        if self.reasoner is None:
+            self.notify("No model is loaded: pick one in the settings (F2).", severity="warning", timeout=10)
             return
         for branch in self.branches:  # a new problem: every run of the old one ends
             if branch.run is not None and not branch.run.finished:
@@ -633,30 +645,36 @@ class StartApp(App[None]):
         self.push_screen(SettingsScreen(self.settings), saved)
 
     def apply_settings(self, settings: EngineOptions) -> None:
-        """Save new settings and rebuild only what they change: the model, the sandbox, or the reasoner."""
+        """Rebuild only what new settings change (the model, the sandbox, or the reasoner), then save
+        them: settings that do not work are neither used nor saved, and what ran before stays."""
         change = self.session.change_for(settings)
-        self.session.settings = settings
-        try:
-            path = save_settings(settings)
-        except OSError as exc:
-            self.notify(f"The settings cannot be saved ({exc.strerror}).", severity="error")
-        else:
-            self.notify(f"Settings saved to {path}.", timeout=3)
         if change == "model" or self.reasoner is None:
-            self._reload(settings)
-        elif change == "sandbox":
-            self._reload(settings, backend=self.reasoner.backend)
-        elif change == "reasoner":
+            self._reload(settings, save=True)
+            return
+        if change == "sandbox":
+            self._reload(settings, backend=self.reasoner.backend, save=True)
+            return
+        if change == "reasoner":
             try:
                 policy = self.session.rebuild_reasoner(settings).policy
             except StartTuiError as exc:
-                self.notify(str(exc), severity="error")
+                self.notify(f"{exc} The settings are not saved.", severity="error", timeout=30)
                 return
             self.facts.max_tool_calls, self.facts.max_rounds = policy.max_tool_calls, policy.before_stop_rounds
             self._refresh_status()
+        self.session.settings = settings
+        self._save_settings(settings)
+
+    def _save_settings(self, settings: EngineOptions) -> None:
+        try:
+            path = save_settings(settings)
+        except OSError as exc:
+            self.notify(f"The settings cannot be saved ({exc.strerror}).", severity="error", timeout=30)
+        else:
+            self.notify(f"Settings saved to {path}.", timeout=3)
 
     def action_help(self) -> None:
-        keys = [(b.key.replace("_", " "), b.description) for b in self.BINDINGS if isinstance(b, Binding)]
+        keys = [(key_names(b.key), b.description) for b in self.BINDINGS if isinstance(b, Binding)]
         self.push_screen(HelpScreen(keys))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

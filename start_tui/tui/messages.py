@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from start_tui.engine import Event, Reasoner, Run
+from start_tui.options import EngineOptions
 from start_tui.sandbox import Sandbox
 
 
@@ -27,15 +28,19 @@ class RunSettled(Message):
 
 
 class EngineReady(Message):
-    """A new engine was opened in a worker thread; the UI thread swaps it in."""
+    """A new engine was opened in a worker thread for `settings`; the UI thread swaps it in."""
 
-    def __init__(self, reasoner: Reasoner, sandbox: Sandbox) -> None:
+    def __init__(self, reasoner: Reasoner, sandbox: Sandbox, settings: EngineOptions, save: bool) -> None:
         super().__init__()
         self.reasoner = reasoner
         self.sandbox = sandbox
+        self.settings = settings
+        self.save = save
+        """The settings were changed on the settings screen: saved once they work."""
 
 
 class EngineFailed(Message):
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, save: bool) -> None:
         super().__init__()
         self.message = message
+        self.save = save

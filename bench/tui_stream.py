@@ -1,7 +1,8 @@
 """Stream a recorded long trace through the TUI headless: tokens/s at 8k, 32k and 128k tokens, key latency,
 scroll to the top, pause to interactive panels, memory.
 
-The trace is real model output (tests/data/sum-of-squares.jsonl, thinking, hints, code and outputs)
+The trace is real model output (tests/data/sum-of-squares.jsonl, thinking, hints, code and outputs, with
+a paragraph of LaTeX math added to its thinking, inline and displayed)
 tiled to the token count (a panel about every 2,000 tokens) and cut into tokens with the embedded
 model's tokenizer. A producer thread hands the events to the app exactly as the engine driver does
 (batches of text deltas by `post_message`, other events at once) and waits for each batch to be
@@ -55,6 +56,10 @@ from start_tui.tui.settings import Settings
 from start_tui.tui.widgets.segments import ExecutionPanel
 
 RECORDED = Path(__file__).resolve().parents[1] / "tests" / "data" / "sum-of-squares.jsonl"
+MATH = (
+    " So \\( \\sum_{i=1}^{50} i^2 = \\frac{50 \\cdot 51 \\cdot 101}{6} \\), that is\n"
+    "\\[ 42925 = 5^2 \\times 17 \\times 101 \\]\nand \\( \\sqrt{42925} \\approx 207.2 \\)."
+)
 KEY_EVERY_S = 0.1
 """A key press this often while streaming: a 32k pass then gives ~60 latencies, enough for a p95."""
 
@@ -72,7 +77,8 @@ def build_events(backend: LlamaCppBackend, n_tokens: int, per_panel: int = 2000)
     # makes it one), never text inside a thinking segment
     prose = [s.text.split("```")[0].strip() for s in body if s.kind == "model"]
     thinking = " ".join(p for p in prose if len(p) > 20)
-    paragraph = (thinking + "\n\n") if thinking else "Let me think about this.\n\n"
+    # and math as reasoning models write it, inline and displayed (the view renders it as Unicode)
+    paragraph = (thinking or "Let me think about this.") + MATH + "\n\n"
     para_tokens = len(backend.llm.tokenize(paragraph.encode(), add_bos=False))
     spans = [Span("prompt", recorded.spans[0].text)]
     count = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from start_tui.engine.events import CodeFinished, CodeOpened, HintInserted, TextDelta
 from start_tui.engine.hints import split_at_fence
 from start_tui.engine.trace import Trace, trace_events
+from start_tui.mathtext import markdown_math_for_export
 
 
 def trace_to_markdown(trace: Trace) -> str:
@@ -39,7 +40,8 @@ def trace_to_markdown(trace: Trace) -> str:
         elif isinstance(event, CodeFinished):
             # the code block closes before its output block opens
             body.append("```" + event.output_text)
-    lines.append("".join(body).strip())
+    lines.append(markdown_math_for_export("".join(body).strip()))
     if trace.answer is not None:
-        lines += ["", f"**Final answer:** {trace.answer}"]
+        answer = f"${trace.answer}$" if "\\" in trace.answer or "^" in trace.answer else trace.answer
+        lines += ["", f"**Final answer:** {answer}"]
     return "\n".join(lines) + "\n"

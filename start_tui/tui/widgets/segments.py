@@ -7,9 +7,10 @@ shows the item as it was left.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from pygments.lexers.python import PythonLexer
 from rich.console import RenderableType
 from rich.markdown import Markdown as RichMarkdown
@@ -21,6 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets._markdown import MarkdownBlock, MarkdownParagraph
 
+from start_tui.mathtext import latex_to_unicode, markdown_with_math
 from start_tui.tui.widgets.cached import CachedRenderable
 from start_tui.tui.widgets.items import AnswerItem, ExecutionItem, HintItem, ThinkingItem
 
@@ -30,7 +32,7 @@ PYTHON = PythonLexer()
 
 def thinking_renderable(text: str) -> RenderableType:
     """How a finished thinking segment is drawn (also what the line renderer renders off the UI thread)."""
-    return RichMarkdown(text, code_theme="ansi_dark")
+    return RichMarkdown(markdown_with_math(text), code_theme="ansi_dark")
 
 
 class StreamParagraph(MarkdownParagraph):
@@ -49,7 +51,18 @@ class StreamParagraph(MarkdownParagraph):
 StreamParagraph._inherit_component_classes = False  # Widget.__init_subclass__ takes no inherit_component_classes
 
 
-PARSER = MarkdownIt("gfm-like")
+class MathParser:
+    """Markdown with its LaTeX math made readable Unicode first, line for line (Textual maps a streamed
+    block back to its source lines). A span still open shows as written until it closes."""
+
+    def __init__(self) -> None:
+        self.markdown = MarkdownIt("gfm-like")
+
+    def parse(self, src: str, env: Any = None) -> list[Token]:
+        return self.markdown.parse(markdown_with_math(src), env)
+
+
+PARSER = MathParser()
 """The parser of every live segment. Textual's Markdown makes a new one (and its linkifier) for each piece
 appended, which streaming does every few tokens: 0.3 ms and over a hundred objects left to the garbage
 collector each time. Parsing runs on the event loop and never awaits, so one is enough."""
@@ -95,7 +108,7 @@ class ThinkingSegment(Markdown):
     """
 
     def __init__(self, item: ThinkingItem) -> None:
-        super().__init__("", classes="thinking", parser_factory=lambda: PARSER)
+        super().__init__("", classes="thinking", parser_factory=lambda: PARSER)  # type: ignore[arg-type,return-value]
         self.item = item
 
 
@@ -251,6 +264,6 @@ class AnswerPanel(Static):
     """
 
     def __init__(self, item: AnswerItem) -> None:
-        super().__init__(Text(f"Final answer: {item.answer}"))
+        super().__init__(Text(f"Final answer: {latex_to_unicode(item.answer)}"))
         self.item = item
         self.answer = item.answer

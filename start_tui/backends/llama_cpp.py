@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import ctypes
 import os
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -46,6 +47,10 @@ def _silence_llama_logs() -> None:
     llama_cpp.llama_log_set(_quiet, ctypes.c_void_p(0))
     _silence_llama_logs.callback = _quiet  # type: ignore[attr-defined]  # keep it alive
     _silenced = True
+
+
+class PrefillStopped(Exception):
+    """The run asked to stop, pause or take a hint while a long text was being read."""
 
 
 class LlamaCppBackend:
@@ -119,6 +124,10 @@ class LlamaCppBackend:
         self._is_eog = lambda tok: bool(llama_cpp.llama_vocab_is_eog(vocab, tok))
         self.bos = self.llm.token_bos()
         self._held = HeldTokens(self.tokenize, self.piece, self.bos)
+        self.interrupt: threading.Event | None = None
+        """Set by the run that streams (its steering event): reading a long text stops when it is set."""
+        self.prefill: tuple[int, int] | None = None
+        """While a text longer than one batch is read: (tokens read, tokens to read)."""
 
     def metadata(self) -> Mapping[str, str]:
         return self._metadata
@@ -130,8 +139,21 @@ class LlamaCppBackend:
         self._metadata["start_tui.note"] = embedded_note(name, self.shipped_adapter)
 
     def _counting_eval(self, tokens: Sequence[int]) -> None:
-        self.stats.tokens_evaluated += len(tokens)
-        compute.call(self._eval, tokens)  # on the process's one compute thread (see `compute`)
+        """Evaluate `tokens` in llama.cpp's own batches (the same calls its `eval` makes), saying how far
+        a long read has come (`prefill`) and stopping between batches when `interrupt` is set."""
+        step = max(1, self.llm.n_batch)
+        total = len(tokens)
+        try:
+            for i in range(0, total, step):
+                if self.interrupt is not None and self.interrupt.is_set():
+                    raise PrefillStopped
+                if total > step:
+                    self.prefill = (i, total)
+                chunk = tokens[i : i + step]
+                self.stats.tokens_evaluated += len(chunk)
+                compute.call(self._eval, chunk)  # on the process's one compute thread (see `compute`)
+        finally:
+            self.prefill = None
 
     def piece(self, token: int) -> bytes:
         return bytes(self.llm.detokenize([token], special=True))
@@ -173,7 +195,11 @@ class LlamaCppBackend:
         try:
             while True:
                 t0 = time.perf_counter()
-                tok = next(gen)
+                try:
+                    tok = next(gen)
+                except PrefillStopped:
+                    self.last_finish_reason = "interrupted"
+                    return
                 self.stats.decode_seconds += time.perf_counter() - t0
                 if self._is_eog(tok):
                     self.last_finish_reason = "eos"

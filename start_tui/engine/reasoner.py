@@ -329,6 +329,11 @@ class Run:
         return self.tokens_generated / decode_s if self._started_at and decode_s > 0 else None
 
     @property
+    def prefill(self) -> tuple[int, int] | None:
+        """While the backend reads a long text before writing: (tokens read, tokens to read)."""
+        return getattr(self.backend, "prefill", None)
+
+    @property
     def elapsed_s(self) -> float:
         return time.monotonic() - self._started_at if self._started_at else 0.0
 
@@ -408,6 +413,8 @@ class Run:
     def _generate(self, remaining: int) -> Generator[Event, None, FinishReason | None]:
         """One continuation; returns a finish reason, or None when the loop should go on."""
         params = replace(self.config.sampling, max_tokens=remaining)
+        if hasattr(self.backend, "interrupt"):  # it can stop reading a long text when the run is steered
+            self.backend.interrupt = self._interrupt
         stream = self.backend.stream(self.trace.text, params)
         buf = ""
         recent, checked = "", 0  # this continuation's own text, for the loop check
@@ -452,6 +459,8 @@ class Run:
             if close is not None:
                 close()
         yield from self._text_event(buf, self.state.mode)
+        if self._interrupt.is_set():  # steered while the backend read the text: the loop takes the request
+            return None
         if self._generated() >= self.config.max_tokens:
             return "max_tokens"
         # the backend says why its stream ended: a full context window is not the model's own end (a server

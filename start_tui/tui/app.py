@@ -129,6 +129,8 @@ class StartApp(App[None]):
         self.autostart = autostart
         self._driving: set[Run] = set()
         self._resume_after_settle: set[Run] = set()
+        self._stopping: set[Run] = set()
+        """Runs asked to stop that have not finished yet (reading a long prompt stops at its next batch)."""
         self._shown: dict[Run, list[Event]] = {}
         """Every event the UI thread has received, per run (a streaming branch is viewed from it), with
         the text deltas of a batch merged: one object per batch, not per token, for a long run."""
@@ -315,6 +317,7 @@ class StartApp(App[None]):
     def on_run_settled(self, message: RunSettled) -> None:
         run = message.run
         self._driving.discard(run)
+        self._stopping.discard(run)
         self.session.close_retired(self._driving)
         if message.error:
             self.notify(message.error, severity="error", timeout=15)
@@ -342,8 +345,11 @@ class StartApp(App[None]):
                 f.tokens, f.tokens_per_s = run.tokens_generated, run.tokens_per_s
                 f.tool_calls, f.rounds = run.state.tool_calls, run.state.rounds_used
                 f.max_tool_calls, f.max_rounds = run.policy.max_tool_calls, run.policy.before_stop_rounds
-                if run in self._driving and run.status == "running":
-                    f.state = "streaming"
+                if run in self._stopping and not run.finished:
+                    f.state = "stopping…"
+                elif run in self._driving and run.status == "running":
+                    prefill = run.prefill
+                    f.state = f"reading the prompt {prefill[0]:,} / {prefill[1]:,} tokens" if prefill else "streaming"
                     f.elapsed_s = run.elapsed_s
                 else:
                     f.state = ended(run.trace) if run.finished else run.status
@@ -404,6 +410,8 @@ class StartApp(App[None]):
         if run is None or run.finished:
             return
         run.stop()
+        self._stopping.add(run)
+        self._refresh_status()
         if run not in self._driving:
             self._start_drive(run)  # a paused run finishes on its next step
 

@@ -120,3 +120,44 @@ def test_flash_attention_is_a_switch_that_reaches_both_contexts(model_path: Path
     plain = LlamaCppBackend(model_path, n_ctx=512)
     assert plain.llm.context_params.flash_attn_type == llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED
     plain.close()
+
+
+def test_a_long_read_says_how_far_it_came_and_stops_between_batches(model_path: Path):
+    """A run steered while its text is read (Esc on a long prompt) is answered at the next batch, and
+    the tokens read stay in the context: reading on gives what one uninterrupted read gives."""
+    import threading
+    import time
+
+    long = "Numbers to consider: " + ", ".join(str(i * 7919 % 10007) for i in range(330)) + ".\nThe largest is"
+    backend = LlamaCppBackend(model_path, n_ctx=4096)
+    try:
+        total = backend.count_tokens(long)
+        assert total > 3 * backend.llm.n_batch
+        backend.interrupt = threading.Event()
+        seen: list[tuple[int, int]] = []
+
+        def steer() -> None:  # Esc once the second batch is being read
+            deadline = time.monotonic() + 60
+            while (not seen or seen[-1][0] == 0) and time.monotonic() < deadline:
+                if (p := backend.prefill) is not None:
+                    seen.append(p)
+                time.sleep(0.001)
+            backend.interrupt.set()  # type: ignore[union-attr]
+
+        watcher = threading.Thread(target=steer)
+        watcher.start()
+        out = "".join(backend.stream(long, GREEDY))
+        watcher.join()
+        assert out == "" and backend.last_finish_reason == "interrupted" and backend.prefill is None
+        assert seen[-1][1] == total and 0 < backend.stats.tokens_evaluated < total
+        read = backend.stats.tokens_evaluated
+        backend.interrupt.clear()
+        resumed = "".join(backend.stream(long, GREEDY))
+        assert backend.stats.tokens_evaluated - read < total - read + GREEDY.max_tokens  # only the rest
+    finally:
+        backend.close()
+    fresh = LlamaCppBackend(model_path, n_ctx=4096)
+    try:
+        assert resumed == "".join(fresh.stream(long, GREEDY))
+    finally:
+        fresh.close()

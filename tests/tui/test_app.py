@@ -337,3 +337,20 @@ async def test_samples_stream_together_as_branches_with_a_live_tally(sessions: P
         assert app.facts.vote.startswith("vote ")
         traces = load_traces(next(sessions.glob("*.jsonl")))
         assert len(traces) == 3 and len({t.meta["samples"]["set"] for t in traces}) == 1
+
+
+@pytest.mark.model
+async def test_a_long_prompt_says_it_is_being_read_and_esc_stops_it(sessions: Path):
+    problem = "Which of these numbers is the largest? " + ", ".join(str(i * 7919 % 10007) for i in range(330))
+    app = StartApp(Settings(model=TEST_MODEL, max_tokens=400, rounds=1, n_ctx=4096))
+    async with app.run_test(size=SIZE) as pilot:
+        await start(pilot, app, problem)
+        await wait_until(pilot, lambda: "reading the prompt" in app.facts.state, 60, "the reading to show")
+        assert run_of(app).prefill is not None and run_of(app).tokens_generated == 0
+        await pilot.press("escape")
+        assert "stopping" in app.facts.state or run_of(app).finished
+        t0 = time.monotonic()
+        await wait_until(pilot, lambda: run_of(app).finished and not app._driving, 30, "the run to stop")
+        assert time.monotonic() - t0 < 5  # at the next batch, not after the whole prompt and a reply
+        assert run_of(app).trace.meta["finish_reason"] == "stopped" and run_of(app).tokens_generated == 0
+        await wait_until(pilot, lambda: "stopping" not in app.facts.state, 5, "the stopped state")

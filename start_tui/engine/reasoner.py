@@ -10,6 +10,7 @@ earlier point of the trace and leaves the original untouched.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import uuid
@@ -125,6 +126,9 @@ def format_output(result: ExecResult, limit: int, error_lines: int) -> str:
         body = f"{NOTEBOOK_RESET}\n{body}"
     return f"{OUTPUT_OPEN}{body}{OUTPUT_CLOSE}"
 
+
+OMITTED = re.compile(r"\.\.\. \((\d+) (?:more )?characters omitted\)")
+"""The line `format_output` puts where it cut a long output; group 1 is how many characters it left out."""
 
 NOTEBOOK_RESET = "(the notebook was reset: names from earlier calls are gone; define what you need again)"
 

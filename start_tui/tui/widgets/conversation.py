@@ -56,7 +56,7 @@ from start_tui.engine.events import (
     Started,
     TextDelta,
 )
-from start_tui.engine.reasoner import output_body
+from start_tui.engine.reasoner import OMITTED, output_body
 from start_tui.engine.trace import Trace, trace_events
 from start_tui.tui.collector import CollectorHold
 from start_tui.tui.widgets.items import AnswerItem, ExecutionItem, HintItem, Item, ThinkingItem
@@ -321,6 +321,12 @@ class Conversation(VerticalScroll, can_focus=True):
                 self._append(AnswerItem(self.text_offset, self.text_offset, answer=event.answer))
             elif isinstance(event, Finished):
                 self._end_thinking()
+                if self._exec is not None:  # the run ended inside a code block: it never ran
+                    self._exec.status = "not run"
+                    why = event.reason.replace("_", " ")
+                    self._exec.title = f"python · not run · the run ended ({why})" + _by_hand(self._exec)
+                    self._changed(self._exec)
+                    self._exec = None
         await self._write_live()
         if self._stale:  # a batch that only adds to the live text changes nothing else
             # mounting is the view's own work, in its own queue: the app's handler (and a key
@@ -426,6 +432,8 @@ class Conversation(VerticalScroll, can_focus=True):
         )
         item.title = f"python · run {event.index} · {item.status} · {event.duration_s * 1000:.0f} ms" + _by_hand(item)
         item.output = output_body(event.output_text)
+        if cut := OMITTED.search(item.output):  # the panel shows what the model read, so it says so
+            item.title += f" · the model read it cut ({int(cut.group(1)):,} characters left out)"
         self.text_offset += len(event.output_text)
         item.end_offset = self.text_offset
         self._exec = None

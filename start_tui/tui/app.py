@@ -203,7 +203,7 @@ class StartApp(App[None]):
         if self.load_engine:
             self._reload(self.settings)
         else:
-            self.facts.state = "no model"
+            self.facts.state, self.facts.model = "no model", "no model loaded"
         if self.open_path:
             self.call_after_refresh(self._open_traces, Path(self.open_path))
         if self.autostart:
@@ -270,6 +270,8 @@ class StartApp(App[None]):
         self._loading = False
         self._start_when_ready = False
         self.facts.state = "ready" if self.reasoner is not None else "no model"
+        if self.reasoner is None:
+            self.facts.model = "no model loaded"
         self._refresh_status()
         if self.reasoner is not None:
             kept = " The model in use stays, with the settings it had"
@@ -341,22 +343,29 @@ class StartApp(App[None]):
             run = branch.run
             trace = run.trace if run else branch.trace
             f.branch = f"branch {self.current + 1}/{len(self.branches)}" if self.current is not None else ""
-            if run is not None:
-                f.tokens, f.tokens_per_s = run.tokens_generated, run.tokens_per_s
+            if run is not None:  # every figure of this branch's run, none left from another branch
+                f.model = visible(run.backend.name)
+                f.tokens = run.tokens_generated
                 f.tool_calls, f.rounds = run.state.tool_calls, run.state.rounds_used
                 f.max_tool_calls, f.max_rounds = run.policy.max_tool_calls, run.policy.before_stop_rounds
+                if run.finished:  # the figures the trace closed with (a shared model decodes other runs since)
+                    f.tokens_per_s = run.trace.stats.get("decode_tokens_per_s")
+                    f.elapsed_s = run.trace.stats.get("elapsed_s", run.elapsed_s)
+                else:
+                    f.tokens_per_s, f.elapsed_s = run.tokens_per_s, run.elapsed_s
                 if run in self._stopping and not run.finished:
                     f.state = "stopping…"
                 elif run in self._driving and run.status == "running":
                     prefill = run.prefill
                     f.state = f"reading the prompt {prefill[0]:,} / {prefill[1]:,} tokens" if prefill else "streaming"
-                    f.elapsed_s = run.elapsed_s
                 else:
                     f.state = ended(run.trace) if run.finished else run.status
             else:
                 s, policy = trace.stats, trace.meta.get("policy", {})
                 f.state = f"opened · {ended(trace) if trace.status == 'finished' else trace.status}"
-                f.model = visible(str(trace.meta.get("model", f.model)))
+                written_by = visible(str(trace.meta.get("model", "?")))
+                loaded = visible(self.reasoner.backend.name) if self.reasoner is not None else "no model loaded"
+                f.model = written_by if written_by == loaded else f"{written_by} (new runs: {loaded})"
                 f.tokens, f.tool_calls = s.get("tokens_generated", 0), s.get("tool_calls", 0)
                 f.rounds = s.get("hint_rounds", 0)
                 f.max_tool_calls = policy.get("max_tool_calls", f.max_tool_calls)

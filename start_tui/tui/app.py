@@ -33,6 +33,7 @@ from start_tui.tui.screens.choose import ChooseScreen
 from start_tui.tui.screens.help import HelpScreen, key_names
 from start_tui.tui.screens.hint import HintScreen
 from start_tui.tui.screens.prompt import PromptScreen
+from start_tui.tui.screens.sessions import SessionsScreen
 from start_tui.tui.screens.settings import SettingsScreen
 from start_tui.tui.session import Branch, SolveSession, open_engine
 from start_tui.tui.settings import default_settings, load_settings, save_settings, sessions_dir
@@ -92,6 +93,7 @@ class StartApp(App[None]):
         Binding("N", "previous_match", "Previous match", show=False, priority=True),
         Binding("s", "save", "Save", priority=True),
         Binding("e", "export", "Export .md", show=False, priority=True),
+        Binding("f3,l", "sessions", "Sessions", priority=True),
         Binding("o,ctrl+o", "open", "Open trace", show=False, priority=True),
         Binding("c", "copy_answer", "Copy answer", show=False, priority=True),
         Binding("y", "copy_code", "Copy code", show=False, priority=True),
@@ -400,10 +402,7 @@ class StartApp(App[None]):
         if self.reasoner is None:
             self.notify("No model is loaded: pick one in the settings (F2).", severity="warning", timeout=10)
             return
-        for branch in self.branches:  # a new problem: every run of the old one ends
-            if branch.run is not None and not branch.run.finished:
-                branch.run.stop()
-                self._start_drive(branch.run)
+        self._end_runs()  # a new problem: every run of the old one ends
         try:
             runs = self.session.start(problem)
         except StartTuiError as exc:
@@ -413,6 +412,13 @@ class StartApp(App[None]):
         self.conversation.focus()
         for run in runs:
             self._start_drive(run)  # K samples stream together, each on its own lane
+
+    def _end_runs(self, branches: list[Branch] | None = None) -> None:
+        """Stop every run of the problem on screen, or of `branches` (each is autosaved as it ends)."""
+        for branch in self.branches if branches is None else branches:
+            if branch.run is not None and not branch.run.finished:
+                branch.run.stop()
+                self._start_drive(branch.run)
 
     def action_stop(self) -> None:
         run = self._current_run()
@@ -585,12 +591,24 @@ class StartApp(App[None]):
 
         self.push_screen(PromptScreen("Open a trace file (JSONL)", str(sessions_dir()) + "/"), opened)
 
+    def action_sessions(self) -> None:
+        running = any(b.run is not None and not b.run.finished for b in self.branches)
+        current = self.session.session_file
+
+        def chosen(path: Path | None) -> None:
+            if path is not None and path != current:
+                self.run_worker(self._open_traces(path))
+
+        self.push_screen(SessionsScreen(sessions_dir(), current, current if running else None), chosen)
+
     async def _open_traces(self, path: Path) -> None:
+        left = list(self.branches)
         try:
             traces = self.session.open(path)
         except StartTuiError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", timeout=15)
             return
+        self._end_runs(left)  # what streams on the problem left behind would go on out of sight
         self.editor.text = traces[-1].problem
         await self.conversation.show_trace(traces[-1])
         self._refresh_status()

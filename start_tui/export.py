@@ -40,6 +40,7 @@ def trace_to_markdown(trace: Trace) -> str:
         elif isinstance(event, CodeFinished):
             # the code block closes before its output block opens
             body.append("```" + event.output_text)
+            body += [f"\n![figure {f['number']}]({f['path']})\n" for f in event.figures if f.get("path")]
     lines.append(markdown_math_for_export("".join(body).strip()))
     if trace.answer is not None:
         answer = f"${trace.answer}$" if "\\" in trace.answer or "^" in trace.answer else trace.answer

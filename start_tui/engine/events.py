@@ -168,6 +168,8 @@ class CodeFinished(Event):
     code_start: int = 0
     """Offsets of the code that ran in the trace text (`text[code_start:code_end]`)."""
     code_end: int = 0
+    figures: list[dict[str, Any]] = field(default_factory=list)
+    """The matplotlib figures the code left: {"number", "width", "height", "path"} (path "" if not saved)."""
 
 
 @dataclass

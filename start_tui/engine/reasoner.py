@@ -11,6 +11,7 @@ earlier point of the trace and leaves the original untouched.
 from __future__ import annotations
 
 import re
+import tempfile
 import threading
 import time
 import uuid
@@ -46,6 +47,7 @@ from start_tui.engine.trace import Trace, TraceWriter, trace_events
 from start_tui.errors import StartTuiError
 from start_tui.sandbox import ExecResult, Sandbox
 from start_tui.sandbox.client import Session
+from start_tui.sandbox.protocol import png_size
 
 MarkerAction = Literal["continue", "restart", "stop"]
 """What the loop does after a marker: scan on, close the stream and continue after an insertion, or end."""
@@ -101,8 +103,10 @@ def loop_period(
     return None
 
 
-def format_output(result: ExecResult, limit: int, error_lines: int) -> str:
-    """The output block appended after a code block: printed text (and warnings), then the useful end of an error."""
+def format_output(result: ExecResult, limit: int, error_lines: int, figures: list[dict[str, Any]] | None = None) -> str:
+    """The output block appended after a code block: printed text (and warnings), the useful end of an
+    error, then a line per figure (`figures`, as `save_figures` gives them): the model reads that it drew
+    one and its size, not its bytes."""
     out = result.stdout + result.stderr
     dropped = result.truncated_chars
     if len(out) > limit:
@@ -118,6 +122,14 @@ def format_output(result: ExecResult, limit: int, error_lines: int) -> str:
             lines = lines[1:]
         err = "\n".join(lines[-error_lines:])
         body = f"{body}\n{err}" if body else err
+    shown = [
+        f"[figure {f['number']}: {f['width']}x{f['height']}, {'saved' if f['path'] else 'not saved'}]"
+        for f in figures or []
+    ]
+    if result.figures_dropped:
+        shown.append(f"[{result.figures_dropped} more figure(s) not kept: past what one call returns]")
+    if shown:
+        body = "\n".join([body, *shown]) if body else "\n".join(shown)
     if not body:
         body = "(no output)"
     if result.state_lost:
@@ -125,6 +137,23 @@ def format_output(result: ExecResult, limit: int, error_lines: int) -> str:
         # reads only a NameError and may spend its remaining calls guessing why
         body = f"{NOTEBOOK_RESET}\n{body}"
     return f"{OUTPUT_OPEN}{body}{OUTPUT_CLOSE}"
+
+
+def save_figures(result: ExecResult, folder: Path, stem: str, first: int) -> list[dict[str, Any]]:
+    """Write a call's figures as `folder/stem-N.png`, numbered from `first`; a figure that cannot be
+    written is kept in the list with an empty path."""
+    out: list[dict[str, Any]] = []
+    for number, data in enumerate(result.figures, first):
+        width, height = png_size(data) or (0, 0)
+        path = folder / f"{stem}-{number}.png"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            saved = str(path)
+        except OSError:
+            saved = ""
+        out.append({"number": number, "width": width, "height": height, "path": saved})
+    return out
 
 
 OMITTED = re.compile(r"\.\.\. \((\d+) (?:more )?characters omitted\)")
@@ -266,6 +295,10 @@ class Run:
         self.status: RunStatus = "ready"
         self._trace_id = uuid.uuid4().hex[:12]
         self._writer = TraceWriter(trace_path, self._trace_id) if trace_path else None
+        # figures are kept beside the trace file (x.jsonl: x.figures/), or in the temporary folder
+        temporary = Path(tempfile.gettempdir()) / "start-tui-figures"
+        self._figures_dir = Path(trace_path).with_suffix(".figures") if trace_path else temporary
+        self._figure_count = sum(len(s.meta.get("figures", [])) for s in spans)
         self._session: Session | None = None
         self._lock = threading.Lock()
         self._pause = False
@@ -595,7 +628,9 @@ class Run:
             result = self._get_session().run(code)
             st.tool_calls += 1
             executed = True
-        output = format_output(result, self.config.output_chars, self.config.error_lines)
+        figures = save_figures(result, self._figures_dir, self._trace_id, self._figure_count + 1)
+        self._figure_count += len(figures)
+        output = format_output(result, self.config.output_chars, self.config.error_lines, figures)
         event = CodeFinished(
             index=index,
             ok=result.ok,
@@ -607,6 +642,7 @@ class Run:
             executed=executed,
             code_start=start,
             code_end=end,
+            figures=figures,
         )
         yield self._emit(event)
         st.last_tool_end = self.trace.length

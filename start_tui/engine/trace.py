@@ -125,6 +125,8 @@ class Trace:
             }
             if event.error:
                 meta["error"] = event.error
+            if event.figures:
+                meta["figures"] = event.figures
             self.spans.append(Span("output", event.output_text, meta))
             self._length += len(event.output_text)
         elif isinstance(event, AnswerFound):
@@ -312,6 +314,7 @@ def trace_events(trace: Trace) -> list[Event]:
                     executed=m.get("executed", True),
                     code_start=start,
                     code_end=end,
+                    figures=list(m.get("figures", [])),
                 )
             )
         previous = span.kind

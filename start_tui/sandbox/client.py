@@ -9,6 +9,7 @@ session waits until every process of it is gone.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -74,6 +75,10 @@ class ExecResult:
     truncated_chars: int = 0
     state_lost: bool = False
     stderr: str = ""
+    figures: list[bytes] = field(default_factory=list)
+    """The matplotlib figures the call left open, as PNG images (their header checked: `png_size`)."""
+    figures_dropped: int = 0
+    """Figures past the limits of one call, or that could not be drawn."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -381,6 +386,8 @@ class Session:
             truncated_chars=reply.get("truncated_chars", 0),
             state_lost=state_lost,
             stderr=reply.get("stderr", ""),
+            figures=[base64.b64decode(f) for f in reply.get("figures", [])],
+            figures_dropped=reply.get("figures_dropped", 0),
         )
 
     def _exchange(self, code: str, stdin: str | None, start: float, state_lost: bool) -> dict[str, Any] | ExecResult:

@@ -30,6 +30,7 @@ import builtins
 import contextlib
 import importlib
 import io
+import os
 import sys
 import types
 from collections.abc import Sequence
@@ -84,7 +85,23 @@ PRELOADED_MODULES: tuple[str, ...] = (
 
 # Installed packages (not the standard library) that model code may import: the process layer binds
 # exactly these (and their native libraries) into the sandbox's root.
-ALLOWED_PACKAGES: tuple[str, ...] = ("numpy", "sympy", "mpmath", "scipy", "networkx")
+ALLOWED_PACKAGES: tuple[str, ...] = (
+    "numpy",
+    "sympy",
+    "mpmath",
+    "scipy",
+    "networkx",
+    # matplotlib (the Agg backend: figures come back as PNGs, see `runner.figures`) and what it imports
+    "matplotlib",
+    "PIL",
+    "kiwisolver",
+    "cycler",
+    "dateutil",
+    "pyparsing",
+    "packaging",
+    "fontTools",
+    "contourpy",
+)
 
 # Modules whose purpose is what the sandbox does not offer, and why, in the words the model reads.
 _FILES, _PROGRAMS, _NETWORK, _NATIVE = (
@@ -262,7 +279,36 @@ def preload_modules() -> dict[str, types.ModuleType]:
     # a library version that lacks one of these: the call simply loads it later
     with contextlib.suppress(Exception):
         _warm()
+    with contextlib.suppress(Exception):
+        _warm_matplotlib()
     return {n: m for n, m in sys.modules.items() if m is not None and module_allowed(n)}
+
+
+def _warm_matplotlib() -> None:
+    """matplotlib on Agg, with only the fonts it ships (the sandbox cannot read the host's), drawn once."""
+    os.environ["MPLBACKEND"] = "Agg"
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    # plt.show() draws nothing on Agg; the figures a call leaves open come back with its result
+    warnings.filterwarnings("ignore", message=".*non-interactive, and thus cannot be shown")
+    from matplotlib import font_manager
+
+    shipped = os.path.join(matplotlib.get_data_path(), "fonts")
+    manager = font_manager.fontManager
+    manager.ttflist = [f for f in manager.ttflist if f.fname.startswith(shipped)]
+    manager.afmlist = [f for f in manager.afmlist if f.fname.startswith(shipped)]
+    font_manager._findfont_cached.cache_clear()  # type: ignore[attr-defined]
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1], label="x")
+    ax.set_title("warm")
+    ax.legend()
+    fig.savefig(io.BytesIO(), format="png")
+    plt.close(fig)
 
 
 def _warm() -> None:

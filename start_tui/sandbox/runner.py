@@ -12,6 +12,7 @@ it writes one status frame (did the cell raise, and its traceback) to the status
 from __future__ import annotations
 
 import ast
+import base64
 import builtins
 import contextlib
 import io
@@ -30,6 +31,9 @@ from start_tui.sandbox import confine
 
 _FRAME = struct.Struct("!I")
 CMD_FD, STATUS_FD = 3, 4
+MAX_FIGURES = 8
+MAX_FIGURE_BYTES = 600_000
+"""PNG bytes of the figures of one call, together: their base64 stays inside the status frame's limit."""
 
 
 def prepare() -> None:
@@ -163,8 +167,10 @@ def serve(
             return
         msg = json.loads(body)
         ok, error = notebook.run(msg["code"], msg.get("stdin"))
+        figures, dropped = notebook.figures()
         _flush()
-        frame = json.dumps({"call": msg["call"], "ok": ok, "error": error}).encode()
+        report = {"call": msg["call"], "ok": ok, "error": error, "figures": figures, "figures_dropped": dropped}
+        frame = json.dumps(report).encode()
         os.write(STATUS_FD, _FRAME.pack(len(frame)) + frame)
 
 
@@ -249,6 +255,32 @@ class Notebook:
             else:
                 error = _format_error(exc, self.cells)
         return error is None, error
+
+    def figures(self) -> tuple[list[str], int]:
+        """The matplotlib figures the cell left open, as base64 PNGs (then closed), and how many did not
+        fit the report (`MAX_FIGURES`, `MAX_FIGURE_BYTES`) or could not be drawn."""
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is None:
+            return [], 0
+        out: list[str] = []
+        dropped = total = 0
+        for number in plt.get_fignums():
+            buf = io.BytesIO()
+            try:
+                plt.figure(number).savefig(buf, format="png")
+            except Exception:
+                dropped += 1
+                continue
+            finally:
+                with contextlib.suppress(Exception):
+                    plt.close(number)
+            data = buf.getvalue()
+            if len(out) >= MAX_FIGURES or total + len(data) > MAX_FIGURE_BYTES:
+                dropped += 1
+                continue
+            out.append(base64.b64encode(data).decode("ascii"))
+            total += len(data)
+        return out, dropped
 
     def _split(self, code: str, name: str) -> tuple[str | ast.Module, str | None]:
         """The cell, and apart from it its last statement when that is a bare expression to show.

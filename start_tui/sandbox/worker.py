@@ -19,6 +19,7 @@ running ends the session after its reply.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import json
@@ -34,7 +35,7 @@ import traceback
 from typing import Any
 
 from start_tui.sandbox import confine
-from start_tui.sandbox.protocol import recv_msg, send_msg
+from start_tui.sandbox.protocol import png_size, recv_msg, send_msg
 
 _FRAME = struct.Struct("!I")
 _STATUS_LIMIT = 1 << 20  # bytes of one status frame from the runner; more is a broken runner
@@ -339,6 +340,8 @@ class Supervisor:
             "duration_s": time.monotonic() - start,
             "truncated_chars": dropped[self.out],
             "ended": ended,
+            "figures": reply.get("figures", []),
+            "figures_dropped": reply.get("figures_dropped", 0),
         }
 
     def _pause(self) -> str | None:
@@ -498,8 +501,33 @@ def _parse_status(buf: bytearray, call_id: str, seen: list[bool]) -> dict[str, A
             seen.append(True)
             continue
         error = msg.get("error")
-        return {"ok": msg.get("ok") is True and error is None, "error": str(error)[:20000] if error else None}
+        figures, dropped = _figures(msg.get("figures"), msg.get("figures_dropped"))
+        return {
+            "ok": msg.get("ok") is True and error is None,
+            "error": str(error)[:20000] if error else None,
+            "figures": figures,
+            "figures_dropped": dropped,
+        }
     return None
+
+
+def _figures(raw: Any, dropped: Any) -> tuple[list[str], int]:
+    """The runner's figures that are PNG images (base64, as it sent them); the rest count as dropped.
+
+    The runner is the model's process: anything here may be forged, so only the shape is trusted, and
+    the host reads no more of a figure than its PNG header (`png_size`)."""
+    if not isinstance(raw, list):
+        return [], 0
+    kept = []
+    for item in raw[:16]:
+        try:
+            data = base64.b64decode(item, validate=True) if isinstance(item, str) else b""
+        except ValueError:
+            data = b""
+        if png_size(data) is not None:
+            kept.append(item)
+    lost = dropped if isinstance(dropped, int) and not isinstance(dropped, bool) and 0 <= dropped < 1 << 20 else 0
+    return kept, lost + len(raw) - len(kept)
 
 
 if __name__ == "__main__":

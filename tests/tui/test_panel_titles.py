@@ -54,3 +54,31 @@ async def test_an_output_cut_for_the_model_says_so_in_the_title():
         [item] = executions(app)
         cut = OMITTED.search(text)
         assert cut is not None and f"the model read it cut ({int(cut.group(1)):,} characters left out)" in item.title
+
+
+async def test_a_figure_line_shows_where_the_figure_was_saved():
+    text = "\n```output\nok\n[figure 1: 640x480, saved]\n```\n"
+    figure = {"number": 1, "width": 640, "height": 480, "path": "/tmp/run.figures/abc-1.png"}
+    app = StartApp(Settings(), load_engine=False)
+    async with app.run_test(size=(100, 30)):
+        await app.conversation.show(
+            [
+                Started("t", "p", []),
+                CodeOpened("```python\n"),
+                TextDelta("plt.plot([1])\n", "code"),
+                CodeClosed(),
+                CodeStarted(1, "plt.plot([1])\n"),
+                CodeFinished(
+                    index=1,
+                    ok=True,
+                    stdout="ok\n",
+                    error=None,
+                    timed_out=False,
+                    duration_s=0.1,
+                    output_text=text,
+                    figures=[figure],
+                ),
+            ]
+        )
+        [item] = executions(app)
+        assert item.output == "ok\n[figure 1: 640x480, saved] /tmp/run.figures/abc-1.png"

@@ -68,7 +68,7 @@ from start_tui.tui.widgets.segments import (
     HintPanel,
     ThinkingSegment,
 )
-from start_tui.visible import visible_event
+from start_tui.visible import visible, visible_event
 
 SPLIT_CHARS = 2000
 """A thinking segment longer than this starts a new one at the next paragraph break."""
@@ -432,6 +432,10 @@ class Conversation(VerticalScroll, can_focus=True):
         )
         item.title = f"python · run {event.index} · {item.status} · {event.duration_s * 1000:.0f} ms" + _by_hand(item)
         item.output = output_body(event.output_text)
+        for f in event.figures:  # where each figure the model was told of lies (the panel's reader opens it)
+            if f.get("path"):
+                line = f"[figure {f['number']}: {f['width']}x{f['height']}, saved]"
+                item.output = item.output.replace(line, f"{line} {visible(f['path'])}", 1)
         if cut := OMITTED.search(item.output):  # the panel shows what the model read, so it says so
             item.title += f" · the model read it cut ({int(cut.group(1)):,} characters left out)"
         self.text_offset += len(event.output_text)

@@ -181,6 +181,20 @@ class _State:
     rounds_used: int = 0
     code_start: int = 0
     last_tool_end: int = 0
+    calls_before: int = 0
+    """Tool calls of a branch's kept prefix that its budget does not count (a fresh budget)."""
+    rounds_before: int = 0
+    """Before-stop rounds of the kept prefix that its budget does not count."""
+
+    @property
+    def calls_spent(self) -> int:
+        """Tool calls counted against `max_tool_calls`."""
+        return self.tool_calls - self.calls_before
+
+    @property
+    def rounds_spent(self) -> int:
+        """Before-stop rounds counted against `before_stop_rounds`."""
+        return self.rounds_used - self.rounds_before
 
 
 class Reasoner:
@@ -212,8 +226,13 @@ class Reasoner:
         state = _State(last_tool_end=len(prompt))  # the distance between hints counts the model's text only
         return Run(self, problem, spans, state, trace_path, parent=None, meta=meta)
 
-    def branch(self, trace: Trace, offset: int, trace_path: str | Path | None = None) -> Run:
-        """A new run that continues `trace` from character `offset`; `trace` itself is not changed."""
+    def branch(
+        self, trace: Trace, offset: int, trace_path: str | Path | None = None, *, fresh_budget: bool = True
+    ) -> Run:
+        """A new run that continues `trace` from character `offset`; `trace` itself is not changed.
+
+        It keeps the text and the notebook state of the prefix; with `fresh_budget` (the default) its
+        tool calls and before-stop rounds are counted from the branch point, as a new attempt's are."""
         text_len = len(trace.text)
         if not trace.prompt_length <= offset <= text_len:
             raise StartTuiError(f"A branch point must lie between {trace.prompt_length} and {text_len} (got {offset}).")
@@ -231,6 +250,8 @@ class Reasoner:
                     spans.append(Span(span.kind, span.text[: offset - pos], meta))
             pos = end
         state = _state_of(spans, self.profile)
+        if fresh_budget:
+            state.calls_before, state.rounds_before = state.tool_calls, state.rounds_used
         parent = {"trace_id": trace.id, "offset": sum(len(s.text) for s in spans)}
         return Run(self, trace.problem, spans, state, trace_path, parent=parent)
 
@@ -348,8 +369,8 @@ class Run:
             self._injected.append((text, open_code))
             self._interrupt.set()
 
-    def branch(self, offset: int, trace_path: str | Path | None = None) -> Run:
-        return self.reasoner.branch(self.trace, offset, trace_path)
+    def branch(self, offset: int, trace_path: str | Path | None = None, *, fresh_budget: bool = True) -> Run:
+        return self.reasoner.branch(self.trace, offset, trace_path, fresh_budget=fresh_budget)
 
     @property
     def finished(self) -> bool:
@@ -529,7 +550,7 @@ class Run:
         """Whether a hint after a conjunction or an error may take a tool call: it leaves the calls kept
         back for the before-stop rounds still to come."""
         st, p = self.state, self.policy
-        return st.tool_calls + p.reserved(st.rounds_used) < p.max_tool_calls
+        return st.calls_spent + p.reserved(st.rounds_spent) < p.max_tool_calls
 
     def _before_stop_due(self, *, at_turn_end: bool) -> bool:
         """Whether a before-stop hint goes here: at the end of thinking, or where the model ends its turn
@@ -539,8 +560,8 @@ class Run:
             return False
         return (
             p.enabled
-            and st.rounds_used < p.before_stop_rounds
-            and st.tool_calls < p.max_tool_calls
+            and st.rounds_spent < p.before_stop_rounds
+            and st.calls_spent < p.max_tool_calls
             and self._room_for_a_tool_call()
         )
 
@@ -618,7 +639,7 @@ class Run:
         index = st.tool_calls + 1
         st.mode = "think" if st.mode == "code" else st.mode
         yield self._emit(CodeStarted(index, code))
-        if not self.config.execute_code or st.tool_calls >= policy.max_tool_calls:
+        if not self.config.execute_code or st.calls_spent >= policy.max_tool_calls:
             why = "code execution is off" if not self.config.execute_code else "the tool-call limit is reached"
             result = ExecResult(
                 ok=False, stdout="", error=f"NotRun: {why}; this code was not run.", timed_out=False, duration_s=0.0

@@ -40,6 +40,7 @@ from start_tui.tui.settings import default_settings, load_settings, save_setting
 from start_tui.tui.strips import untangle
 from start_tui.tui.widgets.conversation import Conversation
 from start_tui.tui.widgets.footer import Footer
+from start_tui.tui.widgets.items import ExecutionItem, segment_preview
 from start_tui.tui.widgets.search import SearchBar
 from start_tui.tui.widgets.segments import ExecutionPanel
 from start_tui.tui.widgets.status import RunFacts, StatusLine
@@ -348,7 +349,7 @@ class StartApp(App[None]):
             if run is not None:  # every figure of this branch's run, none left from another branch
                 f.model = visible(run.backend.name)
                 f.tokens = run.tokens_generated
-                f.tool_calls, f.rounds = run.state.tool_calls, run.state.rounds_used
+                f.tool_calls, f.rounds = run.state.calls_spent, run.state.rounds_spent
                 f.max_tool_calls, f.max_rounds = run.policy.max_tool_calls, run.policy.before_stop_rounds
                 if run.finished:  # the figures the trace closed with (a shared model decodes other runs since)
                     f.tokens_per_s = run.trace.stats.get("decode_tokens_per_s")
@@ -462,21 +463,29 @@ class StartApp(App[None]):
         if branch.run is not None and branch.run in self._driving:
             branch.run.pause()
         segments = self.conversation.segments
-        labels = [f"{i + 1:>3}. {s.label()} (ends at {s.end_offset})" for i, s in enumerate(segments)]
+        labels = [f"{i + 1:>3}. {segment_preview(s)}" for i, s in enumerate(segments)]
+        in_view = self.conversation.segment_in_view()
 
         reasoner = self.reasoner
         assert reasoner is not None
+        policy = reasoner.policy
 
         def chosen(index: int | None) -> None:
             if index is None:
                 return
             offset = segments[index].end_offset
+            kept = sum(1 for s in segments[: index + 1] if isinstance(s, ExecutionItem) and s.status != "not run")
+            inherits = (
+                f"The branch keeps the text up to here and its notebook ({kept} call(s) rerun to rebuild it), "
+                f"with a fresh budget: {policy.max_tool_calls} tool calls, {policy.before_stop_rounds} hint round(s)."
+            )
             self.push_screen(
-                HintScreen(reasoner.library, reasoner.policy.domain, "Hint to continue the branch with"),
+                HintScreen(reasoner.library, policy.domain, "Hint to continue the branch with", note=inherits),
                 lambda text: self._branch_from(offset, text),
             )
 
-        self.push_screen(ChooseScreen("Branch after which segment?", labels, highlight=len(labels) - 1), chosen)
+        title = "Branch after which segment? (the one in view is selected)"
+        self.push_screen(ChooseScreen(title, labels, highlight=in_view), chosen)
 
     def _branch_from(self, offset: int, hint: str | None) -> None:
         try:

@@ -77,6 +77,29 @@ def open_engine(
         raise
 
 
+def lineage(trace: Trace, ids: dict[str, int]) -> str:
+    """What a trace is among the branches whose trace ids `ids` numbers (from 0)."""
+    samples = trace.meta.get("samples")
+    if isinstance(samples, dict) and "index" in samples:
+        return f"sample {samples['index'] + 1}/{samples.get('of', '?')}"
+    parent = trace.meta.get("parent")
+    if not isinstance(parent, dict):
+        return "first run"
+    where = ids.get(parent.get("trace_id", ""))
+    offset = int(parent.get("offset", 0))
+    said = f"branch of {where + 1}" if where is not None else f"branch of trace {parent.get('trace_id')}"
+    said += f" at character {offset:,}"
+    pos = 0
+    for span in trace.spans:  # the hint typed at the branch point, if one was
+        if pos >= offset and span.kind == "hint":
+            if span.meta.get("source") == "user":
+                text = " ".join(span.text.split("```")[0].split())
+                said += f" · hint \u201c{visible(text[:48])}{'…' if len(text) > 48 else ''}\u201d"
+            break
+        pos += len(span.text)
+    return said
+
+
 class SolveSession:
     """The engine, the branches of the problem being solved, autosave, and the trace files."""
 
@@ -255,12 +278,15 @@ class SolveSession:
         return run
 
     def labels(self) -> list[str]:
+        """A line per branch: what it is (a first run, a sample, a branch of which one, where, with which
+        hint), its state and answer. Read from the traces, so it is the same after save, open and resume."""
+        ids = {b.record.id: i for i, b in enumerate(self.branches)}
         out = []
         for i, b in enumerate(self.branches):
             trace = b.record
             state = b.run.status if b.run else trace.status
             answer = f" · answer {visible(trace.answer)}" if trace.answer else ""
-            out.append(f"{i + 1}. {b.label or 'opened'} · {state}{answer} · {trace.id}")
+            out.append(f"{i + 1}. {lineage(trace, ids)} · {state}{answer}")
         return out
 
     # -- files ----------------------------------------------------------------------------------

@@ -215,11 +215,14 @@ def test_a_full_context_is_no_end_of_turn(sandbox: Sandbox):
     assert not hints(events) and events[-1].reason == "context_full"
 
 
-def test_a_branch_after_a_turn_end_hint_has_spent_its_round(sandbox: Sandbox):
+def test_a_branch_after_a_turn_end_hint_counts_its_round_and_gets_a_fresh_budget(sandbox: Sandbox):
     run, _ = solve(instruct(BY_HAND.replace("\\boxed{38280}", "38280")), sandbox)
     (hint_at,) = placed(run, "hint", "before_stop")
     later = run.branch(len(run.trace.text))
     assert later.state.rounds_used == 1 and later.state.tool_calls == 1
+    assert later.state.rounds_spent == 0 and later.state.calls_spent == 0  # a new attempt's budget
+    kept = run.branch(len(run.trace.text), fresh_budget=False)
+    assert kept.state.rounds_spent == 1 and kept.state.calls_spent == 1
     earlier = run.branch(hint_at)
     assert earlier.state.rounds_used == 0 and earlier.state.tool_calls == 0
 

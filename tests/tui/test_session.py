@@ -57,7 +57,14 @@ def test_a_run_is_autosaved_as_it_streams_and_its_branch_too(session: SolveSessi
     assert branch.trace.meta["parent"] == {"trace_id": run.trace.id, "offset": cut}
     assert branch.trace.text.startswith(run.trace.text[:cut])
     assert [t.id for t in load_traces(session.session_file)] == [run.trace.id, branch.trace.id]
-    assert session.labels()[1].startswith("2. from 1 · finished · answer 14")
+    want = [
+        "1. first run · finished · answer 14",
+        f"2. branch of 1 at character {cut:,} · hint \u201cWait, let me verify by hand.\u201d · finished · answer 14",
+    ]
+    assert session.labels() == want
+    reopened = SolveSession(SETTINGS, session.sessions_dir)
+    reopened.open(session.session_file)
+    assert reopened.labels() == want  # lineage and hint come from the traces: the same after open or resume
 
 
 def test_save_open_and_export(session: SolveSession, tmp_path: Path):

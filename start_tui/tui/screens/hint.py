@@ -29,15 +29,19 @@ class HintScreen(ModalScreen[str | None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, library: HintLibrary, domain: str, title: str = "Inject a hint") -> None:
+    def __init__(self, library: HintLibrary, domain: str, title: str = "Inject a hint", note: str = "") -> None:
         super().__init__()
         self.library = library
         self.domain = domain
         self.title_text = title
+        self.note = note
+        """A line under the title (what a branch inherits)."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(f"[b]{self.title_text}[/b] - type your own and press Enter, or pick one below")
+            if self.note:
+                yield Label(self.note, id="note", markup=False)
             yield Input(placeholder="e.g. Let me check this with a quick computation.", id="hint-input")
             yield Checkbox("open a python code block after the hint", value=True, id="open-code")
             yield Label("hint library")

@@ -541,6 +541,16 @@ class Conversation(VerticalScroll, can_focus=True):
             return 0
         return 1 + max(1, self._problem.outer_size.height)  # its top margin and its box
 
+    def segment_in_view(self) -> int | None:
+        """The segment at the top of the viewport; the last one while the view shows the end of the trace."""
+        if not self.items:
+            return None
+        if self._following() or self.scroll_y >= self.max_scroll_y - 1:
+            return len(self.items) - 1
+        _, bottoms = self._geometry()
+        view = round(self.scroll_y) - self._origin()
+        return min(bisect.bisect_right(bottoms, view), len(self.items) - 1)
+
     def item_top(self, index: int) -> int:
         """The content line where item `index` starts (its box top)."""
         tops, _ = self._geometry()

@@ -106,3 +106,17 @@ class AnswerItem(Item):
 
     def searchable(self) -> str:
         return f"Final answer: {self.answer}"
+
+
+def segment_preview(item: Item, width: int = 72) -> str:
+    """One line for a list of segments: what it is and, for text, how it ends (a branch starts there)."""
+    if isinstance(item, ThinkingItem):
+        text = " ".join(item.text.split())
+        return "thinking · " + (text if len(text) <= width else "…" + text[-width + 1 :])
+    if isinstance(item, ExecutionItem):
+        first = next((line.strip() for line in item.code.splitlines() if line.strip()), "")
+        return f"{item.title} · {first[:width]}"
+    if isinstance(item, HintItem | AnswerItem):
+        text = " ".join(item.searchable().split())
+        return f"{item.label()} · {text[:width]}" if not isinstance(item, AnswerItem) else item.label()
+    return item.label()

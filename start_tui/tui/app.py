@@ -17,6 +17,7 @@ from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Header, TextArea
 
@@ -27,6 +28,7 @@ from start_tui.engine.events import Event
 from start_tui.errors import StartTuiError
 from start_tui.options import EngineOptions, model_label
 from start_tui.sandbox import Sandbox
+from start_tui.tui.clipboard import system_copy
 from start_tui.tui.collector import CollectorHold
 from start_tui.tui.messages import EngineEvents, EngineFailed, EngineReady, RunSettled
 from start_tui.tui.screens.choose import ChooseScreen
@@ -36,7 +38,14 @@ from start_tui.tui.screens.prompt import PromptScreen
 from start_tui.tui.screens.sessions import SessionsScreen
 from start_tui.tui.screens.settings import SettingsScreen
 from start_tui.tui.session import Branch, SolveSession, open_engine
-from start_tui.tui.settings import default_settings, load_settings, save_settings, sessions_dir
+from start_tui.tui.settings import (
+    default_settings,
+    load_settings,
+    load_ui_state,
+    save_settings,
+    save_ui_state,
+    sessions_dir,
+)
 from start_tui.tui.strips import untangle
 from start_tui.tui.widgets.conversation import Conversation
 from start_tui.tui.widgets.footer import Footer
@@ -155,6 +164,21 @@ class StartApp(App[None]):
         finally:
             self.collector.release_after_refresh(token)
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Errors stay on screen long enough to read (Textual's default is a few seconds for all); a
+        notice's text is shown as written, never as markup."""
+        if timeout is None:
+            timeout = 20.0 if severity == "error" else 6.0
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action in self.MAIN_VIEW_ACTIONS and len(self.screen_stack) > 1)
 
@@ -198,6 +222,10 @@ class StartApp(App[None]):
         return self.query_one("#problem", TextArea)
 
     def on_mount(self) -> None:
+        theme = load_ui_state().get("theme")
+        if isinstance(theme, str) and theme in self.available_themes:
+            self.theme = theme
+        self.theme_changed_signal.subscribe(self, lambda theme: save_ui_state(theme=theme.name))
         self.editor.border_title = "problem · Ctrl+R solve · Ctrl+B benchmark · Ctrl+L file"
         self.editor.focus()
         if self._settings_error:
@@ -562,7 +590,7 @@ class StartApp(App[None]):
         if not self.branches:
             self.notify("Nothing to save yet.", timeout=3)
             return
-        default = f"start-tui-{self.session.traces()[0].id}.jsonl"
+        default = str(Path.cwd() / f"start-tui-{self.session.traces()[0].id}.jsonl")  # named in full
 
         def save(path: str | None) -> None:
             if path:
@@ -591,7 +619,9 @@ class StartApp(App[None]):
                 return
             self.notify(f"Exported to {written}.")
 
-        self.push_screen(PromptScreen("Export this branch as Markdown", f"start-tui-{trace.id}.md"), export)
+        self.push_screen(
+            PromptScreen("Export this branch as Markdown", str(Path.cwd() / f"start-tui-{trace.id}.md")), export
+        )
 
     def action_open(self) -> None:
         def opened(path: str | None) -> None:
@@ -629,8 +659,8 @@ class StartApp(App[None]):
         if answer is None:
             self.notify("No answer yet.", timeout=3)
             return
-        self.copy_to_clipboard(answer)
-        self.notify(f"Copied the answer: {visible(answer)}", timeout=3)
+        how = self._copy(answer)
+        self.notify(f"Copied the answer to {how}: {visible(answer)}", timeout=6)
 
     def action_copy_code(self) -> None:
         panel = (
@@ -642,8 +672,17 @@ class StartApp(App[None]):
         if block is None:
             self.notify("No code block yet.", timeout=3)
             return
-        self.copy_to_clipboard(block.code)
-        self.notify(f"Copied code block {block.index or ''}.", timeout=3)
+        how = self._copy(block.code)
+        self.notify(f"Copied code block {block.index or ''} to {how}.", timeout=6)
+
+    def _copy(self, text: str) -> str:
+        """Copy `text`; says where it went (the system clipboard, or the terminal's sequence, which tmux
+        drops unless `set-clipboard on`)."""
+        how = system_copy(text)
+        if how is None:
+            self.copy_to_clipboard(text)
+            how = "the terminal's clipboard (OSC 52; under tmux it needs set-clipboard on)"
+        return how
 
     def action_load_file(self) -> None:
         def load(path: str | None) -> None:

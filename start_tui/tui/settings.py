@@ -9,6 +9,7 @@ still load.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from pathlib import Path
@@ -105,3 +106,28 @@ def sessions_dir() -> Path:
     """Where every run is autosaved as it streams."""
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return Path(os.environ.get("START_TUI_SESSIONS") or base / "start-tui" / "sessions")
+
+
+def ui_state_path() -> Path:
+    """What the app remembers that is no engine setting (the theme), beside the settings file."""
+    return config_path().with_name("ui.json")
+
+
+def load_ui_state() -> dict[str, Any]:
+    try:
+        data = json.loads(ui_state_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_ui_state(**values: Any) -> None:
+    path = ui_state_path()
+    state = {**load_ui_state(), **values}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only home: the theme is simply not remembered

@@ -12,12 +12,12 @@ from start_tui.tui.screens.choose import ChooseScreen
 from start_tui.tui.screens.hint import HintScreen
 from tests.tui.test_keys import until
 from tests.tui.test_session import REPLIES, SETTINGS
+from tests.tui.test_status_line import load_scripted
 
 LONG = (
     "We add squares.\n\n" + "".join(f"Step {i}: keep going.\n\n" for i in range(40)) + REPLIES[0].split("\n", 1)[1],
     REPLIES[1],
 )
-from tests.tui.test_status_line import load_scripted
 
 
 async def test_the_segment_list_starts_in_view_shows_text_and_the_hint_dialog_says_what_is_kept(sessions: Path):

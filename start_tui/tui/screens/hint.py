@@ -26,6 +26,7 @@ class HintScreen(ModalScreen[str | None]):
     }
     HintScreen OptionList { height: auto; max-height: 12; margin-top: 1; }
     HintScreen Label { margin-top: 1; color: $text-muted; }
+    HintScreen #note { width: 100%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -22,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Header, TextArea
 
 from start_tui.backends import Backend
+from start_tui.backends.embedded import DEFAULT_MODEL, EMBEDDED
 from start_tui.benchmarks import available_benchmarks, load_benchmark
 from start_tui.engine import Reasoner, Run, TextDelta, Trace
 from start_tui.engine.events import Event
@@ -34,6 +36,7 @@ from start_tui.tui.messages import EngineEvents, EngineFailed, EngineReady, RunS
 from start_tui.tui.screens.choose import ChooseScreen
 from start_tui.tui.screens.help import HelpScreen, key_names
 from start_tui.tui.screens.hint import HintScreen
+from start_tui.tui.screens.models import ModelChoice, ModelScreen
 from start_tui.tui.screens.prompt import PromptScreen
 from start_tui.tui.screens.sessions import SessionsScreen
 from start_tui.tui.screens.settings import SettingsScreen
@@ -90,6 +93,7 @@ class StartApp(App[None]):
     # focused widget would consume), and `check_action` declines them under a dialog.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "start", "Solve", priority=True),
+        Binding("ctrl+n", "new_problem", "New problem", show=False, priority=True),
         Binding("escape", "stop", "Stop"),
         Binding("p", "pause", "Pause/resume", priority=True),
         Binding("h", "hint", "Hint", priority=True),
@@ -104,6 +108,7 @@ class StartApp(App[None]):
         Binding("s", "save", "Save", priority=True),
         Binding("e", "export", "Export .md", show=False, priority=True),
         Binding("f3,l", "sessions", "Sessions", priority=True),
+        Binding("f4,m", "pick_model", "Model", priority=True),
         Binding("o,ctrl+o", "open", "Open trace", show=False, priority=True),
         Binding("c", "copy_answer", "Copy answer", show=False, priority=True),
         Binding("y", "copy_code", "Copy code", show=False, priority=True),
@@ -281,6 +286,10 @@ class StartApp(App[None]):
         self.session.settings = message.settings
         if message.save:
             self._save_settings(message.settings)
+        model = message.settings.model
+        if model and model not in EMBEDDED and message.settings.backend != "openai":  # offered again by the picker
+            recent = [r for r in load_ui_state().get("recent_models", []) if r != model]
+            save_ui_state(recent_models=[model, *recent][:10])
         for run in self.session.swap_engine(message.reasoner, message.sandbox):
             if run not in self._driving:
                 self._start_drive(run)  # a paused run that used the old engine finishes on its next step
@@ -441,6 +450,11 @@ class StartApp(App[None]):
         self.conversation.focus()
         for run in runs:
             self._start_drive(run)  # K samples stream together, each on its own lane
+
+    def action_new_problem(self) -> None:
+        """To the problem field with its text selected: what is typed replaces it (the runs go on)."""
+        self.editor.focus()
+        self.editor.select_all()
 
     def _end_runs(self, branches: list[Branch] | None = None) -> None:
         """Stop every run of the problem on screen, or of `branches` (each is autosaved as it ends)."""
@@ -629,6 +643,19 @@ class StartApp(App[None]):
                 self.run_worker(self._open_traces(Path(path).expanduser()))
 
         self.push_screen(PromptScreen("Open a trace file (JSONL)", str(sessions_dir()) + "/"), opened)
+
+    def action_pick_model(self) -> None:
+        s = self.settings
+        current = s.model or (DEFAULT_MODEL if s.backend == "llama" else "")
+        recent = [str(r) for r in load_ui_state().get("recent_models", []) if isinstance(r, str)]
+        server = s.base_url if s.backend == "openai" else None
+
+        def chosen(choice: ModelChoice | None) -> None:
+            if choice is not None and (choice.backend, choice.model) != (s.backend, s.model):
+                # an adapter belongs to the model it was trained on
+                self.apply_settings(replace(s, backend=choice.backend, model=choice.model, adapter=None))
+
+        self.push_screen(ModelScreen(current, recent, Path.cwd(), server), chosen)
 
     def action_sessions(self) -> None:
         running = any(b.run is not None and not b.run.finished for b in self.branches)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from start_tui.engine import load_traces
+from start_tui.errors import StartTuiError
 from tests.conftest import TEST_MODEL
 
 pytestmark = [pytest.mark.model, pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
@@ -139,6 +140,15 @@ def test_a_person_solves_hints_branches_and_saves_in_a_real_terminal(tmp_path: P
         term.close()
 
 
+def finished(session: Path) -> bool:
+    """Whether the last run of an autosaved session has finished (a line being written reads as not yet)."""
+    try:
+        traces = load_traces(session)
+    except StartTuiError:
+        return False
+    return bool(traces) and traces[-1].status == "finished"
+
+
 def test_a_person_picks_a_model_solves_branches_and_goes_back_to_an_earlier_session(tmp_path: Path):
     """The issue-37 drive: pick the second embedded model, solve, branch from the first segment with a
     hint, open the session list, reopen the first session; each step read off the screen."""
@@ -188,8 +198,15 @@ def test_a_person_picks_a_model_solves_branches_and_goes_back_to_an_earlier_sess
         term.type("What is 17 times 23?")
         term.wait_for("17 times 23")
         term.keys("C-r")
-        term.wait_for(" finished ", timeout=300)
-        assert len(list(sessions.glob("*.jsonl"))) == 2
+        deadline = time.monotonic() + 60  # the new run's session file: the status may still read the old run
+        while len(list(sessions.glob("*.jsonl"))) < 2:
+            assert time.monotonic() < deadline, term.screen()
+            time.sleep(0.2)
+        deadline = time.monotonic() + 300
+        while not all(finished(f) for f in sessions.glob("*.jsonl")):
+            assert time.monotonic() < deadline, term.screen()
+            time.sleep(0.5)
+        term.wait_for(" finished ")
 
         term.keys("F3")
         term.wait_for("Enter opens · Delete deletes")

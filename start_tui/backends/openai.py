@@ -65,7 +65,7 @@ class OpenAIBackend:
         self.stats = BackendStats()
         self.last_finish_reason = ""
         self._owns_client = True
-        served = self._models()
+        served = self.served_models()
         if model is None:
             if not served:
                 raise StartTuiError(f"The server at {self.base_url} lists no models; name one with --model.")
@@ -131,7 +131,7 @@ class OpenAIBackend:
         tries = f"{self.retries + 1} tries" if self.retries else "1 try"
         raise BackendError(f"{self._where()} is not reachable ({last}; {tries}); is it running?")
 
-    def _models(self) -> list[str]:
+    def served_models(self) -> list[str]:
         response = self._send("GET", "/models")
         try:
             data = response.json().get("data", [])

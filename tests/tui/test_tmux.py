@@ -48,6 +48,18 @@ class Terminal:
             command,
         )
 
+    @classmethod
+    def for_app(cls, cwd: Path, config: Path, sessions: Path) -> Terminal:
+        """The app's terminal, with its settings file and sessions folder in the test's folder."""
+        env = {
+            "START_TUI_CONFIG": str(config),
+            "START_TUI_SESSIONS": str(sessions),
+            "TERM": "xterm-256color",
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": os.environ.get("HOME", str(cwd)),
+        }
+        return cls(cwd, env)
+
     def tmux(self, *args: str) -> str:
         return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True).stdout
 
@@ -91,14 +103,7 @@ def test_a_person_solves_hints_branches_and_saves_in_a_real_terminal(tmp_path: P
     config = tmp_path / "config.toml"
     config.write_text(f"model = '{TEST_MODEL}'\nmax_tokens = 400\nrounds = 1\n")
     sessions = tmp_path / "sessions"
-    env = {
-        "START_TUI_CONFIG": str(config),
-        "START_TUI_SESSIONS": str(sessions),
-        "TERM": "xterm-256color",
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", str(tmp_path)),
-    }
-    term = Terminal(tmp_path, env)
+    term = Terminal.for_app(tmp_path, config, sessions)
     try:
         term.wait_for(" ready ")
         term.type("What is the sum of the squares of the integers from 1 to 50?")
@@ -155,14 +160,7 @@ def test_a_person_picks_a_model_solves_branches_and_goes_back_to_an_earlier_sess
     config = tmp_path / "config.toml"
     config.write_text("max_tokens = 300\nrounds = 1\n")  # the default model: the picker changes it
     sessions = tmp_path / "sessions"
-    env = {
-        "START_TUI_CONFIG": str(config),
-        "START_TUI_SESSIONS": str(sessions),
-        "TERM": "xterm-256color",
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", str(tmp_path)),
-    }
-    term = Terminal(tmp_path, env)
+    term = Terminal.for_app(tmp_path, config, sessions)
     try:
         term.wait_for(" ready ", timeout=300)
         term.wait_for("Qwen2.5-Coder")

@@ -132,7 +132,7 @@ class ModelScreen(ModalScreen[ModelChoice | None]):
         try:
             backend = OpenAIBackend(self.server, retries=0, connect_timeout_s=5)
             try:
-                served = backend._models()
+                served = backend.served_models()
             finally:
                 backend.close()
         except StartTuiError as exc:

@@ -116,7 +116,6 @@ def segment_preview(item: Item, width: int = 72) -> str:
     if isinstance(item, ExecutionItem):
         first = next((line.strip() for line in item.code.splitlines() if line.strip()), "")
         return f"{item.title} · {first[:width]}"
-    if isinstance(item, HintItem | AnswerItem):
-        text = " ".join(item.searchable().split())
-        return f"{item.label()} · {text[:width]}" if not isinstance(item, AnswerItem) else item.label()
+    if isinstance(item, HintItem):
+        return f"{item.label()} · {' '.join(item.text.split())[:width]}"
     return item.label()

@@ -17,6 +17,7 @@ import argparse
 import types
 import typing
 from dataclasses import Field, dataclass, field, fields, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from start_tui.engine.hints import HintPolicy
@@ -37,9 +38,10 @@ Front = Literal["solve", "batch", "eval", "exec", "tui", "recipe"]
 RUNNING: tuple[Front, ...] = ("solve", "batch", "eval", "tui", "recipe")
 """Every front end that runs a model."""
 
-Rebuild = Literal["model", "sandbox", "reasoner"]
+Rebuild = Literal["model", "sandbox", "reasoner", "nothing"]
 """What a change of an option rebuilds in a running app: the backend (reloads the model), the
-sandbox, or only the reasoner (the next run uses it; runs already started keep theirs)."""
+sandbox, only the reasoner (the next run uses it; runs already started keep theirs), or nothing
+(an option of the app itself, read when it is used)."""
 
 
 @dataclass(frozen=True)
@@ -290,12 +292,27 @@ class SandboxOptions:
     )
 
 
-GROUPS: tuple[type, ...] = (ModelOptions, GenerationOptions, HintOptions, SandboxOptions)
+@dataclass
+class FileOptions:
+    """Where the app writes what you save."""
+
+    title: ClassVar[str] = "files"
+
+    save_dir: str | None = option(
+        None,
+        "folder that save (s) and export (e) offer, made if missing; unset: the folder the app was started in",
+        flag="--save-dir",
+        fronts=("tui",),
+        rebuild="nothing",
+    )
+
+
+GROUPS: tuple[type, ...] = (ModelOptions, GenerationOptions, HintOptions, SandboxOptions, FileOptions)
 """The option groups, in the order the front ends show them."""
 
 
 @dataclass
-class EngineOptions(SandboxOptions, HintOptions, GenerationOptions, ModelOptions):
+class EngineOptions(FileOptions, SandboxOptions, HintOptions, GenerationOptions, ModelOptions):
     """Every engine option in one flat object (fields in the order of `GROUPS`)."""
 
     def policy(self) -> HintPolicy:
@@ -533,6 +550,8 @@ def check_options(opts: EngineOptions) -> HintLibrary:
         get_profile(opts.profile)
     if opts.prompt_file:
         read_prompt_file(opts.prompt_file)
+    if opts.save_dir and (folder := Path(opts.save_dir).expanduser()).exists() and not folder.is_dir():
+        raise StartTuiError(f"save_dir (--save-dir) {opts.save_dir!r} is a file, not a folder.")
     return library
 
 

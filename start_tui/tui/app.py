@@ -28,7 +28,7 @@ from start_tui.benchmarks import available_benchmarks, load_benchmark
 from start_tui.engine import Reasoner, Run, TextDelta, Trace
 from start_tui.engine.events import Event
 from start_tui.errors import StartTuiError
-from start_tui.options import EngineOptions, model_label
+from start_tui.options import EngineOptions, check_options, model_label
 from start_tui.sandbox import Sandbox
 from start_tui.tui.clipboard import system_copy
 from start_tui.tui.collector import CollectorHold
@@ -74,6 +74,17 @@ def merged(events: list[Event]) -> list[Event]:
         else:
             out.append(event)
     return out
+
+
+def _with_folder(path: str) -> Path:
+    """A path typed into a save or export prompt, with its folder made (the save_dir setting may name
+    one that does not exist yet)."""
+    target = Path(path).expanduser()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StartTuiError(f"The folder {str(target.parent)!r} cannot be made ({exc.strerror}).") from None
+    return target
 
 
 def ended(trace: Trace) -> str:
@@ -604,12 +615,12 @@ class StartApp(App[None]):
         if not self.branches:
             self.notify("Nothing to save yet.", timeout=3)
             return
-        default = str(Path.cwd() / f"start-tui-{self.session.traces()[0].id}.jsonl")  # named in full
+        default = str(self._save_folder() / f"start-tui-{self.session.traces()[0].id}.jsonl")  # named in full
 
         def save(path: str | None) -> None:
             if path:
                 try:
-                    written = self.session.save(path)
+                    written = self.session.save(_with_folder(path))
                 except StartTuiError as exc:
                     self.notify(str(exc), severity="error")
                     return
@@ -627,15 +638,20 @@ class StartApp(App[None]):
             if not path:
                 return
             try:
-                written = self.session.export(path)
+                written = self.session.export(_with_folder(path))
             except StartTuiError as exc:
                 self.notify(str(exc), severity="error")
                 return
             self.notify(f"Exported to {written}.")
 
         self.push_screen(
-            PromptScreen("Export this branch as Markdown", str(Path.cwd() / f"start-tui-{trace.id}.md")), export
+            PromptScreen("Export this branch as Markdown", str(self._save_folder() / f"start-tui-{trace.id}.md")),
+            export,
         )
+
+    def _save_folder(self) -> Path:
+        """Where save and export offer to write: the save_dir setting, else the launch folder."""
+        return Path(self.settings.save_dir).expanduser() if self.settings.save_dir else Path.cwd()
 
     def action_open(self) -> None:
         def opened(path: str | None) -> None:
@@ -758,13 +774,19 @@ class StartApp(App[None]):
         """Rebuild only what new settings change (the model, the sandbox, or the reasoner), then save
         them: settings that do not work are neither used nor saved, and what ran before stays."""
         change = self.session.change_for(settings)
-        if change == "model" or self.reasoner is None:
+        if change == "nothing":
+            try:
+                check_options(settings)
+            except StartTuiError as exc:
+                self.notify(f"{exc} The settings are not saved.", severity="error", timeout=30)
+                return
+        elif change == "model" or self.reasoner is None:
             self._reload(settings, save=True)
             return
-        if change == "sandbox":
+        elif change == "sandbox":
             self._reload(settings, backend=self.reasoner.backend, save=True)
             return
-        if change == "reasoner":
+        else:
             try:
                 policy = self.session.rebuild_reasoner(settings).policy
             except StartTuiError as exc:

@@ -120,9 +120,11 @@ class SolveSession:
 
     # -- the engine ------------------------------------------------------------------------------
     def change_for(self, settings: EngineOptions) -> Change:
+        rebuilds = self.settings.rebuilds(settings)
+        if rebuilds == {"nothing"}:  # options of the app alone: with or without a model
+            return "nothing"
         if self.reasoner is None:
             return "model"
-        rebuilds = self.settings.rebuilds(settings)
         for change in ("model", "sandbox", "reasoner"):
             if change in rebuilds:
                 return change

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from start_tui.tui import app as app_module
@@ -61,3 +62,29 @@ async def test_save_and_export_name_the_folder_they_write_to(tmp_path: Path, mon
             assert Path(app.screen.value).parent == tmp_path  # the full path, shown before it is written
             await pilot.press("escape")
             assert await until(lambda: not isinstance(app.screen, PromptScreen))
+
+
+async def test_save_and_export_write_into_the_folder_the_settings_name(tmp_path: Path, monkeypatch, sessions: Path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("START_TUI_CONFIG", str(tmp_path / "config.toml"))
+    folder = tmp_path / "kept" / "runs"  # not there yet: the first save makes it
+    app = StartApp(Settings(), load_engine=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app._open_traces(Path(__file__).resolve().parents[1] / "data" / "sum-of-squares.jsonl")
+        app.apply_settings(replace(app.settings, save_dir=str(folder)))
+        assert app.settings.save_dir == str(folder) and str(folder) in (tmp_path / "config.toml").read_text()
+        for key, suffix in (("s", ".jsonl"), ("e", ".md")):
+            app.conversation.focus()
+            await pilot.press(key)
+            assert await until(lambda: isinstance(app.screen, PromptScreen))
+            offered = Path(app.screen.value)
+            assert offered.parent == folder and offered.suffix == suffix
+            await pilot.press("enter")
+            assert await until(lambda p=offered: p.exists())
+            assert await until(lambda p=offered: any(str(p) in n.message for n in app._notifications))
+
+        blocker = tmp_path / "a-file"
+        blocker.write_text("not a folder")
+        app.apply_settings(replace(app.settings, save_dir=str(blocker)))
+        assert app.settings.save_dir == str(folder)  # refused, the folder in use stays
+        assert await until(lambda: any("is a file, not a folder" in n.message for n in app._notifications))

@@ -163,3 +163,24 @@ async def test_help_names_keys_as_they_read_and_lists_the_trace_keys():
         text = "\n".join(str(s.render()) for s in app.screen.query("Static"))
         assert "square" not in text and "]" in text and "Ctrl+R" in text and "F2 or ," in text
         assert "Home" in text and "End" in text
+
+
+async def test_the_problem_field_edits_as_a_shell_line_does():
+    """Ctrl+A/E go to the start and end of the line, Ctrl+U/K/W cut to the start, to the end and a
+    word back; Ctrl+N selects the whole problem so typing replaces it. No app key takes these."""
+    app = Recording()
+    async with app.run_test(size=SIZE) as pilot:
+        app.editor.focus()
+        app.editor.text = ""
+        await pilot.press(*"find the sum")
+        await pilot.press("ctrl+a", *"Please ")
+        assert app.editor.text == "Please find the sum"
+        await pilot.press("ctrl+e", "ctrl+w")
+        assert app.editor.text == "Please find the "
+        await pilot.press("ctrl+a", "right", "right", "ctrl+k")
+        assert app.editor.text == "Pl"
+        await pilot.press("ctrl+u")
+        assert app.editor.text == ""
+        app.editor.text = "an old problem\nover two lines"
+        await pilot.press("ctrl+n", *"new")
+        assert app.editor.text == "new" and app.calls == []

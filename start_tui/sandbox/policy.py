@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import contextlib
 import importlib
 import io
 import os
@@ -236,10 +235,12 @@ def new_namespace() -> dict[str, Any]:
     return {"__builtins__": new_builtins(), "__name__": "__main__"}
 
 
-def preload_modules() -> dict[str, types.ModuleType]:
+def preload_modules() -> tuple[dict[str, types.ModuleType], list[str]]:
     """Import every allowed module (and what they load lazily) while the host's files are readable.
 
     Sessions fork from the process that ran this, so their first call finds everything in memory.
+    Also returns the warm-ups that failed, each with its error: a library version that lacks one of
+    their paths still works (the call loads it later), but the failure is reported, not hidden.
     """
     extra = (
         "collections.abc",
@@ -276,12 +277,13 @@ def preload_modules() -> dict[str, types.ModuleType]:
             importlib.import_module(name)
         except ImportError:
             continue
-    # a library version that lacks one of these: the call simply loads it later
-    with contextlib.suppress(Exception):
-        _warm()
-    with contextlib.suppress(Exception):
-        _warm_matplotlib()
-    return {n: m for n, m in sys.modules.items() if m is not None and module_allowed(n)}
+    failed = []
+    for warm in (_warm, _warm_matplotlib):
+        try:
+            warm()
+        except Exception as exc:
+            failed.append(f"{warm.__name__}: {exc!r}")
+    return {n: m for n, m in sys.modules.items() if m is not None and module_allowed(n)}, failed
 
 
 def _warm_matplotlib() -> None:
@@ -302,7 +304,7 @@ def _warm_matplotlib() -> None:
     manager = font_manager.fontManager
     manager.ttflist = [f for f in manager.ttflist if f.fname.startswith(shipped)]
     manager.afmlist = [f for f in manager.afmlist if f.fname.startswith(shipped)]
-    font_manager._findfont_cached.cache_clear()  # type: ignore[attr-defined]
+    font_manager.FontManager._findfont_cached.cache_clear()  # type: ignore[attr-defined]
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1], label="x")
     ax.set_title("warm")

@@ -78,7 +78,7 @@ def main() -> None:
         # Everything the sessions run is imported here, while the host's files are visible.
         from start_tui.sandbox import policy, runner
 
-        modules = policy.preload_modules()
+        modules, warm_failures = policy.preload_modules()
         runner.prepare()
         info = _confine_zygote(config, list(policy.ALLOWED_PACKAGES), control)
         confine.prctl(confine.PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -88,6 +88,7 @@ def main() -> None:
         # Ignoring SIGCHLD makes the kernel reap supervisors that end.
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)
         info["modules"] = len(modules)
+        info["warm_failures"] = warm_failures
         send_msg(control, {"ready": True, "isolation": info})
     except Exception as exc:
         send_msg(control, {"ready": False, "error": str(exc) if isinstance(exc, RuntimeError) else repr(exc)})

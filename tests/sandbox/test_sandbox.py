@@ -20,6 +20,14 @@ def test_the_sandbox_runs_in_full_mode(sandbox: Sandbox):
     assert sandbox.isolation["user_namespace"] == (os.geteuid() != 0)
 
 
+def test_every_warm_up_of_the_preloaded_libraries_completes(sandbox: Sandbox):
+    """sympy's lazy paths and a matplotlib figure are drawn once in the zygote, so that a session's first
+    use needs no disk; a warm-up that breaks on a library's version is reported, and must not be."""
+    sandbox.start()
+    assert sandbox.isolation["warm_failures"] == []
+    assert sandbox.isolation["modules"] > 100
+
+
 def test_each_session_is_confined_on_its_own(sandbox: Sandbox):
     probe = (
         "import os\n"

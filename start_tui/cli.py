@@ -46,6 +46,7 @@ def _cmd_tui(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from start_tui.options import given_options
+    from start_tui.tui import graphics
     from start_tui.tui.app import StartApp
     from start_tui.tui.settings import load_settings, sessions_dir
 
@@ -61,6 +62,7 @@ def _cmd_tui(args: argparse.Namespace) -> int:
     if open_path and not Path(open_path).is_file():
         raise StartTuiError(f"The trace file {open_path!r} does not exist.")
     problem = read_user_text(args.file, "problem file") if getattr(args, "file", None) else ""
+    graphics.detect()  # before the app starts: its input thread would take the terminal's answer
     StartApp(settings, open_path=open_path, problem=problem).run()
     return 0
 

@@ -58,6 +58,7 @@ from start_tui.engine.events import (
 )
 from start_tui.engine.reasoner import OMITTED, output_body
 from start_tui.engine.trace import Trace, trace_events
+from start_tui.tui import graphics
 from start_tui.tui.collector import CollectorHold
 from start_tui.tui.widgets.items import AnswerItem, ExecutionItem, HintItem, Item, ThinkingItem
 from start_tui.tui.widgets.lines import LineCache, LineRenderer, Packed
@@ -436,6 +437,7 @@ class Conversation(VerticalScroll, can_focus=True):
             if f.get("path"):
                 line = f"[figure {f['number']}: {f['width']}x{f['height']}, saved]"
                 item.output = item.output.replace(line, f"{line} {visible(f['path'])}", 1)
+                item.figures.append(str(f["path"]))
         if cut := OMITTED.search(item.output):  # the panel shows what the model read, so it says so
             item.title += f" · the model read it cut ({int(cut.group(1)):,} characters left out)"
         self.text_offset += len(event.output_text)
@@ -503,7 +505,8 @@ class Conversation(VerticalScroll, can_focus=True):
             return 1 if item.collapsed else 2 + _text_lines(item.shown, inner)
         if isinstance(item, ExecutionItem):
             code, output = _text_lines(item.code.rstrip("\n"), inner), _text_lines(item.output, inner)
-            return 1 if item.collapsed else 3 + code + output
+            pictures = len(item.figures) * (graphics.FIGURE_ROWS + 1) if graphics.protocol() else 0
+            return 1 if item.collapsed else 3 + code + output + pictures
         return 3  # an answer: one line between two borders
 
     def _geometry(self) -> tuple[list[int], list[int]]:

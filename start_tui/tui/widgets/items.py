@@ -87,6 +87,8 @@ class ExecutionItem(Item):
     title: str = "python · writing…"
     output: str = ""
     user_hints: int = 0
+    figures: list[str] = field(default_factory=list)
+    """The saved PNG of each figure the code drew, in order."""
     margin: ClassVar[tuple[int, int]] = (1, 0)
 
     def label(self) -> str:

@@ -23,6 +23,7 @@ from textual.widgets import Collapsible, Markdown, Static
 from textual.widgets._markdown import MarkdownBlock, MarkdownParagraph
 
 from start_tui.mathtext import latex_to_unicode, markdown_with_math
+from start_tui.tui import graphics
 from start_tui.tui.widgets.cached import CachedRenderable
 from start_tui.tui.widgets.items import AnswerItem, ExecutionItem, HintItem, ThinkingItem
 
@@ -200,6 +201,7 @@ class ExecutionPanel(Panel):
     ExecutionPanel.-error { border-left: thick $error; }
     ExecutionPanel.-ok { border-left: thick $success; }
     ExecutionPanel .exec-output { margin-top: 1; color: $text-muted; }
+    ExecutionPanel .exec-figure { margin-top: 1; }
     ExecutionPanel.-error .exec-output { color: $text-error; }
     """
 
@@ -207,8 +209,20 @@ class ExecutionPanel(Panel):
         self.item = item
         self.code_view = CachedRenderable(self._syntax(), classes="exec-code")
         self.output_view = CachedRenderable(Text(item.output), classes="exec-output")
-        super().__init__(self.code_view, self.output_view, title=item.title, collapsed=item.collapsed)
+        self.pictures: list[str] = []  # the figures drawn in the panel, in order
+        widgets = self._new_pictures()
+        super().__init__(self.code_view, self.output_view, *widgets, title=item.title, collapsed=item.collapsed)
         self._show_status()
+
+    def _new_pictures(self) -> list[Widget]:
+        """A widget for each figure not drawn yet (none where the terminal draws no pictures)."""
+        made = []
+        for path in self.item.figures[len(self.pictures) :]:
+            widget = graphics.figure_widget(path)
+            self.pictures.append(path)
+            if widget is not None:
+                made.append(widget)
+        return made
 
     # the item's fields, as the panel shows them
     @property
@@ -245,6 +259,8 @@ class ExecutionPanel(Panel):
         """Show what changed in the item (code written, a run started or finished)."""
         self.code_view.update(self._syntax())
         self.output_view.update(Text(self.item.output))
+        if widgets := self._new_pictures():
+            self.query_one(Collapsible.Contents).mount_all(widgets)
         self._show_status()
 
     def set_highlight(self, term: str) -> None:

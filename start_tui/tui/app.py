@@ -40,7 +40,7 @@ from start_tui.tui.screens.models import ModelChoice, ModelScreen
 from start_tui.tui.screens.prompt import PromptScreen
 from start_tui.tui.screens.sessions import SessionsScreen
 from start_tui.tui.screens.settings import SettingsScreen
-from start_tui.tui.session import Branch, SolveSession, open_engine
+from start_tui.tui.session import Branch, SolveSession, model_text, open_engine, spent
 from start_tui.tui.settings import (
     default_settings,
     load_settings,
@@ -417,11 +417,17 @@ class StartApp(App[None]):
                 written_by = visible(str(trace.meta.get("model", "?")))
                 loaded = visible(self.reasoner.backend.name) if self.reasoner is not None else "no model loaded"
                 f.model = written_by if written_by == loaded else f"{written_by} (new runs: {loaded})"
-                f.tokens, f.tool_calls = s.get("tokens_generated", 0), s.get("tool_calls", 0)
-                f.rounds = s.get("hint_rounds", 0)
                 f.max_tool_calls = policy.get("max_tool_calls", f.max_tool_calls)
                 f.max_rounds = policy.get("before_stop_rounds", f.max_rounds)
-                f.tokens_per_s, f.elapsed_s = s.get("decode_tokens_per_s"), s.get("elapsed_s", 0.0)
+                if "tokens_generated" in s:  # the figures the run closed with
+                    f.tokens, f.tool_calls = s["tokens_generated"], s.get("tool_calls", 0)
+                    f.rounds = s.get("hint_rounds", 0)
+                    f.tokens_per_s, f.elapsed_s = s.get("decode_tokens_per_s"), s.get("elapsed_s")
+                else:  # a run cut off (a killed terminal) closed with none: what its text says
+                    f.tool_calls, f.rounds = spent(trace)
+                    if branch.counted_tokens is None and self.reasoner is not None and written_by == loaded:
+                        branch.counted_tokens = self.reasoner.backend.count_tokens(model_text(trace))
+                    f.tokens, f.tokens_per_s, f.elapsed_s = branch.counted_tokens, None, None
         tally = self.session.tally()
         if tally is not None:
             groups = " · ".join(f"{visible(g.answer)} ×{g.size}" for g in tally.groups[:3]) or "no answer yet"

@@ -44,6 +44,8 @@ class Branch:
     started: float = field(default_factory=time.monotonic)
     samples: str | None = None
     """The set of parallel samples this branch is one of (its id)."""
+    counted_tokens: int | None = None
+    """The tokens of an opened trace that closed with no figures, counted by the model that wrote it."""
 
     @property
     def record(self) -> Trace:
@@ -75,6 +77,18 @@ def open_engine(
         if opened is not None:
             opened.close()
         raise
+
+
+def spent(trace: Trace) -> tuple[int, int]:
+    """The tool calls a trace ran and the before-stop hint rounds it took, read from its spans."""
+    calls = sum(1 for s in trace.spans if s.kind == "output" and s.meta.get("executed", True))
+    rounds = sum(1 for s in trace.spans if s.kind == "hint" and s.meta.get("trigger") == "before_stop")
+    return calls, rounds
+
+
+def model_text(trace: Trace) -> str:
+    """What the model wrote in a trace: its thinking and its code, without prompt, hints or outputs."""
+    return "".join(s.text for s in trace.spans if s.kind in ("model", "code"))
 
 
 def lineage(trace: Trace, ids: dict[str, int]) -> str:

@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from start_tui.tui.app import StartApp
+from start_tui.tui.widgets.status import StatusLine
 from tests.conftest import DATA
 from tests.scripted import ScriptedBackend
 from tests.tui.test_keys import until
@@ -51,7 +52,7 @@ async def test_each_branch_shows_its_own_tokens_and_time(sessions: Path):
 
 
 def test_a_narrow_status_line_drops_the_least_needed_facts_and_keeps_state_model_and_tokens():
-    from start_tui.tui.widgets.status import RunFacts, StatusLine
+    from start_tui.tui.widgets.status import RunFacts
 
     f = RunFacts(model="Qwen2.5-Coder-1.5B-Instruct (embedded)", state="streaming", tokens=1234, tokens_per_s=17.5)
     f.branch, f.tool_calls, f.max_tool_calls, f.elapsed_s = "branch 2/3", 2, 6, 75.0
@@ -63,3 +64,39 @@ def test_a_narrow_status_line_drops_the_least_needed_facts_and_keeps_state_model
         line = StatusLine.line(f, width).plain
         assert len(line) <= width and "streaming" in line and "Qwen" in line, (width, line)
     assert "tokens 1234" in StatusLine.line(f, 78).plain and "1:15" in StatusLine.line(f, 78).plain
+
+
+async def test_samples_cut_off_by_a_killed_terminal_reopen_with_their_labels_and_counts(tmp_path: Path):
+    """A run that never closed wrote no figures: its tokens are counted by the model that wrote it (unknown,
+    not 0, under another), its tool calls read from its spans, and its time is not made up."""
+    from start_tui.tui.session import SolveSession, open_engine
+
+    settings = replace(SETTINGS, samples=3)
+    session = SolveSession(settings, tmp_path / "sessions")
+    session.swap_engine(*open_engine(settings, ScriptedBackend(*REPLIES)))
+    streams = []  # held: a generator closed by the collector would end its run in order
+    for run in session.start("Sum of the squares of 1 to 3?"):
+        streams.append(run.events())
+        for event in streams[-1]:
+            if event.type == "code_finished":  # past its first call
+                break
+        assert not run.finished
+    path = session.session_file  # the terminal is killed here: the runs' journals are all there is
+    assert path is not None
+
+    app = StartApp(settings, load_engine=False)
+    async with app.run_test(size=(140, 30)):
+        await app._open_traces(path)
+        assert [line.split(" · ")[0] for line in app.session.labels()] == [f"{i}. sample {i}/3" for i in (1, 2, 3)]
+        app._refresh_status()
+        assert app.facts.tokens is None and app.facts.elapsed_s is None and app.facts.tool_calls == 1
+        shown = StatusLine.line(app.facts, 140).plain
+        assert "tokens ?" in shown and "0:00" not in shown
+        await load_scripted(app, *REPLIES)  # the model that wrote them
+        for i in range(3):
+            app.session.current = i
+            app._refresh_status()
+            trace = app.branches[i].trace
+            said = "".join(s.text for s in trace.spans if s.kind in ("model", "code"))
+            assert app.facts.tokens == len(said) // 3 > 0  # the scripted model's count
+    session.close()

@@ -12,13 +12,15 @@ from textual.widgets import Static
 class RunFacts:
     model: str = ""
     state: str = "loading model…"
-    tokens: int = 0
+    tokens: int | None = 0
+    """None: not known (a trace cut off, opened without the model that wrote it)."""
     tokens_per_s: float | None = None
     tool_calls: int = 0
     max_tool_calls: int = 0
     rounds: int = 0
     max_rounds: int = 0
-    elapsed_s: float = 0.0
+    elapsed_s: float | None = 0.0
+    """None: not known (a trace cut off before its run closed)."""
     branch: str = ""
     vote: str = ""
     """The live tally of parallel samples, when the run has several."""
@@ -45,17 +47,17 @@ class StatusLine(Static):
     @staticmethod
     def line(f: RunFacts, width: int) -> Text:
         rate = f"{f.tokens_per_s:.1f} tok/s" if f.tokens_per_s else "- tok/s"
-        minutes, seconds = divmod(int(f.elapsed_s), 60)
+        minutes, seconds = divmod(int(f.elapsed_s or 0), 60)
         # (text, style, how much it is needed: lower stays longer)
         parts = [
             (f" {f.state} ", "bold reverse", 0),
             (f"  {f.model}", "bold", 1),
             (f"  {f.branch}" if f.branch else "", "", 5),
-            (f"  tokens {f.tokens}", "", 2),
+            (f"  tokens {'?' if f.tokens is None else f.tokens}", "", 2),
             (f"  {rate}", "", 8),
             (f"  tools {f.tool_calls}/{f.max_tool_calls}", "", 6),
             (f"  rounds {f.rounds}/{f.max_rounds}", "", 7),
-            (f"  {minutes:d}:{seconds:02d}", "", 3),
+            (f"  {minutes:d}:{seconds:02d}" if f.elapsed_s is not None else "", "", 3),
             (f"  {f.vote}" if f.vote else "", "bold green", 4),
         ]
         parts = [p for p in parts if p[0]]

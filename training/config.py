@@ -149,7 +149,8 @@ class SFTConfig:
     packing: bool = False
     """Concatenate examples up to max_length; each keeps its own positions and attends only to itself."""
     mask_hints: bool = True
-    """Hint tokens carry no loss (the paper); interpreter outputs never do."""
+    """A hint's sentence carries no loss; the code fence a hint opens and the code it pre-writes always
+    do, and interpreter outputs never do (`start-tui train inspect` shows each token's label)."""
     bf16: bool = True
     """bf16 mixed precision on CUDA; ignored on CPU."""
     gradient_checkpointing: bool = True

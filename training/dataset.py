@@ -1,9 +1,12 @@
-"""Traces into token ids and labels: the model's own text is learned; prompt, interpreter output
-(and hints, by the paper's default) carry no loss.
+"""Traces into token ids and labels: the model's own text is learned; the prompt and interpreter
+output carry no loss; a hint's sentence carries loss or not (`mask_hints`), and the code fence a hint
+opens, with any code it pre-writes, always does: the trained model must open its tool calls itself.
 
 The trace's typed character spans are mapped to tokens with the fast tokenizer's offset mapping:
 a token is labelled when its first character lies in a learned span, so a token is never half
-learned. The end-of-sequence token is appended and learned (the model learns to stop).
+learned, except that a token reaching into a hint's fence is learned wherever it starts (a
+tokenizer may merge the sentence's last newline with the fence). The end-of-sequence token is
+appended and learned (the model learns to stop).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from start_tui.engine import Trace
+from start_tui.engine.hints import split_at_fence
 from start_tui.errors import StartTuiError
 
 IGNORE = -100
@@ -36,29 +40,47 @@ def encode_trace(
     The sequence starts with exactly one BOS (a rendered chat prompt that already begins with it
     gets no second one, as at inference) and ends with one learned EOS.
     """
+    ids, labels, _ = encode_with_offsets(trace, tokenizer, mask_hints, mask_prompt)
+    return {"input_ids": ids, "labels": labels}
+
+
+def encode_with_offsets(
+    trace: Trace, tokenizer: Any, mask_hints: bool = True, mask_prompt: bool = True
+) -> tuple[list[int], list[int], list[tuple[int, int]]]:
+    """`encode_trace`'s ids and labels, and the characters of the trace each id stands for ((0, 0) for a
+    BOS or EOS added around the text)."""
     text = trace.text
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     ids: list[int] = list(enc["input_ids"])
-    offsets: list[tuple[int, int]] = [tuple(o) for o in enc["offset_mapping"]]
+    offsets: list[tuple[int, int]] = [(int(o[0]), int(o[1])) for o in enc["offset_mapping"]]
     learned = [False] * (len(text) + 1)
+    opened = [False] * (len(text) + 1)  # a hint's fence and the code it pre-writes
     masked = masked_kinds(mask_hints, mask_prompt)
     for span, (start, end) in zip(trace.spans, trace.offsets(), strict=True):
         if span.kind not in masked:
             for i in range(start, end):
                 learned[i] = True
-    labels = [tok if end > start and learned[start] else IGNORE for tok, (start, end) in zip(ids, offsets, strict=True)]
+        if span.kind == "hint":
+            sentence, code = split_at_fence(span.text)
+            if code is not None:
+                for i in range(start + len(sentence), end):
+                    learned[i] = opened[i] = True
+    labels = [
+        tok if end > start and (learned[start] or any(opened[start:end])) else IGNORE
+        for tok, (start, end) in zip(ids, offsets, strict=True)
+    ]
     bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
     if bos is not None:
         if ids and ids[0] == bos:
             labels[0] = IGNORE
         else:
-            ids, labels = [bos, *ids], [IGNORE, *labels]
+            ids, labels, offsets = [bos, *ids], [IGNORE, *labels], [(0, 0), *offsets]
     if eos is not None:
         if ids and ids[-1] == eos:
             labels[-1] = eos
         else:
-            ids, labels = [*ids, eos], [*labels, eos]
-    return {"input_ids": ids, "labels": labels}
+            ids, labels, offsets = [*ids, eos], [*labels, eos], [*offsets, (0, 0)]
+    return ids, labels, offsets
 
 
 OVERLENGTH = ("drop", "truncate", "error")

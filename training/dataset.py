@@ -23,6 +23,16 @@ from start_tui.errors import StartTuiError
 IGNORE = -100
 
 
+def adds_bos(tokenizer: Any) -> bool:
+    """Whether the tokenizer starts a text with its BOS, as llama.cpp does for the model's GGUF (its
+    `add_bos_token` attribute is not reliable across tokenizer classes; what it does is)."""
+    bos = tokenizer.bos_token_id
+    if bos is None:
+        return False
+    probe = tokenizer("a")["input_ids"]
+    return bool(probe) and probe[0] == bos
+
+
 def masked_kinds(mask_hints: bool = True, mask_prompt: bool = True) -> set[str]:
     kinds = {"output"}
     if mask_hints:
@@ -37,8 +47,9 @@ def encode_trace(
 ) -> dict[str, list[int]]:
     """`input_ids` and `labels` for one trace (labels are -100 on masked spans).
 
-    The sequence starts with exactly one BOS (a rendered chat prompt that already begins with it
-    gets no second one, as at inference) and ends with one learned EOS.
+    The sequence starts as the tokenizer starts a text at inference: with exactly one BOS where it
+    adds one (Gemma, Llama; a rendered chat prompt that already begins with it gets no second), with
+    none where it adds none (Qwen, whose GGUF says add_bos false). It ends with one learned EOS.
     """
     ids, labels, _ = encode_with_offsets(trace, tokenizer, mask_hints, mask_prompt)
     return {"input_ids": ids, "labels": labels}
@@ -70,11 +81,10 @@ def encode_with_offsets(
         for tok, (start, end) in zip(ids, offsets, strict=True)
     ]
     bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
-    if bos is not None:
-        if ids and ids[0] == bos:
-            labels[0] = IGNORE
-        else:
-            ids, labels, offsets = [bos, *ids], [IGNORE, *labels], [(0, 0), *offsets]
+    if ids and bos is not None and ids[0] == bos:  # the rendered prompt's own
+        labels[0] = IGNORE
+    elif adds_bos(tokenizer):
+        ids, labels, offsets = [bos, *ids], [IGNORE, *labels], [(0, 0), *offsets]
     if eos is not None:
         if ids and ids[-1] == eos:
             labels[-1] = eos

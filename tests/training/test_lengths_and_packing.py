@@ -181,15 +181,30 @@ def test_tokenizing_twenty_thousand_traces_streams_to_arrow_in_flat_memory(
     assert grown[20_000] - grown[2_000] < 24, grown  # ... costs no more memory than one ten times smaller (MB)
 
 
-def test_exactly_one_bos_also_when_the_rendered_prompt_has_one(tiny_dir: Path):
-    from transformers import AutoTokenizer
+@pytest.mark.parametrize("adds", [True, False])
+def test_exactly_one_bos_also_when_the_rendered_prompt_has_one(tiny_dir: Path, adds: bool):
+    """A tokenizer that starts a text with BOS (Llama, Gemma) gets one, never two when a chat template
+    wrote its own; one that adds none (Qwen) gets none but the template's."""
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
-    tok = AutoTokenizer.from_pretrained(tiny_dir)
+    from training.dataset import adds_bos
+
+    tiny = AutoTokenizer.from_pretrained(tiny_dir)  # adds none
+    tok = tiny
+    if adds:
+        tok = PreTrainedTokenizerFast(
+            tokenizer_object=tiny.backend_tokenizer, bos_token="<bos>", eos_token="<eos>", add_bos_token=True
+        )
+    assert adds_bos(tok) is adds
     plain = two_executions()
     rendered = two_executions()
     rendered.spans[0] = Span("prompt", tok.bos_token + rendered.spans[0].text)  # a chat template's own BOS
     for trace in (plain, rendered):
         row = encode_trace(trace, tok)
-        assert row["input_ids"].count(tok.bos_token_id) == 1 and row["input_ids"][0] == tok.bos_token_id
-        assert row["labels"][0] == IGNORE and row["input_ids"].count(tok.eos_token_id) == 1
-    assert encode_trace(plain, tok)["input_ids"] == encode_trace(rendered, tok)["input_ids"]
+        bos = 1 if adds or trace is rendered else 0
+        ids = row["input_ids"]
+        assert ids.count(tok.bos_token_id) == bos and (ids[0] == tok.bos_token_id) == bool(bos)
+        assert row["input_ids"].count(tok.eos_token_id) == 1
+        if bos:
+            assert row["labels"][0] == IGNORE
+    assert (encode_trace(plain, tok)["input_ids"] == encode_trace(rendered, tok)["input_ids"]) is adds

@@ -91,6 +91,12 @@ def add_train_parser(sub: Any) -> None:
             )
         if name == "rft":
             s.add_argument("--model", help="the fine-tuned model folder (default: the recipe's sft output)")
+    i = stages.add_parser(
+        "inspect", help="print traces token by token as SFT would label them: learned or masked, and why"
+    )
+    i.add_argument("--recipe", required=True, help="a TOML or YAML recipe: its base model's tokenizer and mask_hints")
+    i.add_argument("--data", help="a trace JSONL (default: the recipe's D_seed)")
+    i.add_argument("--n", type=int, default=3, help="how many traces to print (default 3)")
     p.set_defaults(func=run_train)
 
 
@@ -141,6 +147,8 @@ def run_train(args: argparse.Namespace) -> int:
         ) from None
     recipe = load_recipe(args.recipe)
     console = Console(stderr=True)
+    if args.stage == "inspect":
+        return run_inspect(args, recipe)
     if args.stage == "status":
         print_status(recipe)
     elif args.stage == "pipeline" and args.print_only:
@@ -165,6 +173,22 @@ def run_train(args: argparse.Namespace) -> int:
         stage_sft(recipe, console, data, print_only=args.print_only)
     elif args.stage == "rft":
         stage_rft(recipe, console, Path(args.model or pipeline_origin(recipe, "rft")["model"]))
+    return 0
+
+
+def run_inspect(args: argparse.Namespace, recipe: Any) -> int:
+    from training.convert import base_tokenizer
+    from training.inspect import inspect
+    from training.stages import pipeline_origin
+
+    if args.n < 1:
+        raise StartTuiError(f"--n must be 1 or more, not {args.n}.")
+    data = Path(args.data or pipeline_origin(recipe, "sft")["data"])
+    if not data.is_file():
+        given = "" if args.data else " (the recipe's D_seed: run `start-tui train hint-rft` first, or pass --data)"
+        raise StartTuiError(f"The trace file {str(data)!r} does not exist{given}.")
+    cfg = recipe.sft
+    inspect(data, base_tokenizer(cfg.base_model), cfg.mask_hints, args.n, Console(highlight=False))
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 from start_tui.backends.embedded import GEMMA_270M, model_cache_dir
 from start_tui.errors import StartTuiError
@@ -65,3 +66,25 @@ def base_model_dir(name: str) -> Path:
     if not (path / "config.json").is_file():
         raise StartTuiError(f"The base model {name!r} is not a transformers folder (no config.json) nor 'embedded'.")
     return path
+
+
+def base_tokenizer(name: str) -> Any:
+    """The tokenizer of a base model `base_model_dir` accepts, without converting the model: for
+    "embedded", read from the GGUF itself (or from its conversion, once made)."""
+    from transformers import AutoTokenizer
+
+    from start_tui.backends.hf import _quiet_gguf_conversion
+
+    if name != "embedded":
+        return AutoTokenizer.from_pretrained(base_model_dir(name))
+    converted = cache_dir() / EMBEDDED_CONVERSION
+    if (converted / "config.json").is_file():
+        return AutoTokenizer.from_pretrained(converted)
+    from start_tui.backends.embedded import embedded_model_path
+
+    src = embedded_model_path(GEMMA_270M.name)
+    _quiet_gguf_conversion()
+    try:
+        return AutoTokenizer.from_pretrained(src.parent, gguf_file=src.name)
+    except (OSError, ValueError) as exc:
+        raise StartTuiError(f"transformers could not read the tokenizer of {str(src)!r} ({exc}).") from None

@@ -4,6 +4,7 @@ For `print(1+1)` and for a sympy call: a warm session (the engine's path: one se
 variables kept), a fresh session per call (supervisor, init and runner forked from the warm worker,
 new PID, mount, IPC, UTS and network namespaces, /proc and /tmp mounted, uid dropped, seccomp), and
 a fresh interpreter per call (`python -c`, with sympy imported when the code needs it, unconfined).
+Also a new sandbox's start to its first result and its close (what each `start-tui exec` pays).
 Goals: warm p50 <= 20 ms for `print(1+1)` and <= 50 ms for the sympy call; a fresh session <= 50 ms.
 
     python bench/sandbox_latency.py [-n 100]
@@ -58,7 +59,25 @@ def sessions_only(n: int) -> dict[str, list[float]]:
             out[f"{name} | warm session"] = measure(lambda code=code, session=session: session.run(code), n)
             session.close()
             out[f"{name} | fresh session"] = measure(lambda code=code: sandbox.run(code), n)
+    out.update(lifecycle(max(3, n // 20)))
     return out
+
+
+def lifecycle(n: int) -> dict[str, list[float]]:
+    """A new sandbox's start to its first result (the worker imports every allowed module), and its
+    close: what each `start-tui exec` pays besides the call."""
+    from start_tui.sandbox import Sandbox
+
+    starts, closes = [], []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        sandbox = Sandbox()
+        assert sandbox.run("print(1+1)").ok
+        t1 = time.perf_counter()
+        sandbox.close()
+        starts.append((t1 - t0) * 1000)
+        closes.append((time.perf_counter() - t1) * 1000)
+    return {"new sandbox | start to result": starts, "new sandbox | close": closes}
 
 
 def side_by_side(against: Path, n: int, rounds: int) -> None:
@@ -112,6 +131,9 @@ def main() -> None:
             )
             rows += [(name, "warm session", warm), (name, "fresh session (fork)", fresh), (name, "python -c", cold)]
         print(f"sandbox: {sandbox.isolation}")
+    for key, xs in lifecycle(max(3, args.n // 20)).items():
+        name, path = key.split(" | ")
+        rows.append((name, path, xs))
     print(f"{'code':12s} {'path':22s} {'runs':>5s} {'p50 ms':>8s} {'p95 ms':>8s}")
     for name, path, xs in rows:
         print(f"{name:12s} {path:22s} {len(xs):>5d} {statistics.median(xs):>8.1f} {pct(xs, 95):>8.1f}")

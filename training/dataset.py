@@ -16,21 +16,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from start_tui.backends.hf import adds_bos
 from start_tui.engine import Trace
 from start_tui.engine.hints import split_at_fence
 from start_tui.errors import StartTuiError
 
 IGNORE = -100
-
-
-def adds_bos(tokenizer: Any) -> bool:
-    """Whether the tokenizer starts a text with its BOS, as llama.cpp does for the model's GGUF (its
-    `add_bos_token` attribute is not reliable across tokenizer classes; what it does is)."""
-    bos = tokenizer.bos_token_id
-    if bos is None:
-        return False
-    probe = tokenizer("a")["input_ids"]
-    return bool(probe) and probe[0] == bos
 
 
 def masked_kinds(mask_hints: bool = True, mask_prompt: bool = True) -> set[str]:

@@ -46,6 +46,17 @@ def _pick_device(device: str | None, dtype: str | None) -> tuple[str, Any]:
     return device, torch_dtype
 
 
+def adds_bos(tokenizer: Any) -> bool:
+    """Whether a transformers tokenizer starts a text with its BOS, as llama.cpp starts the model's prompts
+    (Gemma and Llama do; Qwen, whose GGUF says add_bos false, does not). Probed: `add_bos_token` is not
+    reliable across tokenizer classes."""
+    bos = tokenizer.bos_token_id
+    if bos is None:
+        return False
+    probe = tokenizer("a")["input_ids"]
+    return bool(probe) and probe[0] == bos
+
+
 def _quiet_gguf_conversion() -> None:
     """transformers' GGUF loader draws its own tqdm bar (over the TUI); give it a silent one."""
     try:
@@ -109,6 +120,7 @@ class TransformersBackend:
         kw: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path, **kw)
+            self._adds_bos = adds_bos(self.tokenizer)
             model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype, **kw, **NO_HUB_KERNELS)
         except (OSError, ValueError, KeyError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -131,6 +143,7 @@ class TransformersBackend:
         the profile and prompt it is taught under (`in_job`), as a folder it trained would carry."""
         backend = cls.__new__(cls)
         backend.tokenizer = tokenizer
+        backend._adds_bos = adds_bos(tokenizer)
         backend.device = str(next(model.parameters()).device)
         backend._setup(model, Path(name), name, n_ctx, 0)
         backend._metadata.update(learned or {})
@@ -173,11 +186,11 @@ class TransformersBackend:
         return self._metadata
 
     def tokenize(self, text: str) -> list[int]:
-        """Token ids as a fresh run would see them: the BOS token where the model has one, then the text."""
+        """Token ids as a fresh run would see them: the BOS token where the tokenizer starts a text with
+        one (not Qwen's), then the text; a text that begins with its BOS gets no second."""
         ids: list[int] = self.tokenizer(text, add_special_tokens=False)["input_ids"]
         bos = self.tokenizer.bos_token_id
-        bos_text = self.tokenizer.bos_token
-        if bos is not None and not (bos_text and text.startswith(bos_text)):
+        if self._adds_bos and not (ids and ids[0] == bos):
             ids = [bos, *ids]
         return ids
 

@@ -208,3 +208,18 @@ def test_exactly_one_bos_also_when_the_rendered_prompt_has_one(tiny_dir: Path, a
         if bos:
             assert row["labels"][0] == IGNORE
     assert (encode_trace(plain, tok)["input_ids"] == encode_trace(rendered, tok)["input_ids"]) is adds
+
+
+def test_a_training_row_starts_as_the_hf_backend_starts_the_same_prompt(tiny_dir: Path):
+    """RFT samples and eval run on the hf backend by default: its prompt ids must be the row's first ids."""
+    from start_tui.backends.hf import TransformersBackend
+
+    trace = two_executions()
+    backend = TransformersBackend(tiny_dir, device="cpu")
+    try:
+        prompt = trace.spans[0].text
+        ids = backend.tokenize(prompt)
+        assert encode_trace(trace, backend.tokenizer)["input_ids"][: len(ids)] == ids
+        assert backend.tokenize(backend.tokenizer.bos_token + prompt) == [backend.tokenizer.bos_token_id, *ids]
+    finally:
+        backend.close()

@@ -41,6 +41,8 @@ def detect() -> Protocol | None:
         _protocol = "sixel"
     elif renderable.Image is renderable.TGPImage:
         _protocol = "tgp"
+    if _protocol is not None:
+        import textual_image.widget  # noqa: F401 - asks the terminal its cell size, which sizes every picture
     return _protocol
 
 
@@ -60,17 +62,22 @@ MAX_PIXELS = 4096 * 4096
 it in the app's process before scaling it down."""
 
 
-def figure_widget(path: str) -> Widget | None:
-    """A widget that draws the PNG at `path`, or None when the terminal cannot, the file is gone or
-    is no PNG, or its pixels are past `MAX_PIXELS`."""
+def drawable(path: str) -> bool:
+    """Whether the terminal can draw the figure at `path`: it speaks a protocol, and the file is a PNG
+    (by its header) of at most `MAX_PIXELS`."""
     if _protocol is None:
-        return None
+        return False
     try:
         with open(path, "rb") as f:
             size = png_size(f.read(64))
     except OSError:
-        return None
-    if size is None or size[0] * size[1] > MAX_PIXELS:
+        return False
+    return size is not None and size[0] * size[1] <= MAX_PIXELS
+
+
+def figure_widget(path: str) -> Widget | None:
+    """A widget that draws the PNG at `path`, or None when it is not `drawable`."""
+    if not drawable(path):
         return None
     from textual_image.widget import Image
 

@@ -437,7 +437,8 @@ class Conversation(VerticalScroll, can_focus=True):
             if f.get("path"):
                 line = f"[figure {f['number']}: {f['width']}x{f['height']}, saved]"
                 item.output = item.output.replace(line, f"{line} {visible(f['path'])}", 1)
-                item.figures.append(str(f["path"]))
+                if graphics.drawable(str(f["path"])):
+                    item.figures.append(str(f["path"]))
         if cut := OMITTED.search(item.output):  # the panel shows what the model read, so it says so
             item.title += f" · the model read it cut ({int(cut.group(1)):,} characters left out)"
         self.text_offset += len(event.output_text)
@@ -505,7 +506,7 @@ class Conversation(VerticalScroll, can_focus=True):
             return 1 if item.collapsed else 2 + _text_lines(item.shown, inner)
         if isinstance(item, ExecutionItem):
             code, output = _text_lines(item.code.rstrip("\n"), inner), _text_lines(item.output, inner)
-            pictures = len(item.figures) * (graphics.FIGURE_ROWS + 1) if graphics.protocol() else 0
+            pictures = len(item.figures) * (graphics.FIGURE_ROWS + 1)
             return 1 if item.collapsed else 3 + code + output + pictures
         return 3  # an answer: one line between two borders
 

@@ -88,7 +88,7 @@ class ExecutionItem(Item):
     output: str = ""
     user_hints: int = 0
     figures: list[str] = field(default_factory=list)
-    """The saved PNG of each figure the code drew, in order."""
+    """The saved PNG of each figure the code drew that the terminal can draw (`graphics.drawable`)."""
     margin: ClassVar[tuple[int, int]] = (1, 0)
 
     def label(self) -> str:

@@ -333,6 +333,11 @@ class EngineOptions(FileOptions, SandboxOptions, HintOptions, GenerationOptions,
         """Names of the options whose value differs in `other`."""
         return {f.name for f in fields(self) if getattr(self, f.name) != getattr(other, f.name)}
 
+    def with_app_options(self, other: EngineOptions) -> EngineOptions:
+        """These options with those of the app alone (which rebuild nothing) taken from `other`."""
+        mine = {f.name: getattr(other, f.name) for f in option_fields() if spec(f).rebuild == "nothing"}
+        return replace(self, **mine)
+
     def rebuilds(self, other: EngineOptions) -> set[Rebuild]:
         """What a running app rebuilds when its options change from these to `other`."""
         return {spec(f).rebuild for f in option_fields() if f.name in self.changed(other)}
@@ -550,9 +555,14 @@ def check_options(opts: EngineOptions) -> HintLibrary:
         get_profile(opts.profile)
     if opts.prompt_file:
         read_prompt_file(opts.prompt_file)
+    return library
+
+
+def check_app_options(opts: EngineOptions) -> None:
+    """The options of the app alone, refused in one sentence (apart from `check_options`, so that a folder
+    to save into never keeps a model from loading)."""
     if opts.save_dir and (folder := Path(opts.save_dir).expanduser()).exists() and not folder.is_dir():
         raise StartTuiError(f"save_dir (--save-dir) {opts.save_dir!r} is a file, not a folder.")
-    return library
 
 
 def open_model(opts: EngineOptions, progress: Progress | None = None) -> Backend:

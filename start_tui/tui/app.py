@@ -28,7 +28,7 @@ from start_tui.benchmarks import available_benchmarks, load_benchmark
 from start_tui.engine import Reasoner, Run, TextDelta, Trace
 from start_tui.engine.events import Event
 from start_tui.errors import StartTuiError
-from start_tui.options import EngineOptions, check_options, model_label
+from start_tui.options import EngineOptions, check_app_options, model_label
 from start_tui.sandbox import Sandbox
 from start_tui.tui.clipboard import system_copy
 from start_tui.tui.collector import CollectorHold
@@ -294,11 +294,13 @@ class StartApp(App[None]):
 
     def on_engine_ready(self, message: EngineReady) -> None:
         self._loading = False
-        self.session.settings = message.settings
+        # options of the app alone (save_dir) changed while the model loaded were saved meanwhile: kept
+        settings = message.settings.with_app_options(self.settings)
+        self.session.settings = settings
         if message.save:
-            self._save_settings(message.settings)
-        model = message.settings.model
-        if model and model not in EMBEDDED and message.settings.backend != "openai":  # offered again by the picker
+            self._save_settings(settings)
+        model = settings.model
+        if model and model not in EMBEDDED and settings.backend != "openai":  # offered again by the picker
             recent = [r for r in load_ui_state().get("recent_models", []) if r != model]
             save_ui_state(recent_models=[model, *recent][:10])
         for run in self.session.swap_engine(message.reasoner, message.sandbox):
@@ -779,20 +781,19 @@ class StartApp(App[None]):
     def apply_settings(self, settings: EngineOptions) -> None:
         """Rebuild only what new settings change (the model, the sandbox, or the reasoner), then save
         them: settings that do not work are neither used nor saved, and what ran before stays."""
-        change = self.session.change_for(settings)
-        if change == "nothing":
-            try:
-                check_options(settings)
-            except StartTuiError as exc:
-                self.notify(f"{exc} The settings are not saved.", severity="error", timeout=30)
-                return
-        elif change == "model" or self.reasoner is None:
+        try:
+            check_app_options(settings)
+        except StartTuiError as exc:
+            self.notify(f"{exc} The settings are not saved.", severity="error", timeout=30)
+            return
+        change = self.session.change_for(settings)  # "nothing": an option of the app alone, saved below
+        if change == "model" or (change != "nothing" and self.reasoner is None):
             self._reload(settings, save=True)
             return
-        elif change == "sandbox":
+        if change == "sandbox" and self.reasoner is not None:
             self._reload(settings, backend=self.reasoner.backend, save=True)
             return
-        else:
+        if change == "reasoner":
             try:
                 policy = self.session.rebuild_reasoner(settings).policy
             except StartTuiError as exc:

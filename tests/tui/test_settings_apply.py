@@ -49,3 +49,33 @@ async def test_a_model_that_fails_to_load_leaves_the_one_in_use(tmp_path: Path, 
         assert app.facts.state == "ready"
         app.apply_settings(replace(before, max_tokens=60))  # a change that works is saved
         assert app.reasoner.config.max_tokens == 60 and "max_tokens = 60" in config.read_text()
+
+
+async def test_a_folder_to_save_into_set_while_a_model_loads_is_kept_when_it_is_ready(tmp_path: Path, monkeypatch):
+    """save_dir rebuilds nothing, so it is saved at once; the load that ends after it must not undo it."""
+    from tests.scripted import ScriptedBackend
+
+    config = tmp_path / "config.toml"
+    monkeypatch.setenv("START_TUI_CONFIG", str(config))
+    app = StartApp(Settings(profile="gemma3-base"), load_engine=False)
+    async with app.run_test(size=(100, 30)):
+        app._reload(replace(app.settings, max_tokens=77), backend=ScriptedBackend("Final answer: 1"), save=True)
+        assert app._loading
+        app.apply_settings(replace(app.settings, save_dir=str(tmp_path / "out")))
+        assert app._loading and app.settings.save_dir == str(tmp_path / "out")
+        assert await until(lambda: not app._loading and app.reasoner is not None, 60)
+        assert app.settings.save_dir == str(tmp_path / "out") and app.settings.max_tokens == 77
+        text = config.read_text()
+        assert "max_tokens = 77" in text and str(tmp_path / "out") in text
+
+
+def test_a_folder_to_save_into_never_keeps_a_model_from_loading(tmp_path: Path):
+    from start_tui.tui.session import open_engine
+    from tests.scripted import ScriptedBackend
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    settings = Settings(profile="gemma3-base", save_dir=str(blocker))
+    reasoner, sandbox = open_engine(settings, ScriptedBackend())
+    sandbox.close()
+    assert reasoner is not None

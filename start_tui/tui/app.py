@@ -76,6 +76,16 @@ def merged(events: list[Event]) -> list[Event]:
     return out
 
 
+def counted_here(backend: Backend, text: str) -> int | None:
+    """The tokens of `text` by a model's own tokenizer in this process, without the BOS a count adds;
+    None for a served model (counting is a request that may be slow, or an estimate)."""
+    from start_tui.backends.openai import OpenAIBackend
+
+    if isinstance(backend, OpenAIBackend):
+        return None
+    return backend.count_tokens(text) - backend.count_tokens("")
+
+
 def _with_folder(path: str) -> Path:
     """A path typed into a save or export prompt, with its folder made (the save_dir setting may name
     one that does not exist yet)."""
@@ -428,7 +438,7 @@ class StartApp(App[None]):
                 else:  # a run cut off (a killed terminal) closed with none: what its text says
                     f.tool_calls, f.rounds = spent(trace)
                     if branch.counted_tokens is None and self.reasoner is not None and written_by == loaded:
-                        branch.counted_tokens = self.reasoner.backend.count_tokens(model_text(trace))
+                        branch.counted_tokens = counted_here(self.reasoner.backend, model_text(trace))
                     f.tokens, f.tokens_per_s, f.elapsed_s = branch.counted_tokens, None, None
         tally = self.session.tally()
         if tally is not None:

@@ -32,15 +32,21 @@ NAMES = {
 
 
 def token_kinds(trace: Trace, tokenizer: Any, mask_hints: bool) -> Iterator[tuple[str, str]]:
-    """(kind, text) for every token of the encoded trace, in order; `text` is the characters it stands
-    for (its token string for an added BOS or EOS)."""
+    """(kind, text) for every token of the encoded trace, in order; the texts join into the trace (with
+    the token string of an added BOS or EOS)."""
     ids, labels, offsets = encode_with_offsets(trace, tokenizer, mask_hints)
     kind_at: list[str] = []
     for span, (start, end) in zip(trace.spans, trace.offsets(), strict=True):
         kind_at += [span.kind] * (end - start)
     text = trace.text
+    # shown from where the last token ended: byte-level BPE gives each token of one character the whole
+    # character (shown once), and trimmed offsets leave a token's leading space out (shown with it)
+    shown_to = 0
     for token, label, (start, end) in zip(ids, labels, offsets, strict=True):
-        piece = text[start:end] if end > start else str(tokenizer.convert_ids_to_tokens(token))
+        if end > start:
+            piece, shown_to = text[shown_to:end], max(shown_to, end)
+        else:
+            piece = str(tokenizer.convert_ids_to_tokens(token))
         if label != IGNORE:
             yield "learned", piece
         elif end <= start:
@@ -99,9 +105,9 @@ def inspect(data: Path, tokenizer: Any, mask_hints: bool, n: int, console: Conso
         total = sum(counts.values())
         summary = " · ".join(f"{NAMES[k]} {counts[k]}" for k in KINDS if counts[k])
         problem = " ".join(trace.problem.split())[:70]
-        console.rule(f"{data.name}:{number} · {visible(trace.id)} · {total} tokens", style="dim")
+        console.rule(Text(f"{data.name}:{number} · {visible(trace.id)} · {total} tokens"), style="dim")
         console.print(Text(f"{visible(problem)}\n{summary}\n", style="bold"))
         console.print(text, soft_wrap=True)
     if shown == 0:
-        console.print(f"{data} holds no trace.")
+        console.print(f"{data} holds no trace.", markup=False)
     return shown

@@ -56,3 +56,18 @@ def test_inspect_without_d_seed_says_which_stage_makes_it(tmp_path: Path, tiny_d
     assert proc.returncode != 0
     assert "d_seed.jsonl' does not exist (the recipe's D_seed: run `start-tui train hint-rft` first" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_the_pieces_shown_join_into_the_trace_whatever_the_tokenizer_splits(tiny_dir: Path):
+    """Byte-level BPE splits an emoji into tokens that each claim the whole character; it is shown once."""
+    from transformers import AutoTokenizer
+
+    from start_tui.engine.events import Span
+    from training.inspect import token_kinds
+
+    trace = two_executions()
+    trace.spans[1] = Span("model", " Let me compute 😀 the sum of the squares — ∑ i².")
+    tok = AutoTokenizer.from_pretrained(tiny_dir)
+    pieces = list(token_kinds(trace, tok, mask_hints=True))
+    shown = "".join(piece for kind, piece in pieces if kind != "special" and piece != tok.eos_token)
+    assert shown == trace.text

@@ -47,3 +47,19 @@ async def test_typing_in_the_settings_keeps_the_matching_rows_and_their_groups()
         screen.query_one("#settings-search", Input).value = ""
         assert await until(lambda: shown(screen)[0] == every)
         assert screen.values()["temperature"] == 0.3  # hidden rows still hold their values
+
+
+async def test_a_value_that_does_not_parse_is_named_with_every_row_shown():
+    app = Probe()
+    async with app.run_test(size=(110, 40)) as pilot:
+        assert await until(lambda: isinstance(app.screen, SettingsScreen))
+        screen = app.screen
+        assert isinstance(screen, SettingsScreen)
+        every = shown(screen)[0]
+        screen.query_one("#set-max_tokens", Input).value = "many"
+        screen.query_one("#settings-search", Input).value = "temperature"  # max_tokens is hidden now
+        assert await until(lambda: "max_tokens" not in shown(screen)[0])
+        await pilot.click("#save")
+        assert await until(lambda: shown(screen)[0] == every)  # the row the error names is in view again
+        assert isinstance(app.screen, SettingsScreen)
+        assert any("max_tokens" in n.message for n in app._notifications)

@@ -114,6 +114,7 @@ class SettingsScreen(ModalScreen[EngineOptions | None]):
         try:
             self.dismiss(settings_from_dict(self.values()))
         except StartTuiError as exc:
+            self.query_one("#settings-search", Input).value = ""  # the field it names may be hidden
             self.notify(str(exc), severity="error")
 
     def action_cancel(self) -> None:

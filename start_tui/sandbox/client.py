@@ -148,6 +148,8 @@ class Sandbox:
             "MKL_NUM_THREADS": "1",
             "HOME": "/tmp/start-tui-sandbox",
         }
+        if mpl := _matplotlib_dir():
+            env["MPLCONFIGDIR"] = mpl
         subids = _subordinate_ids() if self.config.mode == "full" and os.geteuid() != 0 else None
         if subids:
             config["subids"] = subids
@@ -254,6 +256,20 @@ class Sandbox:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     worker.proc.wait(timeout=2)
             self._kill_worker()
+
+
+def _matplotlib_dir() -> str | None:
+    """A folder of this user's own for matplotlib's settings and font cache, which the worker reads and
+    writes before it is confined (None where none can be made). Without it matplotlib uses the worker's
+    HOME in the host's shared /tmp, where another user may have made it first, and where it cannot write
+    it makes a /tmp/matplotlib-* folder that nothing removes."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = base / "start-tui" / "matplotlib"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+    return str(folder) if os.access(folder, os.W_OK) else None
 
 
 def _subordinate_ids() -> dict[str, list[int]] | None:

@@ -3,6 +3,7 @@
 import contextlib
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -819,3 +820,39 @@ def test_through_a_user_namespace_each_session_runs_as_a_subordinate_uid_of_its_
     assert int(mapped) > 0 and len(sessions) == 3 and len(gids) == 3 and entry.pw_gid not in gids
     # three sessions, three host uids, none of them the user's own, all from the user's range
     assert len(uids) == 3 and entry.pw_uid not in uids and all(start <= u < start + count for u in uids), sessions
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not os.environ.get("START_TUI_TEST_USER"),
+    reason="needs root and START_TUI_TEST_USER, an unprivileged user (.ci/run creates one)",
+)
+def test_a_sandbox_started_by_a_user_leaves_nothing_in_the_hosts_shared_tmp():
+    """matplotlib is imported before the worker is confined: its settings and font cache go to a folder of
+    the user's own, never to the shared /tmp (a folder there per start, or one another user made)."""
+    import tempfile
+
+    user = os.environ["START_TUI_TEST_USER"]
+    home = Path(tempfile.mkdtemp(prefix="start-tui-home-"))  # one the user can reach (pytest's tmp is root's)
+    shutil.chown(home, user)
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "from start_tui.sandbox import Sandbox\n"
+        "with Sandbox() as sb:\n"
+        "    r = sb.run('import matplotlib.pyplot as plt\\nplt.plot([1, 2])\\nprint(7)')\n"
+        "    print(r.stdout.strip(), len(r.figures), sb.isolation['warm_failures'])\n"
+    )
+    before = set(Path("/tmp").glob("matplotlib-*"))
+    proc = subprocess.run(
+        ["runuser", "-u", user, "--", "env", f"PYTHONPATH={root}", f"HOME={home}", sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd="/tmp",
+    )
+    try:
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert proc.stdout.split() == ["7", "1", "[]"]
+        assert set(Path("/tmp").glob("matplotlib-*")) == before
+        assert (home / ".cache" / "start-tui" / "matplotlib").is_dir()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -171,13 +172,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         args.func = _cmd_tui
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # a reader gone shows here, where it is caught, not at the interpreter's exit
+        return code
     except StartTuiError as exc:
         print(f"start-tui: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("start-tui: interrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of our output left (`start-tui ... | head`): nothing more to say, and nothing to
+        # flush at exit either, which would raise again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

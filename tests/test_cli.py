@@ -199,3 +199,22 @@ def test_a_bad_tui_flag_value_is_one_sentence(tmp_path: Path):
         [sys.executable, "-m", "start_tui", "tui", "--temperature", "99"], capture_output=True, text=True, timeout=60
     )
     assert out.returncode == 2 and "temperature" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_output_into_a_pipe_whose_reader_left_ends_quietly():
+    """`start-tui ... | head`: once the reader is gone the command stops, with no traceback."""
+    import os
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "start_tui.cli", "train", "problems", "--list-kinds"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+    assert proc.stderr == "" and proc.returncode == 141

@@ -21,12 +21,17 @@ def shown(screen: SettingsScreen) -> tuple[list[str], list[str]]:
     return [r.removeprefix("set-") for r in rows], [g.removeprefix("group-") for g in groups]
 
 
+async def opened(app: Probe) -> SettingsScreen:
+    assert await until(lambda: isinstance(app.screen, SettingsScreen))
+    screen = app.screen
+    assert isinstance(screen, SettingsScreen)
+    return screen
+
+
 async def test_typing_in_the_settings_keeps_the_matching_rows_and_their_groups():
     app = Probe()
     async with app.run_test(size=(110, 40)) as pilot:
-        assert await until(lambda: isinstance(app.screen, SettingsScreen))
-        screen = app.screen
-        assert isinstance(screen, SettingsScreen)
+        screen = await opened(app)
         every, groups = shown(screen)
         assert len(every) > 20 and groups == ["model", "generation", "hints", "sandbox", "files"]
 
@@ -52,9 +57,7 @@ async def test_typing_in_the_settings_keeps_the_matching_rows_and_their_groups()
 async def test_a_value_that_does_not_parse_is_named_with_every_row_shown():
     app = Probe()
     async with app.run_test(size=(110, 40)) as pilot:
-        assert await until(lambda: isinstance(app.screen, SettingsScreen))
-        screen = app.screen
-        assert isinstance(screen, SettingsScreen)
+        screen = await opened(app)
         every = shown(screen)[0]
         screen.query_one("#set-max_tokens", Input).value = "many"
         screen.query_one("#settings-search", Input).value = "temperature"  # max_tokens is hidden now

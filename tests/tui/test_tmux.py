@@ -72,15 +72,17 @@ class Terminal:
     def type(self, text: str) -> None:
         self.tmux("send-keys", "-t", "app", "-l", text)
 
-    def wait_for(self, text: str, timeout: float = 120) -> str:
+    def wait_for(self, *texts: str, timeout: float = 120) -> str:
+        """The screen once every one of `texts` is on it at the same time. A capture can catch the app
+        between two frames, so a screen is read again rather than judged by one capture."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             screen = self.screen()
-            if text in screen:
+            if all(text in screen for text in texts):
                 return screen
             assert "[exited]" not in screen, screen  # a crash prints its traceback, then the shell says this
             time.sleep(0.2)
-        raise AssertionError(f"{text!r} never appeared on the screen:\n{self.screen()}")
+        raise AssertionError(f"{texts!r} never appeared together on the screen:\n{self.screen()}")
 
     def find_by_paging(self, texts: tuple[str, ...], pages: int = 30) -> bool:
         """Page up, then down, through the view until one of `texts` is on the screen."""
@@ -208,8 +210,7 @@ def test_a_person_picks_a_model_solves_branches_and_goes_back_to_an_earlier_sess
 
         term.keys("F3")
         term.wait_for("Enter opens · Delete deletes")
-        term.wait_for("(on screen)")
-        assert "(on screen)" in term.screen() and "squares of the integers" in term.screen()
+        term.wait_for("(on screen)", "squares of the integers")
         term.keys("Down")
         term.keys("Enter")  # the older session
         screen = term.wait_for(" opened ")

@@ -21,9 +21,10 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from start_tui.errors import StartTuiError
 from start_tui.sandbox.protocol import recv_msg, send_msg
@@ -31,6 +32,21 @@ from start_tui.sandbox.protocol import recv_msg, send_msg
 _START_TIMEOUT_S = 60.0
 _SUPERVISOR_GRACE_S = 5.0
 _END_WAIT_S = 3.0
+
+_spawner: ThreadPoolExecutor | None = None
+_spawner_lock = threading.Lock()
+
+
+def _start_process(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+    """`subprocess.Popen` on one thread that lives as long as this process. The worker asks the kernel to
+    kill it when its parent ends (PR_SET_PDEATHSIG), and the kernel's parent is the thread that started
+    it: a worker started lazily from a thread that then finishes (a run's thread, one of several problems
+    in flight) would die under the sandbox's other sessions."""
+    global _spawner
+    with _spawner_lock:
+        if _spawner is None:
+            _spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-start")
+    return cast("subprocess.Popen[bytes]", _spawner.submit(subprocess.Popen, *args, **kwargs).result())
 
 
 @dataclass
@@ -155,7 +171,7 @@ class Sandbox:
             config["subids"] = subids
         theirs_fd = theirs.fileno()
         # the configuration goes over the socket, not the command line, which the code could read
-        proc = subprocess.Popen(
+        proc = _start_process(
             [sys.executable, "-m", "start_tui.sandbox.worker", str(theirs_fd)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

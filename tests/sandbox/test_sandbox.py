@@ -71,6 +71,25 @@ def test_sessions_do_not_share_variables(sandbox: Sandbox):
         b.close()
 
 
+def test_a_sandbox_first_used_on_a_thread_that_ends_goes_on_serving_the_others():
+    """The worker starts with the first call, on whatever thread makes it (a run's thread, one of
+    several problems in flight); that thread ending must not end the worker under the others."""
+    import threading
+
+    sandbox = Sandbox()
+    first: list[str] = []
+    try:
+        thread = threading.Thread(target=lambda: first.append(sandbox.run("print(6 * 7)").stdout))
+        thread.start()
+        thread.join()
+        assert first == ["42\n"] and sandbox.running
+        time.sleep(0.5)  # the kernel's signal to the worker, had it been tied to that thread, has landed
+        result = sandbox.run("print(6 * 9)")
+        assert result.ok and result.stdout == "54\n", result.error
+    finally:
+        sandbox.close()
+
+
 @pytest.mark.parametrize("language_layer", [True, False])
 def test_a_tool_call_shows_its_last_bare_expression_as_a_notebook_does(language_layer: bool):
     cells = [

@@ -261,7 +261,10 @@ class BatchedDecoder:
                 raise BackendError(state.error)
             if self._closed or state.epoch != epoch:
                 raise BackendError("The batch of sequences was closed during generation.")
-            return state.queue.popleft()
+            tok = state.queue.popleft()
+            if tok >= 0:  # counted as read: tokens decoded ahead and dropped at a stream's close never were
+                self.lanes[seq].stats.tokens_generated += 1
+            return tok
 
     def close_stream(self, seq: int) -> None:
         with self._cond:
@@ -379,7 +382,6 @@ class BatchedDecoder:
             return
         state.queue.append(tok)
         state.budget -= 1
-        self.lanes[state.seq].stats.tokens_generated += 1
         if state.budget <= 0:
             state.queue.append(state.end_code)
             state.active = False

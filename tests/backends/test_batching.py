@@ -102,6 +102,21 @@ def test_a_continuation_decodes_only_the_insertion():
         assert lane.stats.tokens_evaluated - before == 1 + 2 + 1  # the last generated token, 'x', 'y', then 'z'
 
 
+def test_tokens_decoded_ahead_and_dropped_at_a_streams_close_are_not_counted_as_generated():
+    """A reader that stops at a marker (the end of a code fence) leaves tokens the scheduler already decoded
+    for it: they are not text of the run and must not spend its token budget."""
+    with Counting(1, lookahead=6) as d:
+        lane = d.lanes[0]
+        stream = lane.stream("a", SamplingParams(max_tokens=20, temperature=0.0))
+        assert next(stream) == "b" and next(stream) == "c"
+        deadline = time.monotonic() + 5
+        while len(d._seqs[0].queue) < 3 and time.monotonic() < deadline:  # decoded ahead of the reader
+            time.sleep(0.01)
+        assert len(d._seqs[0].queue) >= 3
+        stream.close()
+        assert lane.stats.tokens_generated == 2
+
+
 def test_a_lane_out_of_the_batch_does_not_stall_the_others():
     with Counting(2, n_ctx=400) as d:
         a, b = d.lanes

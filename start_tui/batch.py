@@ -1,8 +1,11 @@
-"""Many problems at once: bounded concurrency against a served backend, with a rich progress display.
+"""Many problems at once, with a rich progress display.
 
-Each worker thread owns a reasoner (its own HTTP client and sandbox) and takes the next problem
-when it is free, so at most `concurrency` requests are in flight. Evaluation and training-data
-generation use `solve_many`; `start-tui batch` is its command line.
+Each worker thread owns a reasoner and takes the next problem when it is free, so at most
+`concurrency` problems are in flight: against a served backend, a reasoner per worker (its own HTTP
+client and sandbox); on a local model (llama.cpp, transformers), a lane per worker of one batched
+context, so the problems in flight are decoded together, one model call a step, and the prompt they
+share is held once. Evaluation and training-data generation use `solve_many`; `start-tui batch` is its
+command line.
 """
 
 from __future__ import annotations
@@ -60,16 +63,17 @@ def solve_many(
     one-element list kept up to date with the tokens generated so far (for a rate display). An
     error in one problem (a server hiccup past its retries) is recorded in its outcome; the
     others go on. Errors that would hit every problem (the server is down, a bad option) are
-    raised before any work starts.
+    raised before any work starts. On a local model more than one problem at a time runs on lanes
+    of one batched context (`build` is then not used: the lanes make the reasoners).
     """
     if concurrency < 1:
         raise StartTuiError("--concurrency must be at least 1.")
-    if concurrency > 1 and opts.backend != "openai":
-        raise StartTuiError(
-            f"Concurrency above 1 needs a served backend (--backend openai); {opts.backend} runs one problem at a time."
-        )
     workers = min(concurrency, len(problems)) or 1
-    reasoners = [build(opts) for _ in range(workers)]  # fails fast, before any problem starts
+    release: Callable[[], None] | None = None
+    if workers > 1 and opts.backend != "openai":
+        reasoners, release = _on_lanes(opts, workers)
+    else:
+        reasoners = [build(opts) for _ in range(workers)]  # fails fast, before any problem starts
     todo: queue.Queue[int] = queue.Queue()
     for i in range(len(problems)):
         todo.put(i)
@@ -112,10 +116,35 @@ def solve_many(
             while t.is_alive():
                 t.join(0.2)
     finally:
-        for reasoner, sandbox in reasoners:
-            sandbox.close()
-            reasoner.backend.close()
+        if release is not None:
+            release()
+        else:
+            for reasoner, sandbox in reasoners:
+                sandbox.close()
+                reasoner.backend.close()
     return [r for r in results if r is not None]
+
+
+def _on_lanes(opts: EngineOptions, k: int) -> tuple[list[tuple[Reasoner, Sandbox]], Callable[[], None]]:
+    """`k` reasoners on lanes of one local model, sharing a sandbox, and what frees them all."""
+    from start_tui.backends import open_lanes
+    from start_tui.options import check_options, make_reasoner, open_model, open_sandbox
+
+    library = check_options(opts)  # fail before loading a model
+    backend = open_model(opts)
+    try:
+        lanes = open_lanes(backend, k)
+    except BaseException:
+        backend.close()
+        raise
+    sandbox = open_sandbox(opts)
+
+    def release() -> None:
+        sandbox.close()
+        lanes.close()
+        backend.close()
+
+    return [(make_reasoner(opts, lane, sandbox, library), sandbox) for lane in lanes.lanes], release
 
 
 @dataclass
@@ -242,11 +271,17 @@ def load_problems(
 def add_batch_parser(sub: Any) -> None:
     from start_tui.options import add_options
 
-    p = sub.add_parser("batch", help="solve many problems at once (bounded concurrency against a served backend)")
+    p = sub.add_parser("batch", help="solve many problems at once (a served backend, or lanes of a local model)")
     p.add_argument("source", help="a benchmark name (math500, aime24...), a JSONL file, or a .txt file of problems")
     p.add_argument("--limit", type=int, help="the first N problems")
     p.add_argument("--ids", help="comma-separated problem ids")
-    p.add_argument("--concurrency", "-j", type=int, default=1, help="problems in flight at once (default 1)")
+    p.add_argument(
+        "--concurrency",
+        "-j",
+        type=int,
+        default=1,
+        help="problems in flight at once: requests to a server, or lanes decoded together on a local model (default 1)",
+    )
     p.add_argument("--traces", help="append every run's trace to this JSONL file")
     p.add_argument("--out", help="write one JSON line per problem (id, answer, gold, tokens, time, error) here")
     add_options(p, "batch")

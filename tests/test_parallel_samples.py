@@ -6,12 +6,16 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from start_tui.engine import load_traces
 from tests.conftest import SUM_OF_SQUARES, TEST_MODEL
 from tests.servers import LlamaServer
+
+if TYPE_CHECKING:
+    from start_tui.batch import Outcome
 
 pytestmark = pytest.mark.model
 
@@ -104,3 +108,38 @@ def test_eval_with_samples_writes_maj_at_k_and_the_two_axis_picture(tmp_path: Pa
     assert again.returncode == 0, again.stderr
     assert "4 sets already in" in " ".join(again.stderr.split())
     assert len((out / "rows.jsonl").read_text().splitlines()) == 8
+
+
+def test_problems_in_flight_on_a_local_model_decode_together_on_lanes():
+    """`--concurrency` on llama.cpp: problems on lanes of one context, sharing one sandbox. Up to the first
+    insertion each run is token for token what it is alone (under four lanes every sequence has its own
+    cells); past it the kernels that a step's mix of rows picks may round a near tie the other way, as
+    batched inference does anywhere."""
+    from start_tui.batch import solve_many
+    from start_tui.benchmarks import Problem
+    from start_tui.options import EngineOptions
+
+    problems = [
+        Problem(str(i), "t", text, answer)
+        for i, (text, answer) in enumerate(
+            [(SUM_OF_SQUARES, "42925"), ("What is 17 times 23?", "391"), ("What is 2 to the power 20?", "1048576")]
+        )
+    ]
+    opts = EngineOptions(model=TEST_MODEL, max_tokens=120, temperature=0.0, rounds=1)
+    alone = solve_many(problems, opts)
+    together = solve_many(problems, opts, concurrency=3)
+    assert [o.problem.id for o in together] == ["0", "1", "2"]  # in the problems' order
+    assert all(o.error is None and o.trace is not None for o in alone + together), [o.error for o in together]
+
+    def before_first_insertion(o: Outcome) -> str:
+        assert o.trace is not None
+        spans = o.trace.spans
+        first = next((i for i, s in enumerate(spans) if s.kind in ("output", "hint")), len(spans))
+        return "".join(s.text for s in spans[:first])
+
+    for a, t in zip(alone, together, strict=True):
+        assert t.trace is not None and problems[int(t.problem.id)].problem in t.trace.text  # its own problem
+        assert before_first_insertion(t) == before_first_insertion(a)
+        assert t.trace.status == "finished" and t.trace.stats["tokens_generated"] <= 120
+    ran = [s for o in together if o.trace for s in o.trace.spans if s.kind == "output" and s.meta.get("executed")]
+    assert ran and all(s.meta.get("executed") for s in ran)  # tool calls ran in the sandbox the lanes share

@@ -93,7 +93,13 @@ def _generate_config() -> type:
         for f in option_fields("recipe")
     ]
     specs.append(
-        ("concurrency", "int", field(default=1, metadata={"help": "runs in flight per server (a served backend)"}))
+        (
+            "concurrency",
+            "int",
+            field(
+                default=1, metadata={"help": "runs in flight per server, or lanes decoded together on a local model"}
+            ),
+        )
     )
     specs += _serving_fields("the model in [generate] model (a GGUF for llama_cpp.server)")
     doc = (

@@ -496,7 +496,13 @@ def add_eval_parser(sub: Any) -> None:
     p.add_argument("--ids", help="comma-separated problem ids")
     p.add_argument("--hints", default="on,off", help="on, off, or on,off (default on,off)")
     p.add_argument("--out", default="eval-out", help="output folder; rerunning with it resumes (default eval-out)")
-    p.add_argument("--concurrency", "-j", type=int, default=1, help="runs in flight (served backend; default 1)")
+    p.add_argument(
+        "--concurrency",
+        "-j",
+        type=int,
+        default=1,
+        help="runs in flight: requests to a server, or lanes decoded together on a local model (default 1)",
+    )
     p.add_argument("--rounds", default="0,1,2,4", help="hint rounds before the end of thinking (default 0,1,2,4)")
     add_options(p, "eval")
     p.set_defaults(func=_cmd_eval)

@@ -141,14 +141,6 @@ def test_many_problems_at_once_against_the_server(server: LlamaServer, keyed: No
     assert sorted(t.problem for t in saved) == sorted(p.problem for p in problems)
 
 
-def test_concurrency_needs_a_served_backend():
-    from start_tui.batch import solve_many
-    from start_tui.benchmarks import Problem
-
-    with pytest.raises(StartTuiError, match="needs a served backend"):
-        solve_many([Problem("1", "t", "1+1?", "2")], EngineOptions(), concurrency=2)
-
-
 def test_the_batch_command_writes_rows(server: LlamaServer, keyed: None, tmp_path: Path):
     problems = tmp_path / "p.txt"
     problems.write_text("What is 2 + 3?\nWhat is 7 * 6?\n")

@@ -138,7 +138,8 @@ class SFTConfig:
     """Full-parameter SFT (stage 3). Paper: lr 7e-6, global batch 128, cosine, 3% warm-up, 3 epochs, ZeRO-3."""
 
     base_model: str = "embedded"
-    """A transformers folder, or "embedded": the embedded GGUF converted once (cached)."""
+    """A transformers folder, or an embedded model's name ("embedded": gemma3-270m), its GGUF converted
+    once (cached)."""
     learning_rate: float = 7e-6
     epochs: float = 3.0
     global_batch: int = 128

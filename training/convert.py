@@ -1,4 +1,4 @@
-"""The embedded GGUF as a trainable transformers folder, converted once and cached.
+"""An embedded GGUF as a trainable transformers folder, converted once and cached.
 
 transformers reads the GGUF and dequantizes it; the GGUF's tokenizer is kept beside it (tokenizer.gguf)
 so that an export writes it back exactly; the loaded model is still marked as quantized, so
@@ -11,16 +11,24 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from start_tui.backends.embedded import GEMMA_270M, model_cache_dir
+from start_tui.backends.embedded import EMBEDDED, GEMMA_270M, EmbeddedModel, model_cache_dir
 from start_tui.errors import StartTuiError
 from training.export import TOKENIZER_SIDECAR, write_tokenizer_sidecar
-
-EMBEDDED_CONVERSION = "gemma3-270m-hf"
-"""The embedded model's trainable conversion, a folder of `cache_dir()`."""
 
 
 def cache_dir() -> Path:
     return model_cache_dir()
+
+
+def embedded_base(name: str) -> EmbeddedModel | None:
+    """The embedded model a `base_model` names: its name (`start-tui models`), or "embedded", which
+    recipes written for the tests' model use and which stays the Gemma 3 270M."""
+    return GEMMA_270M if name == "embedded" else EMBEDDED.get(name)
+
+
+def conversion_dir(model: EmbeddedModel) -> Path:
+    """An embedded model's trainable conversion, a folder of `cache_dir()`."""
+    return cache_dir() / f"{model.name}-hf"
 
 
 def convert_gguf(gguf: str | Path, out: str | Path) -> Path:
@@ -57,32 +65,37 @@ def convert_gguf(gguf: str | Path, out: str | Path) -> Path:
 
 
 def base_model_dir(name: str) -> Path:
-    """`embedded` -> the cached conversion of the embedded GGUF; anything else must be a model folder."""
-    if name == "embedded":
+    """An embedded model's name (or "embedded") -> its cached conversion; anything else must be a model folder."""
+    model = embedded_base(name)
+    if model is not None:
         from start_tui.backends.embedded import embedded_model_path
 
-        return convert_gguf(embedded_model_path(GEMMA_270M.name), cache_dir() / EMBEDDED_CONVERSION)
+        return convert_gguf(embedded_model_path(model.name), conversion_dir(model))
     path = Path(name).expanduser()
     if not (path / "config.json").is_file():
-        raise StartTuiError(f"The base model {name!r} is not a transformers folder (no config.json) nor 'embedded'.")
+        raise StartTuiError(
+            f"The base model {name!r} is neither a transformers folder (no config.json) nor an embedded model "
+            f"({', '.join(EMBEDDED)}, or 'embedded' for {GEMMA_270M.name})."
+        )
     return path
 
 
 def base_tokenizer(name: str) -> Any:
-    """The tokenizer of a base model `base_model_dir` accepts, without converting the model: for
-    "embedded", read from the GGUF itself (or from its conversion, once made)."""
+    """The tokenizer of a base model `base_model_dir` accepts, without converting the model: for an
+    embedded model, read from the GGUF itself (or from its conversion, once made)."""
     from transformers import AutoTokenizer
 
     from start_tui.backends.hf import _quiet_gguf_conversion
 
-    if name != "embedded":
+    model = embedded_base(name)
+    if model is None:
         return AutoTokenizer.from_pretrained(base_model_dir(name))
-    converted = cache_dir() / EMBEDDED_CONVERSION
+    converted = conversion_dir(model)
     if (converted / "config.json").is_file():
         return AutoTokenizer.from_pretrained(converted)
     from start_tui.backends.embedded import embedded_model_path
 
-    src = embedded_model_path(GEMMA_270M.name)
+    src = embedded_model_path(model.name)
     _quiet_gguf_conversion()
     try:
         return AutoTokenizer.from_pretrained(src.parent, gguf_file=src.name)

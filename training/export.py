@@ -407,13 +407,14 @@ def _quantize(src: Path, dst: Path, qtype: str, threads: int | None) -> None:
 
 
 def _embedded_gguf_if_base(base_dir: Path) -> Path | None:
-    """The embedded GGUF when `base_dir` is its cached conversion (the adapter then runs over it)."""
-    from training.convert import EMBEDDED_CONVERSION, cache_dir
+    """An embedded model's GGUF when `base_dir` is its cached conversion (the adapter then runs over it)."""
+    from start_tui.backends.embedded import EMBEDDED, embedded_model_path
+    from training.convert import conversion_dir
 
-    if base_dir.is_dir() and base_dir.resolve() == (cache_dir() / EMBEDDED_CONVERSION).resolve():
-        from start_tui.backends.embedded import GEMMA_270M, embedded_model_path
-
-        return embedded_model_path(GEMMA_270M.name)
+    if base_dir.is_dir():
+        for model in EMBEDDED.values():
+            if base_dir.resolve() == conversion_dir(model).resolve():
+                return embedded_model_path(model.name)
     return None
 
 

@@ -446,8 +446,11 @@ def engine_options(recipe: Recipe) -> EngineOptions:
     opts = replace(
         front_defaults("recipe"), **{f.name: getattr(g, f.name) for f in option_fields("recipe")}, temperature=0.0
     )
-    if opts.backend == "llama" and not opts.model:  # the model `base_model = "embedded"` converts and trains
-        opts = replace(opts, model=GEMMA_270M.name)
+    if opts.backend == "llama" and not opts.model:  # the embedded model that `base_model` converts and trains
+        from training.convert import embedded_base
+
+        model = embedded_base(recipe.sft.base_model) or GEMMA_270M
+        opts = replace(opts, model=model.name)
     return opts
 
 

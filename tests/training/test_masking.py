@@ -94,14 +94,9 @@ def test_labels_are_masked_exactly_on_outputs_prompt_and_hints(tiny_dir: Path, m
 @pytest.mark.model  # reads the tokenizers out of the embedded GGUFs
 @pytest.mark.parametrize("model", ["gemma3-270m", "qwen2.5-coder-1.5b"])
 def test_on_the_embedded_models_tokenizers_a_hints_fence_is_learned_and_tool_output_never(model: str):
-    from transformers import AutoTokenizer
+    from training.convert import base_tokenizer
 
-    from start_tui.backends.embedded import embedded_model_path
-    from start_tui.backends.hf import _quiet_gguf_conversion
-
-    _quiet_gguf_conversion()
-    path = embedded_model_path(model)
-    tok = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+    tok = base_tokenizer(model)  # what a recipe's `base_model = "<name>"` trains with
     assert adds_bos(tok) is (model == "gemma3-270m")  # Qwen's GGUF says add_bos false
     for mask_hints in (True, False):
         check_labels(tok, mask_hints)

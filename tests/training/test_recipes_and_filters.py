@@ -83,7 +83,7 @@ def test_malformed_dataset_lines_and_a_missing_base_model(tmp_path: Path):
         list(read_trace_records(data))
     from training.convert import base_model_dir
 
-    with pytest.raises(StartTuiError, match="is not a transformers folder"):
+    with pytest.raises(StartTuiError, match=r"neither a transformers folder .* nor an embedded model \(qwen2\.5"):
         base_model_dir(str(tmp_path / "nowhere"))
 
 
@@ -270,3 +270,20 @@ def test_a_problems_file_with_a_row_that_cannot_be_read_is_refused_in_one_senten
         training_problems(recipe)
     mine.write_text('{"id": "a", "problem": "1+1?", "answer": "2"}\n')
     assert [p.id for p in training_problems(recipe)] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("base_model", "generates_with"), [("embedded", "gemma3-270m"), ("qwen2.5-coder-1.5b", "qwen2.5-coder-1.5b")]
+)
+def test_an_embedded_base_model_is_the_model_that_generates_its_data(base_model: str, generates_with: str):
+    from start_tui.backends.embedded import EMBEDDED
+    from training.config import recipe_from_dict
+    from training.convert import conversion_dir, embedded_base
+    from training.stages import engine_options
+
+    recipe = recipe_from_dict({"name": "r", "generate": {"backend": "llama"}, "sft": {"base_model": base_model}})
+    assert engine_options(recipe).model == generates_with
+    model = embedded_base(base_model)
+    assert model is EMBEDDED[generates_with]
+    assert conversion_dir(model).name == f"{generates_with}-hf"  # one trainable folder per embedded model
+    assert embedded_base("/models/QwQ-32B") is None

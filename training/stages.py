@@ -483,7 +483,7 @@ def stage_hint_infer(recipe: Recipe, console: Console) -> Path:
     with served(g.serve_command, placeholders, urls, folder, g.serve_timeout_s) as urls:
         if g.serve_command is not None:  # sample from what the stage started, prompted as its own files say
             opts = replace(opts, backend="openai", model=None, tokenizer=_served_tokenizer(opts, placeholders["model"]))
-        for mode in ("greedy", "hint"):
+        for mode in ("hint", "greedy"):  # the runs D_seed keeps first: a stage stopped halfway has the most of them
             run_opts = replace(opts, hints_enabled=opts.hints_enabled and mode == "hint")
             sample_runs(problems, run_opts, mode, out, g.concurrency, console=console, base_urls=urls)
     rows = _read(out)

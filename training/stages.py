@@ -20,11 +20,11 @@ from start_tui.backends.base import BackendError
 from start_tui.backends.embedded import GEMMA_270M
 from start_tui.batch import Outcome, SetOutcome, solve_many, solve_sets
 from start_tui.benchmarks import Problem, load_benchmark, unusable
-from start_tui.engine import Trace
+from start_tui.engine import Reasoner, Trace
 from start_tui.engine.events import Span
 from start_tui.errors import StartTuiError
 from start_tui.eval.runner import grade, kind_of
-from start_tui.options import EngineOptions, front_defaults, option_fields
+from start_tui.options import EngineOptions, build_reasoner, front_defaults, option_fields
 from start_tui.sandbox import Sandbox
 from training.config import FilterConfig, Recipe, SFTConfig, check_stage_names, stage_kind, stage_round, stages_of
 from training.serving import served
@@ -440,6 +440,94 @@ def _sample_sets(
         solve_sets([(p, set_opts) for p in todo], set_opts, concurrency, on_done=finished)
 
 
+def greedy_from_hinted(
+    problems: list[Problem],
+    opts: EngineOptions,
+    out: Path,
+    console: Console | None = None,
+    build: Callable[[EngineOptions], tuple[Reasoner, Sandbox]] = build_reasoner,
+) -> list[Problem]:
+    """Greedy runs read off the hinted runs in `out`, where greedy decoding is the hinted run up to its
+    first hint; returns the problems whose greedy run must be decoded from the start.
+
+    With hints on, a greedy run is greedy decoding until the engine inserts its first hint. A hinted run
+    with no hint at all is the greedy run itself. A before-stop hint withholds the model's stop (its answer
+    marker, or its end of turn): the greedy run is the text before the hint, continued with hints off
+    and the token budget the text before it left, a branch of the hinted trace that costs the few tokens
+    of the answer instead of the whole run again. A first hint of another kind (after a failed tool call,
+    at a conjunction) changed what the model saw while it still had more to write: that problem is left.
+    """
+    hinted = {(r["benchmark"], str(r["id"])): r for r in _read(out) if r["mode"] == "hint" and r.get("trace")}
+    done = {(r["benchmark"], str(r["id"])) for r in _read(out) if r["mode"] == "greedy"}
+    left: list[Problem] = []
+    todo: list[tuple[Problem, Trace, int | None]] = []
+    for problem in problems:
+        key = (problem.benchmark, str(problem.id))
+        if key in done:
+            continue
+        row = hinted.get(key)
+        trace = Trace.from_json(row["trace"]) if row is not None else None
+        if trace is None or trace.status != "finished":
+            left.append(problem)
+            continue
+        first = next((i for i, span in enumerate(trace.spans) if span.kind == "hint"), None)
+        if first is None:
+            todo.append((problem, trace, None))
+        elif trace.spans[first].meta.get("trigger") == "before_stop":
+            todo.append((problem, trace, first))
+        else:
+            left.append(problem)
+    if not todo:
+        return left
+    reasoner, sandbox = build(replace(opts, hints_enabled=False))
+    try:
+        with Sandbox() as grader:
+            for problem, trace, first in todo:
+                derived = "the hinted run, which inserted no hint"
+                if first is not None:
+                    before = trace.spans[:first]
+                    written = "".join(s.text for s in before if s.kind in ("model", "code"))
+                    budget = reasoner.config.max_tokens - reasoner.backend.count_tokens(written)
+                    if budget <= 0:
+                        left.append(problem)
+                        continue
+                    on = Reasoner(
+                        reasoner.backend,
+                        reasoner.sandbox,
+                        reasoner.profile,
+                        reasoner.policy,
+                        replace(reasoner.config, max_tokens=budget),
+                        reasoner.library,
+                    )
+                    run = on.branch(trace, sum(len(s.text) for s in before), fresh_budget=False)
+                    for _ in run.events():
+                        pass
+                    trace = run.trace
+                    derived = "the hinted run's text before its first hint, continued without hints"
+                predicted, ok, note = grade(kind_of(problem.benchmark), problem, trace, grader)
+                _append(
+                    out,
+                    {
+                        "benchmark": problem.benchmark,
+                        "id": problem.id,
+                        "mode": "greedy",
+                        "sample": 0,
+                        "predicted": predicted if isinstance(predicted, str) else None,
+                        "gold": problem.answer,
+                        "correct": ok,
+                        "note": note,
+                        "derived": derived,
+                        "trace": trace.to_json(),
+                    },
+                )
+                if console is not None:
+                    console.print(f"  greedy {problem.id} (read off the hinted run): {'right' if ok else 'wrong'}")
+    finally:
+        sandbox.close()
+        reasoner.backend.close()
+    return left
+
+
 def engine_options(recipe: Recipe) -> EngineOptions:
     """The engine options of the recipe's `[generate]` table; Hint-infer data is generated greedily."""
     g = recipe.generate
@@ -483,15 +571,19 @@ def stage_hint_infer(recipe: Recipe, console: Console) -> Path:
     with served(g.serve_command, placeholders, urls, folder, g.serve_timeout_s) as urls:
         if g.serve_command is not None:  # sample from what the stage started, prompted as its own files say
             opts = replace(opts, backend="openai", model=None, tokenizer=_served_tokenizer(opts, placeholders["model"]))
-        for mode in ("hint", "greedy"):  # the runs D_seed keeps first: a stage stopped halfway has the most of them
+        for mode in ("hint", "greedy"):  # hinted first: greedy runs are read off them where they can be
             run_opts = replace(opts, hints_enabled=opts.hints_enabled and mode == "hint")
-            sample_runs(problems, run_opts, mode, out, g.concurrency, console=console, base_urls=urls)
+            todo = problems
+            if mode == "greedy" and opts.hints_enabled and run_opts.temperature == 0:
+                todo = greedy_from_hinted(problems, replace(run_opts, base_url=urls[0] if urls else None), out, console)
+            sample_runs(todo, run_opts, mode, out, g.concurrency, console=console, base_urls=urls)
     rows = _read(out)
     modes = Counter(f"{r['mode']}_{'right' if r['correct'] else 'wrong'}" for r in rows)
     inputs = [Path(s) for s in recipe.data.problems]
     if recipe.generate.prompt_file:
         inputs.append(Path(recipe.generate.prompt_file))
-    counts = {"problems": len(problems), **modes, "decontamination": overlap}
+    derived = sum(1 for r in rows if r["mode"] == "greedy" and r.get("derived"))
+    counts = {"problems": len(problems), **modes, "greedy_read_off_hinted": derived, "decontamination": overlap}
     write_manifest(folder, "hint-infer", recipe, inputs, counts, t0)
     return out
 

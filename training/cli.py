@@ -91,6 +91,13 @@ def add_train_parser(sub: Any) -> None:
             )
         if name == "rft":
             s.add_argument("--model", help="the fine-tuned model folder (default: the recipe's sft output)")
+        if name == "hint-infer":
+            s.add_argument(
+                "--shard",
+                metavar="I/N",
+                help="run only the problems of shard I of N (by a hash of each problem's text), to keep one "
+                "invocation within a time limit; the run that completes the last shard finishes the stage",
+            )
     i = stages.add_parser(
         "inspect", help="print traces token by token as SFT would label them: learned or masked, and why"
     )
@@ -165,7 +172,9 @@ def run_train(args: argparse.Namespace) -> int:
     elif args.stage == "pipeline":
         run_pipeline(recipe, console, until=args.until, only=args.stage_only)
     elif args.stage == "hint-infer":
-        stage_hint_infer(recipe, console)
+        from training.stages import parse_shard
+
+        stage_hint_infer(recipe, console, parse_shard(args.shard) if args.shard else None)
     elif args.stage == "hint-rft":
         stage_hint_rft(recipe, console)
     elif args.stage == "sft":

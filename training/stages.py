@@ -554,16 +554,47 @@ def _served_tokenizer(opts: EngineOptions, served: str) -> str | None:
     return opts.tokenizer or (served if Path(served).exists() else None)
 
 
-def stage_hint_infer(recipe: Recipe, console: Console) -> Path:
-    """Greedy and Hint-infer on every training problem, graded: runs.jsonl."""
+def shard_of(problem: Problem, shards: int) -> int:
+    """The shard (0 .. shards-1) a problem belongs to, from a hash of its text: the same problem falls in
+    the same shard whatever the file's order or the other problems."""
+    return int.from_bytes(hashlib.sha256(problem.problem.encode("utf-8")).digest()[:8], "big") % shards
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`I/N` (1 <= I <= N) -> (I, N); one sentence otherwise."""
+    first, _, second = text.partition("/")
+    try:
+        i, n = int(first), int(second)
+    except ValueError:
+        i = n = 0
+    if not 1 <= i <= n:
+        raise StartTuiError(f"--shard takes I/N with 1 <= I <= N (for example 1/3), not {text!r}.")
+    return i, n
+
+
+def missing_runs(problems: list[Problem], rows: list[dict[str, Any]]) -> list[Problem]:
+    """The problems that lack a greedy or a hinted run in `rows`."""
+    have: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for r in rows:
+        have[(r["benchmark"], str(r["id"]))].add(r["mode"])
+    return [p for p in problems if not {"greedy", "hint"} <= have[(p.benchmark, str(p.id))]]
+
+
+def stage_hint_infer(recipe: Recipe, console: Console, shard: tuple[int, int] | None = None) -> Path:
+    """Greedy and Hint-infer on every training problem, graded: runs.jsonl.
+
+    With `shard` (I, N) only the problems of shard I of N run (each stage invocation then stays within
+    a machine's time limit); the stage is done, and its manifest written, by the run that leaves no
+    problem without its two runs."""
     t0 = time.monotonic()
     folder = stage_dir(recipe, "hint-infer")
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / "runs.jsonl"
-    problems = training_problems(recipe)
-    if not problems:
+    every = training_problems(recipe)
+    if not every:
         raise StartTuiError("The recipe's [data] gives no training problems.")
-    overlap = check_overlap(recipe, problems)
+    overlap = check_overlap(recipe, every)
+    problems = [p for p in every if shard is None or shard_of(p, shard[1]) == shard[0] - 1]
     g = recipe.generate
     opts = engine_options(recipe)
     placeholders = {"model": _served_model(opts.model)} if g.serve_command else {}
@@ -578,12 +609,27 @@ def stage_hint_infer(recipe: Recipe, console: Console) -> Path:
                 todo = greedy_from_hinted(problems, replace(run_opts, base_url=urls[0] if urls else None), out, console)
             sample_runs(todo, run_opts, mode, out, g.concurrency, console=console, base_urls=urls)
     rows = _read(out)
+    left = missing_runs(every, rows)
+    if left:
+        assert shard is not None  # a stage over every problem that did not raise has run them all
+        console.print(
+            f"shard {shard[0]}/{shard[1]} done ({len(problems)} problems); {len(left)} of {len(every)} problems "
+            "still lack their runs: run the other shards, or the stage without --shard."
+        )
+        return out
     modes = Counter(f"{r['mode']}_{'right' if r['correct'] else 'wrong'}" for r in rows)
     inputs = [Path(s) for s in recipe.data.problems]
     if recipe.generate.prompt_file:
         inputs.append(Path(recipe.generate.prompt_file))
     derived = sum(1 for r in rows if r["mode"] == "greedy" and r.get("derived"))
-    counts = {"problems": len(problems), **modes, "greedy_read_off_hinted": derived, "decontamination": overlap}
+    run_s = sum(float((r.get("trace") or {}).get("stats", {}).get("elapsed_s") or 0) for r in rows)
+    counts = {
+        "problems": len(every),
+        **modes,
+        "greedy_read_off_hinted": derived,
+        "run_seconds": round(run_s),
+        "decontamination": overlap,
+    }
     write_manifest(folder, "hint-infer", recipe, inputs, counts, t0)
     return out
 

@@ -287,3 +287,24 @@ def test_an_embedded_base_model_is_the_model_that_generates_its_data(base_model:
     assert model is EMBEDDED[generates_with]
     assert conversion_dir(model).name == f"{generates_with}-hf"  # one trainable folder per embedded model
     assert embedded_base("/models/QwQ-32B") is None
+
+
+def test_hint_infer_shards_split_the_problems_by_their_text_and_the_stage_ends_with_the_last():
+    from start_tui.benchmarks import Problem
+    from training.stages import missing_runs, parse_shard, shard_of
+
+    problems = [Problem(f"p{i}", "train", f"What is {i} times {i + 1}?", str(i * (i + 1))) for i in range(300)]
+    shards = [[p.id for p in problems if shard_of(p, 3) == s] for s in range(3)]
+    assert sorted(i for s in shards for i in s) == sorted(p.id for p in problems)  # each in exactly one shard
+    assert all(80 <= len(s) <= 120 for s in shards), [len(s) for s in shards]
+    moved = [Problem("other-id", "elsewhere", p.problem, p.answer) for p in reversed(problems)]
+    assert [shard_of(p, 3) for p in reversed(moved)] == [shard_of(p, 3) for p in problems]  # by text alone
+
+    assert parse_shard("2/3") == (2, 3)
+    for bad in ("0/3", "4/3", "3", "a/b", "1/0"):
+        with pytest.raises(StartTuiError, match=r"--shard takes I/N with 1 <= I <= N"):
+            parse_shard(bad)
+
+    rows = [{"benchmark": "train", "id": "p0", "mode": m} for m in ("hint", "greedy")]
+    rows.append({"benchmark": "train", "id": "p1", "mode": "hint"})
+    assert [p.id for p in missing_runs(problems[:3], rows)] == ["p1", "p2"]

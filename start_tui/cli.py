@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from start_tui import __version__
 from start_tui.errors import StartTuiError
@@ -97,6 +98,18 @@ def _add_sandbox_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--memory-mb", type=int, default=2048, help="memory limit of the sandbox in MiB (default 2048)")
 
 
+def _add_unloadable_train_parser(sub: Any, exc: ImportError) -> None:
+    """`train` where the training package is installed but cannot be imported: every use says why."""
+    reason = f"{type(exc).__name__}: {exc}"
+
+    def fail(args: argparse.Namespace) -> int:
+        raise StartTuiError(f"start-tui train cannot start: importing the training package failed ({reason}).")
+
+    p = sub.add_parser("train", help=f"training (unavailable here: {reason})", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=fail)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="start-tui",
@@ -137,8 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     try:
         from training.cli import add_train_parser
-    except ImportError:  # an install without the bundled training package
-        pass
+    except ImportError as exc:
+        if exc.name != "training":  # the package is here and something it needs is not: say so when asked
+            _add_unloadable_train_parser(sub, exc)
     else:
         add_train_parser(sub)
 

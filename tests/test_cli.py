@@ -218,3 +218,32 @@ def test_output_into_a_pipe_whose_reader_left_ends_quietly():
     finally:
         os.close(write)
     assert proc.stderr == "" and proc.returncode == 141
+
+
+def test_train_says_why_when_the_training_package_cannot_be_imported(tmp_path: Path):
+    """A dependency of `training` missing (or broken) must not make `start-tui train` vanish from the
+    command line without a word: the command stays, and saying it names the failed import."""
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    # run with a `training.config` that fails to import, the way a missing dependency would
+    (shadow / "sitecustomize.py").write_text(
+        "import sys, importlib.abc\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name == 'training.config':\n"
+        "            raise ModuleNotFoundError(\"No module named 'tomli_w'\", name='tomli_w')\n"
+        "sys.meta_path.insert(0, Block())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{shadow}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    out = subprocess.run(
+        [sys.executable, "-m", "start_tui", "train", "hint-infer", "--recipe", "r.toml"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert "start-tui train cannot start: importing the training package failed" in out.stderr
+    assert "tomli_w" in out.stderr
+    helped = subprocess.run([sys.executable, "-m", "start_tui", "--help"], capture_output=True, text=True, env=env)
+    assert "unavailable here" in helped.stdout

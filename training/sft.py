@@ -55,8 +55,16 @@ def world_size() -> int:
 
 
 def last_checkpoint(output_dir: Path) -> str | None:
-    points = sorted(output_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
-    return str(points[-1]) if points else None
+    """The checkpoint to resume from: the highest step among transformers' `checkpoint-<step>` folders
+    that were written to the end. transformers' own `get_last_checkpoint` takes the highest folder
+    whatever it holds, and a kill during a save leaves one without its trainer state, which the resume
+    then fails on; here the one before it is taken."""
+    points = [
+        p
+        for p in (output_dir.glob("checkpoint-*") if output_dir.is_dir() else [])
+        if p.name.removeprefix("checkpoint-").isdigit() and (p / "trainer_state.json").is_file()
+    ]
+    return str(max(points, key=lambda p: int(p.name.removeprefix("checkpoint-")))) if points else None
 
 
 def labelled_logits_trainer(loss_chunk: int = 0, fused: bool = False) -> type[Any]:

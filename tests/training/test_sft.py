@@ -54,6 +54,20 @@ TINY = SFTConfig(
 )
 
 
+def test_a_run_resumes_from_its_last_whole_checkpoint(tmp_path: Path):
+    from training.sft import last_checkpoint
+
+    assert last_checkpoint(tmp_path / "not-yet") is None
+    for name, whole in [("checkpoint-2", True), ("checkpoint-9", True), ("checkpoint-10", False)]:
+        (tmp_path / name).mkdir()
+        if whole:
+            (tmp_path / name / "trainer_state.json").write_text("{}")
+    (tmp_path / "checkpoint-final").mkdir()  # not a step: ignored, not a crash
+    (tmp_path / "checkpoint-final" / "trainer_state.json").write_text("{}")
+    # step 10's save was cut by a kill (no trainer state): 9 is the last whole one, by number, not by name
+    assert last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-9")
+
+
 def test_the_loss_falls_and_a_checkpoint_resumes(tiny_dir: Path, tokenized: Path, tmp_path: Path):
     out = tmp_path / "sft"
     first = train_sft(TINY, tiny_dir, tokenized, out, cpu=True)

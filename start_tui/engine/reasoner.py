@@ -10,8 +10,8 @@ earlier point of the trace and leaves the original untouched.
 
 from __future__ import annotations
 
+import os
 import re
-import tempfile
 import threading
 import time
 import uuid
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from start_tui.backends.base import Backend, BackendError, SamplingParams
+from start_tui.backends.cpu_build import state_dir
 from start_tui.engine.answer import extract_answer
 from start_tui.engine.events import (
     AnswerFound,
@@ -141,19 +142,29 @@ def format_output(result: ExecResult, limit: int, error_lines: int, figures: lis
 
 def save_figures(result: ExecResult, folder: Path, stem: str, first: int) -> list[dict[str, Any]]:
     """Write a call's figures as `folder/stem-N.png`, numbered from `first`; a figure that cannot be
-    written is kept in the list with an empty path."""
+    written is kept in the list with an empty path. A figure's bytes are the model's: a file is only
+    ever created, never opened through a link or written over (a link planted under the name would
+    otherwise aim them at any file of the user's)."""
     out: list[dict[str, Any]] = []
     for number, data in enumerate(result.figures, first):
         width, height = png_size(data) or (0, 0)
         path = folder / f"{stem}-{number}.png"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
             saved = str(path)
         except OSError:
             saved = ""
         out.append({"number": number, "width": width, "height": height, "path": saved})
     return out
+
+
+def figures_dir() -> Path:
+    """Where the figures of a run without a trace file go: a folder of the user's own (0700) in start-tui's
+    cache, not the shared temporary folder, where another user could make the folder first."""
+    return state_dir() / "figures"
 
 
 OMITTED = re.compile(r"\.\.\. \((\d+) (?:more )?characters omitted\)")
@@ -316,9 +327,8 @@ class Run:
         self.status: RunStatus = "ready"
         self._trace_id = uuid.uuid4().hex[:12]
         self._writer = TraceWriter(trace_path, self._trace_id) if trace_path else None
-        # figures are kept beside the trace file (x.jsonl: x.figures/), or in the temporary folder
-        temporary = Path(tempfile.gettempdir()) / "start-tui-figures"
-        self._figures_dir = Path(trace_path).with_suffix(".figures") if trace_path else temporary
+        # figures are kept beside the trace file (x.jsonl: x.figures/), or in the user's cache
+        self._figures_dir = Path(trace_path).with_suffix(".figures") if trace_path else figures_dir()
         self._figure_count = sum(len(s.meta.get("figures", [])) for s in spans)
         self._session: Session | None = None
         self._lock = threading.Lock()

@@ -13,6 +13,7 @@ import base64
 import contextlib
 import json
 import os
+import queue
 import select
 import shutil
 import signal
@@ -21,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -33,20 +34,38 @@ _START_TIMEOUT_S = 60.0
 _SUPERVISOR_GRACE_S = 5.0
 _END_WAIT_S = 3.0
 
-_spawner: ThreadPoolExecutor | None = None
-_spawner_lock = threading.Lock()
+_starter: tuple[int, queue.SimpleQueue[tuple[Any, Any, Future[Any]]]] | None = None
+"""The thread that starts workers: (the pid it belongs to, its queue of requests)."""
+_starter_lock = threading.Lock()
 
 
 def _start_process(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
     """`subprocess.Popen` on one thread that lives as long as this process. The worker asks the kernel to
     kill it when its parent ends (PR_SET_PDEATHSIG), and the kernel's parent is the thread that started
     it: a worker started lazily from a thread that then finishes (a run's thread, one of several problems
-    in flight) would die under the sandbox's other sessions."""
-    global _spawner
-    with _spawner_lock:
-        if _spawner is None:
-            _spawner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sandbox-start")
-    return cast("subprocess.Popen[bytes]", _spawner.submit(subprocess.Popen, *args, **kwargs).result())
+    in flight) would die under the sandbox's other sessions. A daemon thread of our own, not an executor:
+    interpreter shutdown joins an executor's thread before the program's other threads end, and its
+    workers would die under calls still running. A forked child starts its own thread (the parent's is
+    not in it)."""
+    global _starter
+    with _starter_lock:
+        if _starter is None or _starter[0] != os.getpid():
+            requests: queue.SimpleQueue[tuple[Any, Any, Future[Any]]] = queue.SimpleQueue()
+            threading.Thread(target=_serve_starts, args=(requests,), name="sandbox-start", daemon=True).start()
+            _starter = (os.getpid(), requests)
+        requests = _starter[1]
+    done: Future[Any] = Future()
+    requests.put((args, kwargs, done))
+    return cast("subprocess.Popen[bytes]", done.result())
+
+
+def _serve_starts(requests: queue.SimpleQueue[tuple[Any, Any, Future[Any]]]) -> None:
+    while True:
+        args, kwargs, done = requests.get()
+        try:
+            done.set_result(subprocess.Popen(*args, **kwargs))
+        except BaseException as exc:  # raised again on the thread that asked
+            done.set_exception(exc)
 
 
 @dataclass

@@ -4,6 +4,7 @@ import contextlib
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -88,6 +89,32 @@ def test_a_sandbox_first_used_on_a_thread_that_ends_goes_on_serving_the_others()
         assert result.ok and result.stdout == "54\n", result.error
     finally:
         sandbox.close()
+
+
+def test_a_process_forked_after_a_sandbox_started_can_start_one_of_its_own(sandbox: Sandbox):
+    """The thread that starts workers is not in a forked child: the child must start its own, not wait
+    forever on the parent's."""
+    assert sandbox.run("print(1)").ok  # the parent's starting thread exists now
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit status
+        code = 1
+        try:
+            signal.alarm(60)
+            with Sandbox() as own:
+                code = 0 if own.run("print(2)").stdout == "2\n" else 1
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child hung starting its sandbox")
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 @pytest.mark.parametrize("language_layer", [True, False])

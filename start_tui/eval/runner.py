@@ -241,8 +241,9 @@ def run_eval(
     rows_path, traces_path = out / "rows.jsonl", out / "traces.jsonl"
     if samples > 1:
         return _run_sampled(sources, opts, settings, out, samples, limit, ids, concurrency, console)
+    # one run of each problem and setting from here on: K samples per problem went to _run_sampled
     done = {row_key(r) for r in read_rows(rows_path)}
-    todo: list[tuple[str, Problem, Setting, int]] = []
+    todo: list[tuple[str, Problem, Setting]] = []
     for source in sources:
         loaded = load_readable(source, lambda line: console.print(f"[yellow]{escape(line)}[/]"))
         problems = loaded.problems
@@ -250,10 +251,9 @@ def run_eval(
             problems = [p for p in problems if p.id in set(ids)]
         problems = problems[:limit] if limit is not None else problems
         for setting in settings:
-            for k in range(samples):
-                for p in problems:
-                    if (loaded.name, p.id, setting.hints, setting.rounds, k) not in done:
-                        todo.append((loaded.name, p, setting, k))
+            for p in problems:
+                if (loaded.name, p.id, setting.hints, setting.rounds, 0) not in done:
+                    todo.append((loaded.name, p, setting))
     skipped = len(done)
     if skipped:
         console.print(f"resuming: {skipped} runs already in {rows_path}, {len(todo)} to go")
@@ -273,21 +273,15 @@ def run_eval(
         )
         with progress:
             task = progress.add_task("eval", total=len(todo), acc="-", rate="-")
-            groups: dict[tuple[Setting, int], list[tuple[str, Problem]]] = defaultdict(list)
-            for bench, p, setting, k in todo:
-                groups[(setting, k)].append((bench, p))
-            for (setting, k), items in groups.items():
-                run_opts = replace(
-                    opts,
-                    hints_enabled=setting.hints,
-                    rounds=setting.rounds,
-                    seed=opts.seed + k,
-                    temperature=opts.temperature if samples == 1 or opts.temperature is not None else 0.6,
-                )
+            groups: dict[Setting, list[tuple[str, Problem]]] = defaultdict(list)
+            for bench, p, setting in todo:
+                groups[setting].append((bench, p))
+            for setting, items in groups.items():
+                run_opts = replace(opts, hints_enabled=setting.hints, rounds=setting.rounds)
                 benches = {id(p): b for b, p in items}
-                progress.update(task, description=f"{setting.label}" + (f", sample {k + 1}" if samples > 1 else ""))
+                progress.update(task, description=setting.label)
 
-                def finished(o: Any, setting: Setting = setting, k: int = k, benches: dict = benches) -> None:
+                def finished(o: Any, setting: Setting = setting, benches: dict = benches) -> None:
                     bench = benches[id(o.problem)]
                     predicted, ok, note = grade(kind_of(bench), o.problem, o.trace, grader_box)
                     s = o.trace.stats if o.trace else {}
@@ -296,7 +290,7 @@ def run_eval(
                         "id": o.problem.id,
                         "hints": setting.hints,
                         "round": setting.rounds,
-                        "sample": k,
+                        "sample": 0,
                         "predicted": predicted,
                         "gold": o.problem.answer or None,
                         "correct": ok,

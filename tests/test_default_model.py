@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from start_tui.engine import load_traces
-from start_tui.eval.grading import is_equivalent
+from start_tui.engine.answer import is_equivalent
 from tests.test_cli import cli
 
 pytestmark = pytest.mark.slow  # the 1.5B model: the slow layer

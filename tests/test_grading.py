@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from start_tui.engine.answer import last_boxed
-from start_tui.eval.grading import choice_letter, grade_choice, is_equivalent
+from start_tui.engine.answer import is_equivalent, last_boxed
+from start_tui.eval.grading import choice_letter, grade_choice
 from tests.conftest import SHARED
 
 MATH500 = SHARED / "data" / "benchmarks" / "math500.jsonl"

@@ -12,6 +12,8 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from start_tui.engine.answer import is_equivalent
+
 
 @dataclass
 class VoteGroup:
@@ -79,8 +81,6 @@ def _ranked(groups: list[VoteGroup]) -> list[VoteGroup]:
 
 def math_equivalent(a: str, b: str) -> bool:
     """Whether two answers are the same number or expression (math-verify, both ways round)."""
-    from start_tui.eval.grading import is_equivalent
-
     if a.strip() == b.strip():
         return True
     return is_equivalent(a, b) or is_equivalent(b, a)

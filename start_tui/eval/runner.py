@@ -30,11 +30,12 @@ from rich.table import Table
 from start_tui.batch import SetOutcome, solve_many, solve_sets
 from start_tui.benchmarks import BENCHMARKS, Problem, load_readable
 from start_tui.engine import Trace
+from start_tui.engine.answer import is_equivalent
 from start_tui.engine.samples import SampleSet, is_clean
 from start_tui.engine.vote import Vote, vote_by_key
 from start_tui.errors import StartTuiError
 from start_tui.eval.code import last_program, passes_samples, sample_outputs, sample_tests
-from start_tui.eval.grading import choice_letter, grade_choice, is_equivalent
+from start_tui.eval.grading import choice_letter, grade_choice
 from start_tui.eval.scaling import render_two_axis, save_two_axis, two_axis
 from start_tui.options import EngineOptions, model_label, prepare_model
 from start_tui.sandbox import Sandbox

@@ -297,6 +297,24 @@ def _read(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def _graded_row(
+    problem: Problem, mode: str, sample: int, trace: Trace | None, grader: Sandbox, error: str | None = None
+) -> dict[str, Any]:
+    """One line of runs.jsonl: a run of `problem`, graded."""
+    predicted, ok, note = grade(kind_of(problem.benchmark), problem, trace, grader)
+    return {
+        "benchmark": problem.benchmark,
+        "id": problem.id,
+        "mode": mode,
+        "sample": sample,
+        "predicted": predicted if isinstance(predicted, str) else None,
+        "gold": problem.answer,
+        "correct": ok,
+        "note": error or note,
+        "trace": trace.to_json() if trace else None,
+    }
+
+
 def sample_runs(
     problems: list[Problem],
     opts: EngineOptions,
@@ -371,23 +389,10 @@ def _sample_on(
                 if o.lost:
                     lost.append(o.error or "the server went away")
                     return
-                predicted, ok, note = grade(kind_of(o.problem.benchmark), o.problem, o.trace, grader)
-                _append(
-                    out,
-                    {
-                        "benchmark": o.problem.benchmark,
-                        "id": o.problem.id,
-                        "mode": mode,
-                        "sample": k,
-                        "predicted": predicted if isinstance(predicted, str) else None,
-                        "gold": o.problem.answer,
-                        "correct": ok,
-                        "note": o.error or note,
-                        "trace": o.trace.to_json() if o.trace else None,
-                    },
-                )
+                row = _graded_row(o.problem, mode, k, o.trace, grader, o.error)
+                _append(out, row)
                 if console is not None:
-                    console.print(f"  {mode} {o.problem.id} sample {k}: {'right' if ok else 'wrong'}")
+                    console.print(f"  {mode} {o.problem.id} sample {k}: {'right' if row['correct'] else 'wrong'}")
 
             solve_many(todo, replace(opts, seed=opts.seed + k), concurrency, on_done=finished)
 
@@ -417,21 +422,8 @@ def _sample_sets(
                 return
             lines = []
             for k, run in enumerate(o.group.runs):
-                predicted, ok, note = grade(kind_of(problem.benchmark), problem, run.trace, grader)
                 error = o.group.errors.get(k)
-                lines.append(
-                    {
-                        "benchmark": problem.benchmark,
-                        "id": problem.id,
-                        "mode": mode,
-                        "sample": k,
-                        "predicted": predicted if isinstance(predicted, str) else None,
-                        "gold": problem.answer,
-                        "correct": ok,
-                        "note": str(error) if error else note,
-                        "trace": run.trace.to_json(),
-                    }
-                )
+                lines.append(_graded_row(problem, mode, k, run.trace, grader, str(error) if error else None))
             _append_rows(out, lines)
             if console is not None:
                 right = sum(bool(row["correct"]) for row in lines)
@@ -457,8 +449,9 @@ def greedy_from_hinted(
     of the answer instead of the whole run again. A first hint of another kind (after a failed tool call,
     at a conjunction) changed what the model saw while it still had more to write: that problem is left.
     """
-    hinted = {(r["benchmark"], str(r["id"])): r for r in _read(out) if r["mode"] == "hint" and r.get("trace")}
-    done = {(r["benchmark"], str(r["id"])) for r in _read(out) if r["mode"] == "greedy"}
+    rows = _read(out)
+    hinted = {(r["benchmark"], str(r["id"])): r for r in rows if r["mode"] == "hint" and r.get("trace")}
+    done = {(r["benchmark"], str(r["id"])) for r in rows if r["mode"] == "greedy"}
     left: list[Problem] = []
     todo: list[tuple[Problem, Trace, int | None]] = []
     for problem in problems:
@@ -504,24 +497,11 @@ def greedy_from_hinted(
                         pass
                     trace = run.trace
                     derived = "the hinted run's text before its first hint, continued without hints"
-                predicted, ok, note = grade(kind_of(problem.benchmark), problem, trace, grader)
-                _append(
-                    out,
-                    {
-                        "benchmark": problem.benchmark,
-                        "id": problem.id,
-                        "mode": "greedy",
-                        "sample": 0,
-                        "predicted": predicted if isinstance(predicted, str) else None,
-                        "gold": problem.answer,
-                        "correct": ok,
-                        "note": note,
-                        "derived": derived,
-                        "trace": trace.to_json(),
-                    },
-                )
+                row = {**_graded_row(problem, "greedy", 0, trace, grader), "derived": derived}
+                _append(out, row)
                 if console is not None:
-                    console.print(f"  greedy {problem.id} (read off the hinted run): {'right' if ok else 'wrong'}")
+                    right = "right" if row["correct"] else "wrong"
+                    console.print(f"  greedy {problem.id} (read off the hinted run): {right}")
     finally:
         sandbox.close()
         reasoner.backend.close()
